@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod error;
+mod json;
 mod parse;
+mod scalar;
 
 pub use error::SourceError;
 
@@ -21,7 +23,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(Self { path: path.into(), text: text.into() })
+        Arc::new(Self {
+            path: path.into(),
+            text: text.into(),
+        })
     }
 
     pub fn read(path: &Path) -> Result<Arc<Self>, SourceError> {
@@ -59,7 +64,13 @@ impl Location {
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file.path.display(), self.pos.line, self.pos.col)
+        write!(
+            f,
+            "{}:{}:{}",
+            self.file.path.display(),
+            self.pos.line,
+            self.pos.col
+        )
     }
 }
 
@@ -88,6 +99,15 @@ pub struct Node {
 pub struct Document {
     pub file: Arc<SourceFile>,
     pub root: Node,
+    /// Things Ansible warns about while loading (duplicate mapping keys).
+    pub warnings: Vec<YamlWarning>,
+}
+
+/// A non-fatal remark about the source, at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlWarning {
+    pub pos: Pos,
+    pub message: String,
 }
 
 /// Parse one YAML document (an empty file gives a `Null` root).
@@ -102,7 +122,10 @@ pub fn parse_path(path: &Path) -> Result<Document, SourceError> {
 
 impl Document {
     pub fn location(&self, node: &Node) -> Location {
-        Location { file: self.file.clone(), pos: node.pos }
+        Location {
+            file: self.file.clone(),
+            pos: node.pos,
+        }
     }
 
     /// An error pointing at `node`.
@@ -160,9 +183,14 @@ impl Node {
         }
     }
 
-    /// The plain data, positions dropped. Mapping keys become strings as Ansible
-    /// stringifies them (`1: x` gives key "1", `true: x` gives "True").
+    /// The plain data, positions dropped. Mapping keys become strings as Ansible's
+    /// JSON encoding writes them (`1: x` gives key "1", `true: x` gives "true",
+    /// `~: x` gives "null"). NaN and infinities, which JSON lacks, become the strings
+    /// "NaN", "Infinity" and "-Infinity".
     pub fn to_json(&self) -> serde_json::Value {
         parse::to_json(self)
     }
 }
+
+#[cfg(test)]
+mod tests;
