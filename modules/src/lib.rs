@@ -1,1 +1,114 @@
-//! drover-modules
+//! Built-in modules. A module is Rust code running on the controller: it inspects the
+//! host through shell commands on the host's [`Connection`], decides, and changes only
+//! what differs. Nothing is shipped to the target.
+//!
+//! Modules never print: they return Ansible's result fields as a JSON map, and the
+//! engine turns that into events.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use drover_connection::{Become, ConnError, Connection, ExecOutput};
+use serde_json::{Map, Value};
+
+mod args;
+mod command;
+mod debug;
+mod ping;
+mod raw;
+pub mod set_fact;
+mod setup;
+pub mod shlex;
+
+pub use args::Args;
+
+/// A module's result: Ansible's return fields (`changed`, `failed`, `msg`, `rc`, ...).
+/// Keys starting with `_ansible_` are hints for the engine and reporters, never shown.
+pub type ModuleResult = Map<String, Value>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleError {
+    /// The host could not be reached: the engine marks it UNREACHABLE.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The task failed before producing a result (bad arguments, become refused, ...).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<ConnError> for ModuleError {
+    fn from(e: ConnError) -> Self {
+        match e {
+            ConnError::Unreachable(m) => ModuleError::Unreachable(m),
+            other => ModuleError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// What a module may ask of the host it runs for. The engine implements it: the
+/// connection is opened lazily, so controller-only modules never connect.
+#[async_trait]
+pub trait Target: Send + Sync {
+    async fn connection(&self) -> Result<Arc<dyn Connection>, ConnError>;
+    fn become_spec(&self) -> Option<&Become>;
+    /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
+    /// `Ok(None)` means the expression is undefined.
+    fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+}
+
+/// Everything a module gets for one run on one host.
+pub struct Ctx<'a> {
+    pub host: &'a str,
+    pub args: Args,
+    pub check_mode: bool,
+    pub diff: bool,
+    pub verbosity: u8,
+    pub target: &'a dyn Target,
+}
+
+impl Ctx<'_> {
+    /// Run a shell command line on the host, with the task's become applied.
+    pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
+        let conn = self.target.connection().await?;
+        Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?)
+    }
+}
+
+#[async_trait]
+pub trait Module: Send + Sync {
+    /// The short name (`command`); `ansible.builtin.command` resolves to it.
+    fn name(&self) -> &'static str;
+    async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
+}
+
+static MODULES: &[&(dyn Module)] = &[
+    &command::Command,
+    &command::Shell,
+    &raw::Raw,
+    &ping::Ping,
+    &debug::Debug,
+    &set_fact::SetFact,
+    &setup::Setup,
+];
+
+/// The module for a short name.
+pub fn find(name: &str) -> Option<&'static dyn Module> {
+    MODULES.iter().copied().find(|m| m.name() == name)
+}
+
+/// Every built-in module's short name.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    MODULES.iter().map(|m| m.name())
+}
+
+/// A result map with `changed` set, the start of every module's answer.
+pub(crate) fn result(changed: bool) -> ModuleResult {
+    let mut r = Map::new();
+    r.insert("changed".into(), Value::Bool(changed));
+    r
+}
+
+/// Split command output into Ansible's `*_lines` form.
+pub(crate) fn lines(s: &str) -> Value {
+    Value::Array(s.lines().map(|l| Value::String(l.to_string())).collect())
+}

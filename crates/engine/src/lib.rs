@@ -1,1 +1,80 @@
-//! drover-engine
+//! Runs plays: the linear strategy over the play's hosts, `--forks` at a time, with
+//! variables, templating, modules and connections, reporting everything as [`Event`]s.
+//! No crate below this one knows about plays; this one never formats output.
+
+mod connect;
+mod events;
+mod host;
+mod magic;
+mod play;
+mod task;
+mod vars;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
+pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use vars::VarMap;
+
+/// Everything the command line decides about a run.
+pub struct RunOptions {
+    pub forks: usize,
+    pub check: bool,
+    pub diff: bool,
+    pub verbosity: u8,
+    pub extra_vars: VarMap,
+    pub limit: Option<String>,
+    pub remote_user: Option<String>,
+    pub private_key: Option<PathBuf>,
+    /// SSH connect timeout in seconds (`-T`).
+    pub timeout: Option<u64>,
+    pub become: bool,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    pub become_password: Option<Secret>,
+    /// `None`: from `ANSIBLE_HOST_KEY_CHECKING`, else strict.
+    pub host_key_checking: Option<HostKeyChecking>,
+    /// Concurrent channels per SSH connection (OpenSSH's MaxSessions is 10).
+    pub max_channels: usize,
+    pub prompt: Arc<dyn PassphrasePrompt>,
+}
+
+/// How the run ended: the recap and what decides the exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub stats: Vec<(String, Stats)>,
+    pub any_failed: bool,
+    pub any_unreachable: bool,
+}
+
+impl Outcome {
+    /// ansible-playbook's exit codes: 4 when a host was unreachable (wins), 2 when one failed.
+    pub fn exit_code(&self) -> i32 {
+        if self.any_unreachable {
+            4
+        } else if self.any_failed {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Inventory(String),
+    #[error("{0}")]
+    Template(String),
+}
+
+/// Run the plays of every playbook, in order, and report the recap.
+pub async fn run(
+    playbooks: &[drover_playbook::Playbook],
+    inventory: &drover_inventory::Inventory,
+    opts: &RunOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<Outcome, EngineError> {
+    play::Runner::new(inventory, opts, reporter).run(playbooks).await
+}

@@ -1,0 +1,60 @@
+//! Everything observable about a run is one [`Event`]; reporters (console, JSON, JUnit)
+//! consume the same stream. The engine never formats output.
+
+use drover_yaml::Location;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Changed,
+    Failed,
+    Skipped,
+    Unreachable,
+}
+
+/// One host's result for one task, or for one item of a looped task.
+#[derive(Debug, Clone)]
+pub struct HostResult {
+    pub host: String,
+    pub status: Status,
+    /// The loop item when this is one item's result; its label as shown.
+    pub item_label: Option<String>,
+    /// A looped task's final result (per-item results were already reported).
+    pub loop_summary: bool,
+    /// A failure turned into ok by `ignore_errors`.
+    pub ignored: bool,
+    /// The result fields (Ansible's return values), `_ansible_*` hints included.
+    pub result: Map<String, Value>,
+    pub delegated_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    PlayStart { name: String },
+    /// The play's host pattern matched nothing.
+    NoHostsMatched,
+    TaskStart { name: String, location: Location },
+    HostResult(Box<HostResult>),
+    /// A task failed for a host with an error worth a detailed report (where it was).
+    TaskError { host: String, message: String, location: Location },
+    Warning(String),
+    /// Every remaining host has failed: the play stops.
+    NoMoreHosts,
+    Recap(Vec<(String, Stats)>),
+}
+
+pub trait Reporter: Send {
+    fn event(&mut self, event: &Event);
+}

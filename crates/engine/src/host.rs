@@ -1,0 +1,93 @@
+//! What the run knows about one host: its inventory variables, the facts and variables
+//! tasks set, whether it failed, and its one connection.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use drover_connection::Connection;
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+
+use crate::vars::VarMap;
+
+pub struct HostState {
+    pub name: String,
+    pub inventory_vars: Arc<VarMap>,
+    /// `set_fact` and registered variables (the highest host-level layer).
+    vars: RwLock<Arc<VarMap>>,
+    /// Gathered facts, unprefixed (`ansible_facts.distribution`).
+    facts: RwLock<Arc<VarMap>>,
+    /// Gathered facts as top-level `ansible_*` variables.
+    fact_vars: RwLock<Arc<VarMap>>,
+    failed: AtomicBool,
+    unreachable: AtomicBool,
+    /// Opened at the first task that needs it, then shared by every task of the run.
+    /// An error is kept so later tasks report the same unreachable cause at once.
+    pub connection: OnceCell<Result<Arc<dyn Connection>, String>>,
+}
+
+impl HostState {
+    pub fn new(name: String, inventory_vars: VarMap) -> Self {
+        HostState {
+            name,
+            inventory_vars: Arc::new(inventory_vars),
+            vars: RwLock::default(),
+            facts: RwLock::default(),
+            fact_vars: RwLock::default(),
+            failed: AtomicBool::new(false),
+            unreachable: AtomicBool::new(false),
+            connection: OnceCell::new(),
+        }
+    }
+
+    pub fn vars(&self) -> Arc<VarMap> {
+        read(&self.vars)
+    }
+
+    pub fn facts(&self) -> Arc<VarMap> {
+        read(&self.facts)
+    }
+
+    pub fn fact_vars(&self) -> Arc<VarMap> {
+        read(&self.fact_vars)
+    }
+
+    pub fn set_var(&self, name: &str, value: Value) {
+        let mut guard = self.vars.write().unwrap_or_else(|p| p.into_inner());
+        Arc::make_mut(&mut guard).insert(name.to_string(), value);
+    }
+
+    /// Facts a module returned (`ansible_facts`): stored unprefixed, and injected as
+    /// `ansible_NAME` variables as Ansible's INJECT_FACTS_AS_VARS does.
+    pub fn add_facts(&self, new: &Map<String, Value>) {
+        let mut facts = self.facts.write().unwrap_or_else(|p| p.into_inner());
+        let mut fact_vars = self.fact_vars.write().unwrap_or_else(|p| p.into_inner());
+        let facts = Arc::make_mut(&mut facts);
+        let fact_vars = Arc::make_mut(&mut fact_vars);
+        for (k, v) in new {
+            let bare = k.strip_prefix("ansible_").unwrap_or(k);
+            facts.insert(bare.to_string(), v.clone());
+            fact_vars.insert(format!("ansible_{bare}"), v.clone());
+        }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_failed(&self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
+
+    pub fn mark_unreachable(&self) {
+        self.unreachable.store(true, Ordering::Relaxed);
+    }
+}
+
+fn read(lock: &RwLock<Arc<VarMap>>) -> Arc<VarMap> {
+    lock.read().unwrap_or_else(|p| p.into_inner()).clone()
+}

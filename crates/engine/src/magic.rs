@@ -1,0 +1,134 @@
+//! Ansible's magic variables for one host in one play.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use crate::host::HostState;
+
+/// What every host of a play shares.
+pub struct PlayInfo {
+    pub play_name: String,
+    pub playbook_dir: String,
+    pub play_hosts: Vec<String>,
+    pub groups: Value,
+    pub check_mode: bool,
+    pub diff_mode: bool,
+    pub forks: usize,
+    pub verbosity: u8,
+    pub inventory_file: Option<String>,
+    /// Every host of the run, for `hostvars`.
+    pub hosts: Arc<IndexMap<String, Arc<HostState>>>,
+    pub extra_vars: Arc<crate::VarMap>,
+}
+
+pub struct HostMagic {
+    pub play: Arc<PlayInfo>,
+    pub host: Arc<HostState>,
+    pub group_names: Vec<String>,
+}
+
+const NAMES: &[&str] = &[
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "groups",
+    "group_names",
+    "hostvars",
+    "playbook_dir",
+    "play_hosts",
+    "ansible_play_hosts",
+    "ansible_play_hosts_all",
+    "ansible_play_batch",
+    "ansible_play_name",
+    "ansible_check_mode",
+    "ansible_diff_mode",
+    "ansible_forks",
+    "ansible_verbosity",
+    "ansible_version",
+    "ansible_facts",
+    "inventory_dir",
+    "inventory_file",
+];
+
+fn strings(v: &[String]) -> Value {
+    Value::Array(v.iter().cloned().map(Value::String).collect())
+}
+
+/// A host's variables as `hostvars[name]` shows them: inventory, facts, set facts,
+/// extra vars (no play or task variables, as in Ansible).
+fn host_vars(host: &HostState, extra: &crate::VarMap) -> Value {
+    let mut m = Map::new();
+    for layer in [
+        host.inventory_vars.as_ref(),
+        host.fact_vars().as_ref(),
+        host.vars().as_ref(),
+        extra,
+    ] {
+        for (k, v) in layer {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    m.insert("inventory_hostname".into(), host.name.clone().into());
+    m.insert(
+        "inventory_hostname_short".into(),
+        host.name.split('.').next().unwrap_or("").to_string().into(),
+    );
+    m.insert(
+        "ansible_facts".into(),
+        Value::Object(host.facts().iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+    );
+    Value::Object(m)
+}
+
+impl crate::vars::Magic for HostMagic {
+    fn get(&self, name: &str) -> Option<Value> {
+        let p = &self.play;
+        Some(match name {
+            "inventory_hostname" => self.host.name.clone().into(),
+            "inventory_hostname_short" => self.host.name.split('.').next().unwrap_or("").to_string().into(),
+            "groups" => p.groups.clone(),
+            "group_names" => strings(&self.group_names),
+            "hostvars" => Value::Object(
+                p.hosts
+                    .iter()
+                    .map(|(name, h)| (name.clone(), host_vars(h, &p.extra_vars)))
+                    .collect(),
+            ),
+            "playbook_dir" => p.playbook_dir.clone().into(),
+            "play_hosts" | "ansible_play_hosts" | "ansible_play_batch" => {
+                let alive: Vec<String> = p
+                    .play_hosts
+                    .iter()
+                    .filter(|h| p.hosts.get(*h).is_some_and(|s| !s.is_failed() && !s.is_unreachable()))
+                    .cloned()
+                    .collect();
+                strings(&alive)
+            }
+            "ansible_play_hosts_all" => strings(&p.play_hosts),
+            "ansible_play_name" => p.play_name.clone().into(),
+            "ansible_check_mode" => p.check_mode.into(),
+            "ansible_diff_mode" => p.diff_mode.into(),
+            "ansible_forks" => p.forks.into(),
+            "ansible_verbosity" => p.verbosity.into(),
+            "ansible_version" => serde_json::json!({
+                "full": "2.19.0", "major": 2, "minor": 19, "revision": 0, "string": "2.19.0",
+                "drover": env!("CARGO_PKG_VERSION"),
+            }),
+            "ansible_facts" => Value::Object(
+                self.host.facts().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ),
+            "inventory_file" => p.inventory_file.clone()?.into(),
+            "inventory_dir" => std::path::Path::new(p.inventory_file.as_ref()?)
+                .parent()?
+                .to_string_lossy()
+                .into_owned()
+                .into(),
+            _ => return None,
+        })
+    }
+
+    fn names(&self) -> Vec<String> {
+        NAMES.iter().map(|s| s.to_string()).collect()
+    }
+}

@@ -1,0 +1,528 @@
+//! One task on one host: `when`, `loop`, argument templating, the module, then
+//! `changed_when`/`failed_when`, `ignore_errors`, `register` and facts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use drover_connection::{Become, ConnError, Connection, Secret};
+use drover_modules::{set_fact::FACTS_ARE_VARS, Args, Ctx, ModuleError, Target};
+use drover_playbook::Task;
+use drover_template::{Templar, Vars};
+use serde_json::{Map, Value};
+
+use crate::connect::{self, parse_bool, var_string, ConnKeywords};
+use crate::events::{Event, HostResult, Status};
+use crate::host::HostState;
+use crate::play::{PlayCtx, Runner};
+use crate::vars::Scope;
+
+/// A finished run of the module (one item, or the whole task).
+struct Done {
+    status: Status,
+    result: Map<String, Value>,
+}
+
+impl Done {
+    fn failed(msg: impl Into<String>) -> Done {
+        let mut result = Map::new();
+        result.insert("changed".into(), false.into());
+        result.insert("failed".into(), true.into());
+        result.insert("msg".into(), Value::String(msg.into()));
+        Done { status: Status::Failed, result }
+    }
+
+    fn unreachable(msg: &str) -> Done {
+        let mut result = Map::new();
+        result.insert("changed".into(), false.into());
+        result.insert(
+            "msg".into(),
+            format!("Task failed: Failed to connect to the host via ssh: {msg}").into(),
+        );
+        result.insert("unreachable".into(), true.into());
+        Done { status: Status::Unreachable, result }
+    }
+
+    fn skipped(condition: &str) -> Done {
+        let mut result = Map::new();
+        result.insert("changed".into(), false.into());
+        result.insert("false_condition".into(), condition.into());
+        result.insert("skip_reason".into(), "Conditional result was False".into());
+        result.insert("skipped".into(), true.into());
+        Done { status: Status::Skipped, result }
+    }
+
+    fn from_result(result: Map<String, Value>) -> Done {
+        let flag = |k: &str| result.get(k).and_then(Value::as_bool).unwrap_or(false);
+        let status = if flag("failed") {
+            Status::Failed
+        } else if flag("skipped") {
+            Status::Skipped
+        } else if flag("changed") {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        Done { status, result }
+    }
+}
+
+/// What a module sees of its host while one task runs.
+struct TaskTarget<'a> {
+    runner: &'a Runner<'a>,
+    host: &'a HostState,
+    scope: &'a Scope,
+    keywords: ConnKeywords<'a>,
+    become: Option<Become>,
+}
+
+#[async_trait]
+impl Target for TaskTarget<'_> {
+    async fn connection(&self) -> Result<Arc<dyn Connection>, ConnError> {
+        let runner = self.runner;
+        let result = self
+            .host
+            .connection
+            .get_or_init(|| async {
+                connect::open(&self.host.name, &runner.templar, self.scope, &self.keywords, runner.opts).await
+            })
+            .await;
+        result.clone().map_err(ConnError::Unreachable)
+    }
+
+    fn become_spec(&self) -> Option<&Become> {
+        self.become.as_ref()
+    }
+
+    fn evaluate(&self, expr: &str) -> Result<Option<Value>, String> {
+        match self.runner.templar.expression(expr, self.scope) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.to_string().contains("is undefined") => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// A truthy keyword value: a boolean, or a template evaluated as a condition.
+fn keyword_bool(templar: &Templar, scope: &Scope, v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) => match parse_bool(s) {
+            Some(b) => Ok(b),
+            None => templar.condition(s, scope).map_err(|e| e.to_string()),
+        },
+        Value::Null => Ok(false),
+        other => Ok(other.as_f64().is_some_and(|f| f != 0.0)),
+    }
+}
+
+/// `omit` removes an argument.
+fn strip_omit(args: Map<String, Value>) -> Map<String, Value> {
+    args.into_iter()
+        .filter(|(_, v)| v.as_str() != Some(Templar::OMIT))
+        .collect()
+}
+
+/// The result as a registered variable: hints dropped, `failed` always present.
+fn registered(result: &Map<String, Value>) -> Value {
+    let mut r: Map<String, Value> = result
+        .iter()
+        .filter(|(k, _)| !k.starts_with("_ansible_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !r.contains_key("skipped") || r.contains_key("results") {
+        r.entry("failed").or_insert(Value::Bool(false));
+    }
+    Value::Object(r)
+}
+
+fn censored(result: &Map<String, Value>) -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert(
+        "censored".into(),
+        "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+            .into(),
+    );
+    for k in ["changed", "failed", "skipped", "unreachable"] {
+        if let Some(v) = result.get(k) {
+            r.insert(k.into(), v.clone());
+        }
+    }
+    r
+}
+
+/// How a loop item is shown: `(item=a)`; dicts and lists in Python's repr.
+fn item_label(item: &Value) -> String {
+    match item {
+        Value::String(s) => s.clone(),
+        other => python_repr(other),
+    }
+}
+
+pub(crate) fn python_repr(v: &Value) -> String {
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+        Value::Array(a) => format!("[{}]", a.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl Runner<'_> {
+    fn become_for(&self, pc: &PlayCtx<'_>, task: Option<&Task>, scope: &Scope) -> Result<Option<Become>, String> {
+        let t = &self.templar;
+        let enabled = match var_string(t, scope, "ansible_become")? {
+            Some(v) => parse_bool(&v).unwrap_or(false),
+            None => task
+                .and_then(|t| t.become)
+                .or(pc.play.become)
+                .unwrap_or(self.opts.become),
+        };
+        if !enabled {
+            return Ok(None);
+        }
+        let user = match var_string(t, scope, "ansible_become_user")? {
+            Some(u) => u,
+            None => task
+                .and_then(|t| t.become_user.clone())
+                .or_else(|| pc.play.become_user.clone())
+                .or_else(|| self.opts.become_user.clone())
+                .unwrap_or_else(|| "root".into()),
+        };
+        let method = match var_string(t, scope, "ansible_become_method")? {
+            Some(m) => m,
+            None => pc
+                .play
+                .become_method
+                .clone()
+                .or_else(|| self.opts.become_method.clone())
+                .unwrap_or_else(|| "sudo".into()),
+        };
+        let password = match var_string(t, scope, "ansible_become_password")?
+            .or(var_string(t, scope, "ansible_become_pass")?)
+        {
+            Some(p) => Some(Secret::new(p)),
+            None => self.opts.become_password.clone(),
+        };
+        Ok(Some(Become { user, method, flags: var_string(t, scope, "ansible_become_flags")?, password }))
+    }
+
+    /// Run `action` with `args` (already rendered) on `host`.
+    async fn run_module(
+        &self,
+        pc: &PlayCtx<'_>,
+        host: &HostState,
+        scope: &Scope,
+        task: Option<&Task>,
+        action: &str,
+        args: Map<String, Value>,
+    ) -> Done {
+        let Some(module) = drover_modules::find(action) else {
+            return Done::failed(format!("couldn't resolve module/action '{action}'"));
+        };
+        let become = match self.become_for(pc, task, scope) {
+            Ok(b) => b,
+            Err(e) => return Done::failed(e),
+        };
+        let target = TaskTarget {
+            runner: self,
+            host,
+            scope,
+            keywords: ConnKeywords {
+                connection: pc.play.connection.as_deref(),
+                remote_user: pc.play.remote_user.as_deref(),
+                port: pc.play.port.as_ref(),
+            },
+            become,
+        };
+        let ctx = Ctx {
+            host: &host.name,
+            args: Args::new(strip_omit(args)),
+            check_mode: self.opts.check,
+            diff: self.opts.diff,
+            verbosity: self.opts.verbosity,
+            target: &target,
+        };
+        match module.run(&ctx).await {
+            Ok(result) => Done::from_result(result),
+            Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
+            Err(ModuleError::Failed(msg)) => Done::failed(msg),
+        }
+    }
+
+    pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
+        let scope = self.scope(pc, host, None);
+        let done = self.run_module(pc, host, &scope, None, "setup", Map::new()).await;
+        if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
+            host.add_facts(facts);
+        }
+        self.finish(host, done, false, None, &pc.play.location);
+    }
+
+    /// One item (or the whole task when it has no loop): when, args, module, conditions.
+    async fn run_item(&self, pc: &PlayCtx<'_>, task: &Task, host: &HostState, scope: &Scope) -> Done {
+        for cond in &task.when {
+            match self.templar.condition(cond, scope) {
+                Ok(true) => {}
+                Ok(false) => return Done::skipped(cond),
+                Err(e) => {
+                    return Done::failed(format!(
+                        "The conditional check '{cond}' failed. The error was: {e}"
+                    ))
+                }
+            }
+        }
+        let args = match self.templar.render_value(&Value::Object(task.args.clone()), scope) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => Map::new(),
+            Err(e) => {
+                return Done::failed(format!(
+                    "Task failed: Finalization of task args for '{}' failed: {e}",
+                    task.action
+                ))
+            }
+        };
+        let mut done = self.run_module(pc, task_host(host), scope, Some(task), &task.action, args).await;
+        if done.status == Status::Unreachable {
+            return done;
+        }
+        self.apply_conditions(task, scope, &mut done);
+        done
+    }
+
+    /// `changed_when` and `failed_when`, evaluated with the registered name bound.
+    fn apply_conditions(&self, task: &Task, scope: &Scope, done: &mut Done) {
+        if done.status == Status::Skipped || (task.changed_when.is_empty() && task.failed_when.is_empty()) {
+            return;
+        }
+        let scope = match &task.register {
+            Some(name) => scope.clone().with_var(name, registered(&done.result)),
+            None => scope.clone(),
+        };
+        // Bare result fields are visible to the conditions, as in Ansible.
+        let scope = scope.above(Arc::new(done.result.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+        let all = |conds: &[String]| -> Result<bool, String> {
+            for c in conds {
+                if !self.templar.condition(c, &scope).map_err(|e| e.to_string())? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        if !task.changed_when.is_empty() {
+            match all(&task.changed_when) {
+                Ok(changed) => {
+                    done.result.insert("changed".into(), changed.into());
+                }
+                Err(e) => {
+                    *done = Done::failed(format!("The conditional check '{}' failed. The error was: {e}", task.changed_when.join(" and ")));
+                    return;
+                }
+            }
+        }
+        if !task.failed_when.is_empty() {
+            match all(&task.failed_when) {
+                Ok(failed) => {
+                    done.result.insert("failed_when_result".into(), failed.into());
+                    done.result.insert("failed".into(), failed.into());
+                }
+                Err(e) => {
+                    *done = Done::failed(format!("The conditional check '{}' failed. The error was: {e}", task.failed_when.join(" and ")));
+                    return;
+                }
+            }
+        }
+        let status = Done::from_result(std::mem::take(&mut done.result));
+        *done = status;
+    }
+
+    /// Keep a result's facts: `set_fact` variables, or gathered facts.
+    fn keep_facts(&self, host: &HostState, result: &Map<String, Value>) {
+        if let Some(Value::Object(facts)) = result.get("ansible_facts") {
+            if result.get(FACTS_ARE_VARS).and_then(Value::as_bool) == Some(true) {
+                for (k, v) in facts {
+                    host.set_var(k, v.clone());
+                }
+            } else {
+                host.add_facts(facts);
+            }
+        }
+    }
+
+    pub(crate) async fn run_task_host(&self, pc: &PlayCtx<'_>, task: &Task, host: &Arc<HostState>) {
+        let task_vars = Arc::new(task.vars.clone());
+        let scope = self.scope(pc, host, Some(task_vars));
+        let no_log = match &task.no_log {
+            Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
+            None => false,
+        };
+        let done = match &task.loop_items {
+            None => {
+                let done = self.run_item(pc, task, host, &scope).await;
+                if done.status != Status::Failed || !done.result.contains_key("ansible_facts") {
+                    self.keep_facts(host, &done.result);
+                }
+                done
+            }
+            Some(spec) => match self.loop_items(spec, &scope) {
+                Ok(items) => self.run_loop(pc, task, host, &scope, items, no_log).await,
+                Err(msg) => Done::failed(msg),
+            },
+        };
+        let ignore = match task.ignore_errors.as_ref().or(pc.play.ignore_errors.as_ref()) {
+            Some(v) if done.status == Status::Failed => keyword_bool(&self.templar, &scope, v).unwrap_or(false),
+            _ => false,
+        };
+        if let Some(name) = &task.register {
+            if done.status != Status::Unreachable {
+                host.set_var(name, registered(&done.result));
+            }
+        }
+        let summary = task.loop_items.is_some();
+        let shown = if no_log { censored(&done.result) } else { done.result.clone() };
+        self.finish(host, Done { status: done.status, result: shown }, ignore, Some(summary), &task.location);
+    }
+
+    fn loop_items(&self, spec: &Value, scope: &Scope) -> Result<Vec<Value>, String> {
+        let v = self.templar.render_value(spec, scope).map_err(|e| e.to_string())?;
+        match v {
+            Value::Array(items) => Ok(items),
+            other => Err(format!(
+                "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
+                python_repr(&other)
+            )),
+        }
+    }
+
+    async fn run_loop(
+        &self,
+        pc: &PlayCtx<'_>,
+        task: &Task,
+        host: &Arc<HostState>,
+        scope: &Scope,
+        items: Vec<Value>,
+        no_log: bool,
+    ) -> Done {
+        let loop_var = task.loop_var.clone().unwrap_or_else(|| "item".into());
+        let mut results = Vec::new();
+        let (mut changed, mut failed, mut all_skipped) = (false, false, true);
+        for item in items {
+            let item_scope = scope
+                .clone()
+                .with_var("ansible_loop_var", loop_var.clone().into())
+                .with_var(&loop_var, item.clone());
+            let mut done = self.run_item(pc, task, host, &item_scope).await;
+            if done.status == Status::Unreachable {
+                return done;
+            }
+            done.result.insert(loop_var.clone(), item.clone());
+            done.result.insert("ansible_loop_var".into(), loop_var.clone().into());
+            self.keep_facts(host, &done.result);
+            changed |= done.status == Status::Changed;
+            failed |= done.status == Status::Failed;
+            all_skipped &= done.status == Status::Skipped;
+            let ignored = done.status == Status::Failed
+                && task
+                    .ignore_errors
+                    .as_ref()
+                    .is_some_and(|v| keyword_bool(&self.templar, &item_scope, v).unwrap_or(false));
+            let shown = if no_log { censored(&done.result) } else { done.result.clone() };
+            if done.status == Status::Failed {
+                self.emit(Event::TaskError {
+                    host: host.name.clone(),
+                    message: "Task failed: Action failed.".into(),
+                    location: task.location.clone(),
+                });
+            }
+            self.emit(Event::HostResult(Box::new(HostResult {
+                host: host.name.clone(),
+                status: done.status,
+                item_label: Some(item_label(&item)),
+                loop_summary: false,
+                ignored,
+                result: shown,
+                delegated_to: None,
+            })));
+            results.push(registered(&done.result));
+        }
+        let mut result = Map::new();
+        result.insert("changed".into(), changed.into());
+        let status = if failed {
+            result.insert("failed".into(), true.into());
+            result.insert("msg".into(), "One or more items failed".into());
+            Status::Failed
+        } else if all_skipped && !results.is_empty() {
+            result.insert("msg".into(), "All items skipped".into());
+            result.insert("skipped".into(), true.into());
+            Status::Skipped
+        } else {
+            result.insert("msg".into(), "All items completed".into());
+            result.insert("skipped".into(), false.into());
+            if changed {
+                Status::Changed
+            } else {
+                Status::Ok
+            }
+        };
+        result.insert("results".into(), Value::Array(results));
+        Done { status, result }
+    }
+
+    /// Count, mark and report a host's final result for a task.
+    fn finish(&self, host: &HostState, done: Done, ignored: bool, loop_summary: Option<bool>, location: &drover_yaml::Location) {
+        let summary = loop_summary.unwrap_or(false);
+        self.count(&host.name, |s| match done.status {
+            Status::Ok => s.ok += 1,
+            Status::Changed => {
+                s.ok += 1;
+                s.changed += 1
+            }
+            Status::Skipped => s.skipped += 1,
+            Status::Unreachable => s.unreachable += 1,
+            Status::Failed if ignored => {
+                s.ok += 1;
+                s.ignored += 1;
+                if done.result.get("changed").and_then(Value::as_bool) == Some(true) {
+                    s.changed += 1;
+                }
+            }
+            Status::Failed => s.failed += 1,
+        });
+        match done.status {
+            Status::Failed if !ignored => host.mark_failed(),
+            Status::Unreachable => host.mark_unreachable(),
+            _ => {}
+        }
+        if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {
+            let msg = done.result.get("msg").and_then(Value::as_str).unwrap_or("").to_string();
+            let message = if msg.starts_with("Task failed") {
+                msg
+            } else {
+                format!("Task failed: Module failed: {msg}")
+            };
+            self.emit(Event::TaskError { host: host.name.clone(), message, location: location.clone() });
+        }
+        self.emit(Event::HostResult(Box::new(HostResult {
+            host: host.name.clone(),
+            status: done.status,
+            item_label: None,
+            loop_summary: summary,
+            ignored,
+            result: done.result,
+            delegated_to: None,
+        })));
+    }
+}
+
+/// Where the module runs (delegation comes later): the host itself.
+fn task_host(host: &HostState) -> &HostState {
+    host
+}

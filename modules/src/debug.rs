@@ -1,0 +1,50 @@
+//! `debug`: prints a message or a variable; runs on the controller only.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::{result, Ctx, Module, ModuleError, ModuleResult};
+
+pub struct Debug;
+
+#[async_trait]
+impl Module for Debug {
+    fn name(&self) -> &'static str {
+        "debug"
+    }
+    async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
+        ctx.args.check_supported("debug", &["msg", "var", "verbosity"])?;
+        let mut r = result(false);
+        let wanted = match ctx.args.get("verbosity") {
+            None => 0,
+            Some(v) => v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .ok_or_else(|| ModuleError::Failed("argument 'verbosity' is not an integer".into()))?,
+        };
+        if wanted > u64::from(ctx.verbosity) {
+            r.insert("skipped".into(), Value::Bool(true));
+            r.insert("skipped_reason".into(), "Verbosity threshold not met.".into());
+            return Ok(r);
+        }
+        r.insert("_ansible_verbose_always".into(), Value::Bool(true));
+        match (ctx.args.get("msg"), ctx.args.str("var")?) {
+            (Some(_), Some(_)) => {
+                return Err(ModuleError::Failed("'msg' and 'var' are incompatible options".into()))
+            }
+            (None, Some(var)) => {
+                let value = ctx
+                    .target
+                    .evaluate(&var)
+                    .map_err(ModuleError::Failed)?
+                    .unwrap_or_else(|| Value::String("VARIABLE IS NOT DEFINED!".into()));
+                r.insert(var, value);
+            }
+            (msg, None) => {
+                let msg = msg.cloned().unwrap_or_else(|| Value::String("Hello world!".into()));
+                r.insert("msg".into(), msg);
+            }
+        }
+        Ok(r)
+    }
+}

@@ -1,0 +1,64 @@
+//! `set_fact`: sets host variables; runs on the controller only.
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::{result, Ctx, Module, ModuleError, ModuleResult};
+
+pub struct SetFact;
+
+/// Result hint: these `ansible_facts` are host variables, not gathered facts.
+pub const FACTS_ARE_VARS: &str = "_ansible_facts_are_vars";
+
+pub(crate) fn valid_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[async_trait]
+impl Module for SetFact {
+    fn name(&self) -> &'static str {
+        "set_fact"
+    }
+    async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
+        let cacheable = ctx.args.bool("cacheable", false)?;
+        let mut facts = Map::new();
+        for (k, v) in &ctx.args.0 {
+            if k == "cacheable" {
+                continue;
+            }
+            if !valid_var_name(k) {
+                return Err(ModuleError::Failed(format!(
+                    "The variable name '{k}' is not valid. Variables must start with a letter or \
+                     underscore character, and contain only letters, numbers and underscores."
+                )));
+            }
+            facts.insert(k.clone(), v.clone());
+        }
+        if facts.is_empty() {
+            return Err(ModuleError::Failed(
+                "No key/value pairs provided, at least one is required for this action to succeed"
+                    .into(),
+            ));
+        }
+        let mut r = result(false);
+        r.insert("ansible_facts".into(), Value::Object(facts));
+        r.insert(FACTS_ARE_VARS.into(), Value::Bool(true));
+        if cacheable {
+            r.insert("_ansible_facts_cacheable".into(), Value::Bool(true));
+        }
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn var_names_follow_python_identifiers() {
+        assert!(super::valid_var_name("_a1"));
+        assert!(!super::valid_var_name("1a"));
+        assert!(!super::valid_var_name("a-b"));
+        assert!(!super::valid_var_name(""));
+    }
+}
