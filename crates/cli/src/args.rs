@@ -1,0 +1,89 @@
+//! The command line: `drover play` takes ansible-playbook's flags with their meanings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "drover", version, about = "Runs Ansible playbooks over SSH, natively and fast")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run playbooks (what `ansible-playbook` does).
+    Play(PlayArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HostKeyMode {
+    /// Refuse hosts whose key is not in known_hosts.
+    Yes,
+    /// Record unknown keys in known_hosts; refuse changed ones.
+    AcceptNew,
+    /// Accept any host key (like ANSIBLE_HOST_KEY_CHECKING=False).
+    No,
+}
+
+#[derive(Args, Debug)]
+pub struct PlayArgs {
+    /// Playbook files to run, in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    pub playbooks: Vec<PathBuf>,
+    /// Inventory file, directory or comma-separated host list (repeatable).
+    #[arg(short = 'i', long = "inventory", visible_alias = "inventory-file", value_name = "INVENTORY")]
+    pub inventory: Vec<String>,
+    /// Limit the run to hosts matching this pattern.
+    #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
+    pub limit: Option<String>,
+    /// Extra variables: key=value pairs, YAML/JSON, or @file (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "EXTRA_VARS")]
+    pub extra_vars: Vec<String>,
+    /// Number of hosts to run on at once.
+    #[arg(short = 'f', long = "forks", default_value_t = 5, env = "ANSIBLE_FORKS")]
+    pub forks: usize,
+    /// Connect as this user.
+    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER", env = "ANSIBLE_REMOTE_USER")]
+    pub user: Option<String>,
+    /// Authenticate with this private key file.
+    #[arg(long = "private-key", visible_alias = "key-file", value_name = "PRIVATE_KEY_FILE", env = "ANSIBLE_PRIVATE_KEY_FILE")]
+    pub private_key: Option<PathBuf>,
+    /// Connection timeout in seconds.
+    #[arg(short = 'T', long = "timeout", value_name = "TIMEOUT", env = "ANSIBLE_TIMEOUT")]
+    pub timeout: Option<u64>,
+    /// Run operations with become (sudo).
+    #[arg(short = 'b', long = "become")]
+    pub r#become: bool,
+    /// Become this user (default root).
+    #[arg(long = "become-user", value_name = "BECOME_USER")]
+    pub become_user: Option<String>,
+    /// Privilege escalation method (sudo).
+    #[arg(long = "become-method", value_name = "BECOME_METHOD")]
+    pub become_method: Option<String>,
+    /// Ask for the privilege escalation password.
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
+    /// Read the privilege escalation password from this file.
+    #[arg(long = "become-password-file", visible_alias = "become-pass-file", value_name = "BECOME_PASSWORD_FILE")]
+    pub become_password_file: Option<PathBuf>,
+    /// Don't change anything; report what would change.
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Show the differences in changed files.
+    #[arg(short = 'D', long = "diff")]
+    pub diff: bool,
+    /// More output (-v to -vvvv).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Parse the playbooks and stop.
+    #[arg(long = "syntax-check")]
+    pub syntax_check: bool,
+    /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
+    #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]
+    pub host_key_checking: Option<HostKeyMode>,
+    /// Concurrent SSH channels per host (OpenSSH's MaxSessions defaults to 10).
+    #[arg(long = "max-channels", default_value_t = 10, value_name = "N")]
+    pub max_channels: usize,
+}

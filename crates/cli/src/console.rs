@@ -1,0 +1,201 @@
+//! The console reporter: ansible-playbook's default output (banners, per-host result
+//! lines, the recap), coloured on a terminal only.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use console::Style;
+use drover_engine::{Event, HostResult, Reporter, Stats, Status};
+use serde_json::{Map, Value};
+
+use crate::pyjson::dumps;
+use crate::snippet::error_report;
+
+pub struct Console {
+    verbosity: u8,
+    color: bool,
+    width: usize,
+    /// [ERROR] reports already printed for the current task (one per distinct message).
+    errors_shown: HashSet<String>,
+}
+
+impl Console {
+    pub fn new(verbosity: u8) -> Self {
+        let term = console::Term::stdout();
+        let is_tty = term.is_term();
+        let no_color = std::env::var_os("NO_COLOR").is_some()
+            || std::env::var("ANSIBLE_NOCOLOR").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "False"));
+        let force = std::env::var("ANSIBLE_FORCE_COLOR").is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "True"));
+        // ansible: columns = max(79, terminal width - 1); a banner fills the line to it.
+        let width = if is_tty { (term.size().1 as usize).saturating_sub(1).max(79) } else { 79 };
+        Console { verbosity, color: force || (is_tty && !no_color), width, errors_shown: HashSet::new() }
+    }
+
+    fn paint(&self, style: &Style, s: &str) -> String {
+        if self.color {
+            style.apply_to(s).force_styling(true).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn banner(&self, msg: &str) -> String {
+        let stars = self.width.saturating_sub(console::measure_text_width(msg)).max(3);
+        format!("\n{msg} {}", "*".repeat(stars))
+    }
+
+    fn out(&self, line: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{line}");
+    }
+
+    fn err(&self, text: &str) {
+        let _ = std::io::stdout().flush();
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{text}");
+    }
+
+    /// The fields a user sees: engine hints and `invocation` removed.
+    fn visible(&self, result: &Map<String, Value>) -> Value {
+        Value::Object(
+            result
+                .iter()
+                .filter(|(k, _)| !k.starts_with("_ansible_") && (k.as_str() != "invocation" || self.verbosity > 3))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn dump(&self, r: &HostResult) -> Option<String> {
+        let always = r.result.get("_ansible_verbose_always").and_then(Value::as_bool) == Some(true);
+        let indent = if always || self.verbosity > 2 { Some(4) } else { None };
+        Some(dumps(&self.visible(&r.result), indent))
+    }
+
+    fn host_result(&self, r: &HostResult) {
+        let host = match &r.delegated_to {
+            Some(d) => format!("{} -> {d}", r.host),
+            None => r.host.clone(),
+        };
+        let verbose = self.verbosity > 0
+            || r.result.get("_ansible_verbose_always").and_then(Value::as_bool) == Some(true);
+        if r.loop_summary {
+            // Items were already shown; only an all-skipped loop gets a closing line.
+            if r.status == Status::Skipped {
+                let mut line = format!("skipping: [{host}]");
+                if self.verbosity > 0 {
+                    line.push_str(&format!(" => {}", self.dump(r).unwrap_or_default()));
+                }
+                self.out(&self.paint(&Style::new().cyan(), &line));
+            }
+            return;
+        }
+        let item = r.item_label.as_ref();
+        let (style, line) = match r.status {
+            Status::Ok | Status::Changed => {
+                let (word, style) = if r.status == Status::Ok {
+                    ("ok", Style::new().green())
+                } else {
+                    ("changed", Style::new().yellow())
+                };
+                let mut line = format!("{word}: [{host}]");
+                if let Some(item) = item {
+                    line.push_str(&format!(" => (item={item})"));
+                }
+                if verbose {
+                    line.push_str(&format!(" => {}", self.dump(r).unwrap_or_default()));
+                }
+                (style, line)
+            }
+            Status::Skipped => {
+                let mut line = format!("skipping: [{host}]");
+                if let Some(item) = item {
+                    line.push_str(&format!(" => (item={item}) "));
+                }
+                if self.verbosity > 0 {
+                    line.push_str(&format!(" => {}", self.dump(r).unwrap_or_default()));
+                }
+                (Style::new().cyan(), line)
+            }
+            Status::Failed => {
+                let line = match item {
+                    Some(item) => format!("failed: [{host}] (item={item}) => {}", self.dump(r).unwrap_or_default()),
+                    None => format!("fatal: [{host}]: FAILED! => {}", self.dump(r).unwrap_or_default()),
+                };
+                (Style::new().red(), line)
+            }
+            Status::Unreachable => (
+                Style::new().red().bright(),
+                format!("fatal: [{host}]: UNREACHABLE! => {}", self.dump(r).unwrap_or_default()),
+            ),
+        };
+        self.out(&self.paint(&style, &line));
+        if r.ignored {
+            self.out(&self.paint(&Style::new().cyan(), "...ignoring"));
+        }
+    }
+
+    fn recap(&self, stats: &[(String, Stats)]) {
+        self.out(&self.banner("PLAY RECAP"));
+        for (host, s) in stats {
+            let host_style = if s.failed > 0 || s.unreachable > 0 {
+                Style::new().red()
+            } else if s.changed > 0 {
+                Style::new().yellow()
+            } else {
+                Style::new().green()
+            };
+            let field = |name: &str, n: u32, style: Style| {
+                let text = format!("{name}={n:<4}");
+                if n > 0 {
+                    self.paint(&style, &text)
+                } else {
+                    text
+                }
+            };
+            // "%-26s : %s %s %s %s %s %s %s"; padding is applied before colouring.
+            let padded = format!("{host:<26}");
+            self.out(&format!(
+                "{} : {} {} {} {} {} {} {}",
+                self.paint(&host_style, &padded),
+                field("ok", s.ok, Style::new().green()),
+                field("changed", s.changed, Style::new().yellow()),
+                field("unreachable", s.unreachable, Style::new().red().bright()),
+                field("failed", s.failed, Style::new().red()),
+                field("skipped", s.skipped, Style::new().cyan()),
+                field("rescued", s.rescued, Style::new().magenta()),
+                field("ignored", s.ignored, Style::new().magenta()),
+            ));
+        }
+        self.out("");
+    }
+}
+
+impl Reporter for Console {
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::PlayStart { name } => self.out(&self.banner(&format!("PLAY [{name}]"))),
+            Event::NoHostsMatched => self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched")),
+            Event::TaskStart { name, .. } => {
+                self.errors_shown.clear();
+                self.out(&self.banner(&format!("TASK [{name}]")));
+            }
+            Event::HostResult(r) => self.host_result(r),
+            Event::TaskError { message, location, .. } => {
+                if self.errors_shown.insert(message.clone()) {
+                    let report = error_report(
+                        message,
+                        &location.file.path,
+                        Some(&location.file.text),
+                        location.pos.line,
+                        location.pos.col,
+                    );
+                    self.err(&format!("{}\n\n", self.paint(&Style::new().red(), report.trim_end())));
+                }
+            }
+            Event::Warning(msg) => self.err(&format!("{}\n", self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}")))),
+            Event::NoMoreHosts => self.out(&self.banner("NO MORE HOSTS LEFT")),
+            Event::Recap(stats) => self.recap(stats),
+        }
+    }
+}

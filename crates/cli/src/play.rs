@@ -1,0 +1,115 @@
+//! `drover play`: load everything (inventory, every playbook) before touching any host,
+//! then run and report.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use drover_engine::{HostKeyChecking, RunOptions, Secret};
+use drover_inventory::Inventory;
+
+use crate::args::{HostKeyMode, PlayArgs};
+use crate::console::Console;
+use crate::snippet::error_report;
+use crate::Failure;
+
+/// A parse error as ansible-core 2.19 shows it, with exit code 4.
+fn source_failure(e: &drover_yaml::SourceError) -> Failure {
+    let report = match (e.line, e.col) {
+        (Some(line), Some(col)) => {
+            let text = std::fs::read_to_string(&e.path).ok();
+            error_report(&e.message, &e.path, text.as_deref(), line, col)
+        }
+        _ => format!("[ERROR]: {}\n", e.message),
+    };
+    Failure { code: 4, report: format!("{}\n", report.trim_end()) }
+}
+
+fn load_inventory(args: &PlayArgs) -> Result<Inventory, Failure> {
+    let mut sources = args.inventory.clone();
+    if sources.is_empty() {
+        if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
+            sources = env.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        } else if Path::new("/etc/ansible/hosts").exists() {
+            sources.push("/etc/ansible/hosts".into());
+        }
+    }
+    if sources.is_empty() {
+        eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
+        return Ok(Inventory::implicit());
+    }
+    Inventory::load(&sources).map_err(|e| Failure::new(1, e))
+}
+
+fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
+    if let Some(file) = &args.become_password_file {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Failure::new(1, format!("cannot read the become password file {}: {e}", file.display())))?;
+        return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())));
+    }
+    if args.ask_become_pass {
+        let pw = rpassword::prompt_password("BECOME password: ")
+            .map_err(|e| Failure::new(1, format!("cannot read the become password: {e}")))?;
+        return Ok(Some(Secret::new(pw)));
+    }
+    Ok(None)
+}
+
+pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
+    for p in &args.playbooks {
+        if !p.is_file() {
+            return Err(Failure::new(1, format!("the playbook: {} could not be found", p.display())));
+        }
+    }
+    let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
+    let inventory = load_inventory(&args)?;
+    let known = |name: &str| drover_modules::find(name).is_some();
+    let mut playbooks = Vec::new();
+    for p in &args.playbooks {
+        playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
+    }
+    if args.syntax_check {
+        for p in &args.playbooks {
+            println!("\nplaybook: {}", p.display());
+        }
+        return Ok(0);
+    }
+    if let Some(limit) = &args.limit {
+        let sel = inventory.select(limit).map_err(|e| Failure::new(1, e))?;
+        if sel.hosts.is_empty() {
+            for part in &sel.unmatched {
+                eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {part}");
+            }
+            return Err(Failure::new(
+                1,
+                "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.",
+            ));
+        }
+    }
+    let opts = RunOptions {
+        forks: args.forks.max(1),
+        check: args.check,
+        diff: args.diff,
+        verbosity: args.verbose,
+        extra_vars,
+        limit: args.limit.clone(),
+        remote_user: args.user.clone(),
+        private_key: args.private_key.clone(),
+        timeout: args.timeout,
+        become: args.r#become,
+        become_user: args.become_user.clone(),
+        become_method: args.become_method.clone(),
+        become_password: become_password(&args)?,
+        host_key_checking: args.host_key_checking.map(|m| match m {
+            HostKeyMode::Yes => HostKeyChecking::Strict,
+            HostKeyMode::AcceptNew => HostKeyChecking::AcceptNew,
+            HostKeyMode::No => HostKeyChecking::Off,
+        }),
+        max_channels: args.max_channels.max(1),
+        prompt: Arc::new(drover_connection::TtyPrompt),
+    };
+    let mut console = Console::new(args.verbose);
+    let outcome = drover_engine::run(&playbooks, &inventory, &opts, &mut console)
+        .await
+        .map_err(|e| Failure::new(1, e))?;
+    Ok(outcome.exit_code() as u8)
+}
