@@ -81,7 +81,7 @@ pub trait Module: Send + Sync {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }
 
-static MODULES: &[&(dyn Module)] = &[
+static MODULES: &[&dyn Module] = &[
     &command::Command,
     &command::Shell,
     &raw::Raw,

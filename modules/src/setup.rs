@@ -91,7 +91,8 @@ fn facts(raw: &std::collections::HashMap<&str, String>) -> Map<String, Value> {
         other => other.to_string(),
     };
     put("pkg_mgr", pkg.into());
-    let service_mgr = match get("pid1").as_str() {
+    let pid1 = get("pid1");
+    let service_mgr = match pid1.as_str() {
         "systemd" => "systemd",
         "" => "unknown",
         "init" => "sysvinit",
