@@ -65,7 +65,12 @@ pub(crate) fn put_command(dest: &str, mode: Option<u32>) -> String {
         Some(m) => format!("umask 077 && cat > {t} && chmod {m:o} {t}"),
         None => format!("{{ [ ! -f {d} ] || cp -p {d} {t}; }} && cat > {t}"),
     };
-    format!("{write} && mv -f {t} {d} || {{ rc=$?; rm -f {t}; exit $rc; }}")
+    // mv onto a directory would move the file into it: refuse instead.
+    format!(
+        "if [ -d {d} ]; then echo {msg} >&2; exit 1; fi; \
+         {write} && mv -f {t} {d} || {{ rc=$?; rm -f {t}; exit $rc; }}",
+        msg = quote(&format!("{dest} is a directory"))
+    )
 }
 
 #[cfg(test)]
@@ -75,7 +80,8 @@ mod tests {
     #[test]
     fn temp_file_sits_next_to_dest() {
         let cmd = put_command("/etc/app/my file", Some(0o640));
-        assert!(cmd.starts_with("umask 077 && cat > '/etc/app/.drover-tmp-"));
+        assert!(cmd.starts_with("if [ -d '/etc/app/my file' ]; then"));
+        assert!(cmd.contains("umask 077 && cat > '/etc/app/.drover-tmp-"));
         assert!(cmd.contains("&& chmod 640 '/etc/app/.drover-tmp-"));
         assert!(cmd.contains("mv -f '/etc/app/.drover-tmp-"));
         assert!(cmd.contains(" '/etc/app/my file' || { rc=$?; rm -f "));
