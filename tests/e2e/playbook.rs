@@ -1,0 +1,140 @@
+//! Plays over several SSH hosts: registered results, a failing host, an unreachable one.
+
+use drover_testsupport::SshServer;
+
+use crate::common::{closed_port, inventory, recap, run, Scratch};
+
+#[test]
+fn registered_results_flow_between_tasks_on_three_hosts() {
+    let servers = [SshServer::start(), SshServer::start(), SshServer::start()];
+    let s = Scratch::new();
+    s.trust(&servers.iter().collect::<Vec<_>>());
+    s.write(
+        "inv.ini",
+        &inventory("web", &[("h1", &servers[0]), ("h2", &servers[1]), ("h3", &servers[2])]),
+    );
+    s.write(
+        "site.yml",
+        &format!(
+            r#"- name: three hosts
+  hosts: web
+  gather_facts: false
+  vars:
+    out_dir: {out}
+  tasks:
+    - name: who am i
+      command: id -un
+      register: who
+    - name: write a file named after the host
+      shell: echo "{{{{ who.stdout }}}} {{{{ inventory_hostname }}}}" > {{{{ out_dir }}}}/{{{{ inventory_hostname }}}}.txt
+    - name: show
+      debug:
+        msg: "{{{{ inventory_hostname }}}} is {{{{ who.stdout }}}}"
+    - name: not on h2
+      command: /bin/true
+      when: inventory_hostname != 'h2'
+    - name: loop
+      command: echo {{{{ item }}}}
+      loop: [a, b]
+      register: looped
+    - name: use loop results
+      debug:
+        msg: "{{{{ looped.results | map(attribute='stdout') | join(',') }}}}"
+"#,
+            out = s.out.display()
+        ),
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    let user = &servers[0].user;
+    assert!(out.stdout.contains("\nPLAY [three hosts] ****"), "{}", out.show());
+    assert!(out.stdout.contains(&format!("ok: [h1] => {{\n    \"msg\": \"h1 is {user}\"\n}}")), "{}", out.show());
+    assert!(out.stdout.contains("skipping: [h2]\n"), "{}", out.show());
+    assert!(out.stdout.contains("changed: [h3] => (item=b)\n"), "{}", out.show());
+    assert!(out.stdout.contains("\"msg\": \"a,b\""), "{}", out.show());
+    for h in ["h1", "h3"] {
+        assert!(out.stdout.contains(&recap(h, [6, 4, 0, 0, 0, 0, 0])), "{}", out.show());
+    }
+    assert!(out.stdout.contains(&recap("h2", [5, 3, 0, 0, 1, 0, 0])), "{}", out.show());
+    for h in ["h1", "h2", "h3"] {
+        let text = std::fs::read_to_string(s.out.join(format!("{h}.txt"))).unwrap();
+        assert_eq!(text, format!("{user} {h}\n"));
+    }
+}
+
+#[test]
+fn a_failing_host_drops_out_while_the_others_finish() {
+    let servers = [SshServer::start(), SshServer::start(), SshServer::start()];
+    let s = Scratch::new();
+    s.trust(&servers.iter().collect::<Vec<_>>());
+    s.write(
+        "inv.ini",
+        &inventory("web", &[("h1", &servers[0]), ("h2", &servers[1]), ("h3", &servers[2])]),
+    );
+    s.write(
+        "site.yml",
+        &format!(
+            r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - name: fails on h2
+      command: "{{{{ '/bin/false' if inventory_hostname == 'h2' else '/bin/true' }}}}"
+    - name: after
+      command: touch {out}/{{{{ inventory_hostname }}}}.after
+"#,
+            out = s.out.display()
+        ),
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 2, "{}", out.show());
+    assert!(
+        out.stdout.contains(r#"fatal: [h2]: FAILED! => {"changed": true, "cmd": ["/bin/false"], "delta": "#),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains(r#""msg": "non-zero return code", "rc": 1"#), "{}", out.show());
+    assert!(out.stderr.contains("[ERROR]: Task failed: Module failed: non-zero return code"), "{}", out.show());
+    assert!(out.stderr.contains("site.yml:4:7"), "{}", out.show());
+    assert!(out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])), "{}", out.show());
+    assert!(out.stdout.contains(&recap("h2", [0, 0, 0, 1, 0, 0, 0])), "{}", out.show());
+    assert!(s.out.join("h1.after").exists() && s.out.join("h3.after").exists());
+    assert!(!s.out.join("h2.after").exists(), "a failed host must not run later tasks");
+}
+
+#[test]
+fn an_unreachable_host_is_reported_and_wins_the_exit_code() {
+    let servers = [SshServer::start(), SshServer::start()];
+    let s = Scratch::new();
+    s.trust(&[&servers[0], &servers[1]]);
+    let mut inv = inventory("web", &[("h1", &servers[0]), ("h3", &servers[1])]);
+    inv.push_str(&format!(
+        "h2 ansible_host=127.0.0.1 ansible_port={} ansible_user={}\n",
+        closed_port(),
+        servers[0].user
+    ));
+    s.write("inv.ini", &inv);
+    s.write(
+        "site.yml",
+        r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - ping:
+    - name: fails on h3
+      command: /bin/false
+      when: inventory_hostname == 'h3'
+    - name: after
+      command: /bin/true
+"#,
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 4, "unreachable wins over failed: {}", out.show());
+    assert!(
+        out.stdout.contains(r#"fatal: [h2]: UNREACHABLE! => {"changed": false, "msg": "Task failed: Failed to connect to the host via ssh: "#),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains(r#""unreachable": true}"#), "{}", out.show());
+    assert!(out.stdout.contains(&recap("h1", [2, 1, 0, 0, 1, 0, 0])), "{}", out.show());
+    assert!(out.stdout.contains(&recap("h2", [0, 0, 1, 0, 0, 0, 0])), "{}", out.show());
+    assert!(out.stdout.contains(&recap("h3", [1, 0, 0, 1, 0, 0, 0])), "{}", out.show());
+}
