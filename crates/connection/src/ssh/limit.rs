@@ -12,7 +12,9 @@ use tokio::sync::Semaphore;
 
 pub(crate) const HANDSHAKES_PER_SERVER: usize = 8;
 
-static SLOTS: Mutex<Option<HashMap<(String, u16), Arc<Semaphore>>>> = Mutex::new(None);
+type SlotMap = HashMap<(String, u16), Arc<Semaphore>>;
+
+static SLOTS: Mutex<Option<SlotMap>> = Mutex::new(None);
 
 pub(crate) fn handshake_slots(address: &str, port: u16) -> Arc<Semaphore> {
     let mut guard = match SLOTS.lock() {
