@@ -1,1 +1,391 @@
-//! drover-inventory
+//! drover-inventory: INI, YAML, script and host-list inventories, group and host
+//! variables with Ansible's precedence, and host patterns, all as ansible-core
+//! 2.19 computes them.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+mod address;
+mod error;
+mod glob;
+mod ini;
+mod literal;
+mod model;
+mod output;
+mod pattern;
+mod pyjson;
+mod script;
+mod shlex;
+mod sources;
+mod vars_dirs;
+mod yaml_inv;
+
+pub use error::InventoryError;
+pub use pattern::{split_host_pattern, Selection};
+pub use pyjson::dump as dump_ansible_json;
+
+use model::{Data, Vars, ALL, LOCALHOST_NAMES};
+use vars_dirs::{Kind, VarsDir};
+
+/// A loaded inventory: hosts, groups, their variables, and the `group_vars/` /
+/// `host_vars/` directories beside the sources (and later the playbook).
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    data: Data,
+    /// Vars directories beside the inventory sources, one per source, in `-i` order.
+    inventory_dirs: Vec<VarsDir>,
+    /// Vars directories beside the playbook, added by the engine.
+    playbook_dirs: Vec<VarsDir>,
+    /// Host variables of the implicit localhost.
+    implicit_vars: Vars,
+}
+
+impl Inventory {
+    /// Loads `-i` sources in order: a file (INI, YAML or executable script, by
+    /// content), a directory (every file in it, skipping what ansible skips), or a
+    /// host list `a,b,` (contains a comma and is not an existing path).
+    pub fn load(sources: &[String]) -> Result<Inventory, InventoryError> {
+        let mut data = Data::new();
+        let mut roots: Vec<PathBuf> = Vec::new();
+        for source in sources.iter().filter(|s| !s.is_empty()) {
+            if sources::is_host_list(source) {
+                sources::parse_host_list(&mut data, source);
+                continue;
+            }
+            let path = sources::unfrack(source);
+            sources::parse_path(&mut data, &path)?;
+            let root = if path.is_dir() {
+                path.clone()
+            } else {
+                path.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            roots.push(root);
+        }
+        data.finish();
+        let mut inventory = Inventory::from_data(data);
+        for root in roots {
+            let dir = VarsDir::open(&root, &mut inventory.data.warnings)?;
+            inventory.inventory_dirs.push(dir);
+        }
+        inventory.load_entities()?;
+        Ok(inventory)
+    }
+
+    /// The inventory ansible-playbook uses when no `-i` is given and no default
+    /// inventory exists: no hosts, with `localhost` available implicitly (matched
+    /// by name, never by `all`).
+    pub fn implicit() -> Inventory {
+        let mut data = Data::new();
+        data.finish();
+        Inventory::from_data(data)
+    }
+
+    fn from_data(data: Data) -> Inventory {
+        let mut implicit_vars = Vars::new();
+        implicit_vars.insert("ansible_connection".into(), Value::from("local"));
+        Inventory {
+            data,
+            inventory_dirs: Vec::new(),
+            playbook_dirs: Vec::new(),
+            implicit_vars,
+        }
+    }
+
+    /// Reads the vars files of every known group and host (and the implicit
+    /// localhost names) from every vars directory.
+    fn load_entities(&mut self) -> Result<(), InventoryError> {
+        let groups: Vec<String> = self.data.groups.iter().map(|g| g.name.clone()).collect();
+        let hosts: Vec<String> = self
+            .data
+            .hosts
+            .iter()
+            .map(|h| h.name.clone())
+            .chain(LOCALHOST_NAMES.iter().map(|s| s.to_string()))
+            .collect();
+        for dir in self
+            .inventory_dirs
+            .iter_mut()
+            .chain(self.playbook_dirs.iter_mut())
+        {
+            for g in &groups {
+                dir.load(Kind::Group, g)?;
+            }
+            for h in &hosts {
+                dir.load(Kind::Host, h)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the `group_vars/` and `host_vars/` beside a playbook. They rank above
+    /// the inventory's own directories at each level (all, groups, host), as in
+    /// ansible; call again for each playbook directory, in order.
+    pub fn load_vars_dirs(&mut self, dir: &Path) -> Result<(), InventoryError> {
+        let vars_dir = VarsDir::open(dir, &mut self.data.warnings)?;
+        self.playbook_dirs.push(vars_dir);
+        self.load_entities()
+    }
+
+    /// Forgets the playbook vars directories (when moving to another playbook).
+    pub fn clear_playbook_vars_dirs(&mut self) {
+        self.playbook_dirs.clear();
+    }
+
+    /// Warnings ansible would print while loading (ignored keys, odd names, ...).
+    pub fn warnings(&self) -> &[String] {
+        &self.data.warnings
+    }
+
+    /// Hosts defined by the inventory, in the order they were first defined.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.data.hosts.iter().map(|h| h.name.as_str())
+    }
+
+    /// Whether `name` is a host: an inventory host, or a localhost name that
+    /// ansible would resolve to its implicit localhost.
+    pub fn host_exists(&self, name: &str) -> bool {
+        self.data.host_id(name).is_some() || LOCALHOST_NAMES.contains(&name)
+    }
+
+    /// Whether `name` is the implicit localhost (not defined by the inventory).
+    pub fn is_implicit_localhost(&self, name: &str) -> bool {
+        self.data.host_id(name).is_none() && LOCALHOST_NAMES.contains(&name)
+    }
+
+    pub fn group_exists(&self, name: &str) -> bool {
+        self.data.group_id(name).is_some()
+    }
+
+    /// The inventory file that first defined the host (ansible's `inventory_file`).
+    pub fn inventory_file(&self, host: &str) -> Option<&str> {
+        let id = self.data.host_id(host)?;
+        self.data.hosts[id].source.as_deref()
+    }
+
+    /// The directory of `inventory_file` (ansible's `inventory_dir`).
+    pub fn inventory_dir(&self, host: &str) -> Option<PathBuf> {
+        let file = Path::new(self.inventory_file(host)?);
+        if file.is_dir() {
+            Some(file.to_path_buf())
+        } else if file.is_file() {
+            file.parent().map(Path::to_path_buf)
+        } else {
+            None
+        }
+    }
+
+    /// The variable layers of a host, lowest precedence first: `all` group vars,
+    /// the host's groups (by depth, ansible_group_priority, name), then
+    /// group_vars/all beside the inventory and beside the playbook, then
+    /// group_vars/GROUP beside the inventory and the playbook, then the host's
+    /// inventory vars, host_vars beside the inventory and beside the playbook.
+    /// Nothing is copied: callers can look variables up layer by layer.
+    pub fn host_var_layers(&self, host: &str) -> Vec<&IndexMap<String, Value>> {
+        let mut layers: Vec<&Vars> = vec![&self.data.groups[ALL].vars];
+        let (groups, host_vars): (&[usize], &Vars) = match self.data.host_id(host) {
+            Some(id) => (
+                &self.data.hosts[id].sorted_groups,
+                &self.data.hosts[id].vars,
+            ),
+            None if LOCALHOST_NAMES.contains(&host) => (&[], &self.implicit_vars),
+            None => return Vec::new(),
+        };
+        for &g in groups {
+            layers.push(&self.data.groups[g].vars);
+        }
+        for dir in self.inventory_dirs.iter().chain(&self.playbook_dirs) {
+            layers.extend(dir.get(Kind::Group, "all"));
+        }
+        for dirs in [&self.inventory_dirs, &self.playbook_dirs] {
+            for dir in dirs {
+                for &g in groups {
+                    layers.extend(dir.get(Kind::Group, &self.data.groups[g].name));
+                }
+            }
+        }
+        layers.push(host_vars);
+        for dir in self.inventory_dirs.iter().chain(&self.playbook_dirs) {
+            layers.extend(dir.get(Kind::Host, host));
+        }
+        layers.retain(|l| !l.is_empty());
+        layers
+    }
+
+    /// The variables of a host from the inventory, merged with Ansible's precedence
+    /// (see `host_var_layers`). Empty for an unknown host.
+    pub fn host_vars(&self, host: &str) -> IndexMap<String, Value> {
+        let mut merged = IndexMap::new();
+        for layer in self.host_var_layers(host) {
+            for (k, v) in layer {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        merged
+    }
+
+    /// The `group_names` magic variable: the host's groups (ancestors included)
+    /// sorted, without `all` (ansible keeps `ungrouped` in it).
+    pub fn group_names(&self, host: &str) -> Vec<String> {
+        let Some(id) = self.data.host_id(host) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = self.data.hosts[id]
+            .sorted_groups
+            .iter()
+            .map(|g| self.data.groups[*g].name.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The `groups` magic variable: every group (with `all` and `ungrouped`) and
+    /// the hosts in it or its descendants.
+    pub fn groups(&self) -> IndexMap<String, Vec<String>> {
+        self.data
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(id, g)| {
+                let hosts = self
+                    .data
+                    .group_hosts(id)
+                    .into_iter()
+                    .map(|h| self.data.hosts[h].name.clone())
+                    .collect();
+                (g.name.clone(), hosts)
+            })
+            .collect()
+    }
+
+    /// Evaluates a host pattern (play `hosts:` or `--limit`).
+    pub fn select(&self, pattern: &str) -> Result<Selection, InventoryError> {
+        pattern::Evaluator::new(&self.data).evaluate(&split_host_pattern(pattern))
+    }
+
+    /// Evaluates a `--limit` value, which may also name files with `@path` (one
+    /// pattern per line), as ansible's subset does.
+    pub fn select_limit(&self, limit: &str) -> Result<Selection, InventoryError> {
+        let mut patterns = Vec::new();
+        for part in split_host_pattern(limit) {
+            let Some(file) = part.strip_prefix('@') else {
+                patterns.push(part);
+                continue;
+            };
+            let path = Path::new(file);
+            if !path.exists() {
+                return Err(InventoryError::Lookup(format!(
+                    "Unable to find limit file {file}"
+                )));
+            }
+            if !path.is_file() {
+                return Err(InventoryError::Lookup(format!(
+                    "Limit starting with \"@\" must be a file, not a directory: {file}"
+                )));
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| InventoryError::io(path, e))?;
+            patterns.extend(text.split('\n').map(|l| l.trim().to_string()));
+        }
+        pattern::Evaluator::new(&self.data).evaluate(&patterns)
+    }
+
+    /// The hosts of `pattern` restricted to those `limit` selects, in `pattern`'s
+    /// order (ansible-playbook's play host list under `--limit`).
+    pub fn select_limited(
+        &self,
+        pattern: &str,
+        limit: Option<&str>,
+    ) -> Result<Selection, InventoryError> {
+        let mut selection = self.select(pattern)?;
+        if let Some(limit) = limit {
+            let allowed = self.select_limit(limit)?;
+            selection.hosts.retain(|h| allowed.hosts.contains(h));
+            selection.unmatched.extend(allowed.unmatched);
+            selection.warnings.extend(allowed.warnings);
+        }
+        Ok(selection)
+    }
+
+    /// `ansible-inventory --list` as JSON (keys sorted as ansible prints them).
+    pub fn to_list_json(&self) -> Value {
+        output::list_json(self)
+    }
+
+    /// `ansible-inventory --host HOST`: the host's variables, or `None` when the
+    /// pattern does not name exactly one host.
+    pub fn host_json(&self, host: &str) -> Option<Value> {
+        output::host_json(self, host)
+    }
+
+    /// `ansible-inventory --graph [GROUP]` text (no trailing newline).
+    pub fn graph(&self, group: Option<&str>) -> Result<String, InventoryError> {
+        output::graph(self, group.unwrap_or("all"))
+    }
+
+    /// Adds a host at run time (the `add_host` module): creates it in `all` if new,
+    /// merges `vars` into its host variables and puts it in `groups` (created as
+    /// needed).
+    pub fn add_host(
+        &mut self,
+        name: &str,
+        groups: &[String],
+        vars: IndexMap<String, Value>,
+    ) -> Result<(), InventoryError> {
+        let id = match self.data.host_id(name) {
+            Some(id) => id,
+            None => self.data.add_host(name, Some(ALL), None),
+        };
+        for (k, v) in vars {
+            self.data.set_host_var(id, &k, v);
+        }
+        for group in groups {
+            let g = self.data.add_group(group);
+            self.data.add_host_to_group(g, id);
+        }
+        self.data.finish();
+        self.load_entities()
+    }
+
+    /// Puts a host in a group at run time (the `group_by` module), creating the
+    /// group and making it a child of `parents` (created as needed).
+    pub fn add_host_to_group(
+        &mut self,
+        host: &str,
+        group: &str,
+        parents: &[String],
+    ) -> Result<(), InventoryError> {
+        let Some(id) = self.data.host_id(host) else {
+            return Err(InventoryError::Lookup(format!(
+                "{host} cannot be matched in inventory"
+            )));
+        };
+        let g = self.data.add_group(group);
+        for parent in parents {
+            let p = self.data.add_group(parent);
+            self.data
+                .add_child_group(p, g)
+                .map_err(InventoryError::Lookup)?;
+        }
+        self.data.add_host_to_group(g, id);
+        self.data.finish();
+        self.load_entities()
+    }
+
+    /// The `inventory_hostname_short` magic variable: the name up to the first dot,
+    /// except for IP addresses, which stay whole.
+    pub fn inventory_hostname_short(name: &str) -> String {
+        if address::is_ipv4(name) || address::is_ipv6(name) {
+            name.to_string()
+        } else {
+            name.split('.').next().unwrap_or(name).to_string()
+        }
+    }
+
+    pub(crate) fn data(&self) -> &Data {
+        &self.data
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! Turning `-i` arguments into inventory: directories (each file in them), host
+//! lists (`a,b,`), executable scripts, YAML and INI files, tried in ansible's
+//! plugin order (script, yaml, ini).
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use drover_yaml::SourceFile;
+
+use crate::address::parse_address;
+use crate::error::InventoryError;
+use crate::model::{Data, UNGROUPED};
+use crate::script::{self, ScriptFailure};
+use crate::{ini, yaml_inv};
+
+/// Extensions ansible skips in inventory directories (REJECT_EXTS plus
+/// INVENTORY_IGNORE_EXTS defaults).
+const IGNORED_EXTS: [&str; 12] = [
+    ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry",
+];
+const YAML_EXTS: [&str; 3] = [".yaml", ".yml", ".json"];
+
+pub fn is_host_list(source: &str) -> bool {
+    source.contains(',') && !Path::new(source).exists()
+}
+
+/// ansible's unfrackpath without following symlinks: `~` expanded, absolute, normalized.
+pub fn unfrack(source: &str) -> PathBuf {
+    let expanded = match source.strip_prefix('~') {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(rest.trim_start_matches('/')),
+            None => PathBuf::from(source),
+        },
+        _ => PathBuf::from(source),
+    };
+    let absolute = if expanded.is_absolute() {
+        expanded
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(&expanded))
+            .unwrap_or(expanded)
+    };
+    let mut out = PathBuf::new();
+    for comp in absolute.components() {
+        match comp {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn ignored_in_dir(name: &str) -> bool {
+    name.starts_with('.')
+        || matches!(name, "host_vars" | "group_vars" | "vars_plugins")
+        || IGNORED_EXTS.iter().any(|ext| name.ends_with(ext))
+}
+
+pub fn parse_host_list(data: &mut Data, source: &str) {
+    data.current_source = Some(source.to_string());
+    for item in source.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (host, port) = parse_address(item, false).unwrap_or_else(|| (item.to_string(), None));
+        if data.host_id(&host).is_none() {
+            data.add_host(&host, Some(UNGROUPED), port);
+        }
+    }
+    data.current_source = None;
+}
+
+/// Parses a file or directory source.
+pub fn parse_path(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
+    let meta = fs::metadata(path).map_err(|_| InventoryError::NotFound(path.to_path_buf()))?;
+    if meta.is_dir() {
+        let mut names: Vec<String> = Vec::new();
+        for entry in fs::read_dir(path).map_err(|e| InventoryError::io(path, e))? {
+            let entry = entry.map_err(|e| InventoryError::io(path, e))?;
+            match entry.file_name().into_string() {
+                Ok(name) => names.push(name),
+                Err(name) => data.warn(format!(
+                    "Skipping inventory entry with a name that is not UTF-8: {}",
+                    name.to_string_lossy()
+                )),
+            }
+        }
+        names.sort();
+        for name in names.into_iter().filter(|n| !ignored_in_dir(n)) {
+            parse_path(data, &path.join(name))?;
+        }
+        return Ok(());
+    }
+    data.current_source = Some(path.to_string_lossy().into_owned());
+    let result = parse_file(data, path);
+    data.current_source = None;
+    result
+}
+
+fn extension(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .map(|name| {
+            let stem_start = name.len() - name.trim_start_matches('.').len();
+            name[stem_start..]
+                .rfind('.')
+                .map(|i| name[stem_start + i..].to_string())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path)
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
+    if is_executable(path) {
+        match script::parse(data, path) {
+            Ok(()) => return Ok(()),
+            // Not runnable (no shebang): ansible moves on to the file formats.
+            Err(ScriptFailure::NotExecutable) => {}
+            Err(ScriptFailure::Failed(e)) => return Err(e),
+        }
+    }
+    let ext = extension(path);
+    if ext == ".toml" {
+        return Err(InventoryError::invalid(
+            path,
+            "TOML inventories are not supported",
+        ));
+    }
+    let file = SourceFile::read(path)?;
+    let mut yaml_error = None;
+    if ext.is_empty() || YAML_EXTS.contains(&ext.as_str()) {
+        match drover_yaml::parse(file.clone()) {
+            Ok(doc) => match yaml_inv::check(&doc) {
+                Ok(()) => return yaml_inv::parse(data, &doc),
+                Err(not) => yaml_error = Some(InventoryError::invalid(path, not.message())),
+            },
+            Err(e) => yaml_error = Some(InventoryError::Yaml(e)),
+        }
+    }
+    match ini::parse(data, path, &file.text) {
+        Ok(()) => Ok(()),
+        Err(ini_error) => match yaml_error {
+            Some(yaml_error) if looks_like_yaml(&ext, &file.text) => Err(yaml_error),
+            _ => Err(ini_error),
+        },
+    }
+}
+
+/// Which error to show when a file is neither valid YAML inventory nor valid INI.
+fn looks_like_yaml(ext: &str, text: &str) -> bool {
+    if YAML_EXTS.contains(&ext) {
+        return true;
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'));
+    first.is_some_and(|l| l.starts_with("---") || l.ends_with(':') || l.starts_with('{'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_entries_ansible_skips() {
+        for name in [
+            ".hidden",
+            "group_vars",
+            "host_vars",
+            "a.retry",
+            "b.ini~",
+            "README.md",
+            "x.cfg",
+            "y.orig",
+        ] {
+            assert!(ignored_in_dir(name), "{name}");
+        }
+        for name in ["hosts", "a.ini", "b.yml", "README"] {
+            assert!(!ignored_in_dir(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn unfrack_normalizes() {
+        assert_eq!(unfrack("/a/b/../c/./d"), PathBuf::from("/a/c/d"));
+    }
+
+    #[test]
+    fn host_lists() {
+        let mut d = Data::new();
+        parse_host_list(&mut d, "a, b:2222,[::1]:22,a,");
+        let names: Vec<&str> = d.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "::1"]);
+        assert_eq!(d.hosts[1].vars["ansible_port"], serde_json::json!(2222));
+        assert!(is_host_list("x,y"));
+        assert!(!is_host_list("/nonexistent"));
+    }
+}
