@@ -1,1 +1,74 @@
-//! drover-template
+//! drover-template: Jinja templating with Ansible's meaning, on top of minijinja.
+//!
+//! [`Templar`] renders task arguments, conditionals and template files against a
+//! [`Vars`] source. Variables whose values are templates themselves are rendered lazily
+//! when a template uses them, with a guard against reference cycles.
+
+mod context;
+mod convert;
+mod env;
+mod error;
+mod filters;
+mod jinja_tests;
+mod lookups;
+mod pyformat;
+mod pyrepr;
+mod sha512crypt;
+mod templar;
+mod yaml;
+
+pub use error::{TemplateError, TemplateErrorKind};
+pub use templar::{Templar, TextOptions};
+
+/// A source of variables for one host at one task: layered scopes, looked up by name.
+///
+/// Values may themselves be templates (`"{{ other }}"`): [`Templar`] renders them lazily
+/// when used (recursively, nested strings inside lists and maps too). A reference cycle
+/// is an error naming the chain (`a -> b -> a`).
+pub trait Vars: Send + Sync {
+    fn get(&self, name: &str) -> Option<serde_json::Value>;
+    /// Every variable name, for `vars`-like iteration; may be expensive.
+    fn names(&self) -> Vec<String>;
+
+    /// Another host's variables, for `hostvars[host]`, when `get("hostvars")` gives
+    /// nothing. Values from it are rendered against that host's own variables.
+    fn host_vars(&self, _host: &str) -> Option<Box<dyn Vars + '_>> {
+        None
+    }
+
+    /// The hosts `hostvars` iterates over (the inventory's hosts).
+    fn host_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A plain map is a complete variable source; handy for tests and one-off renders.
+impl Vars for serde_json::Map<String, serde_json::Value> {
+    fn get(&self, name: &str) -> Option<serde_json::Value> {
+        serde_json::Map::get(self, name).cloned()
+    }
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+}
+
+impl Vars for std::collections::HashMap<String, serde_json::Value> {
+    fn get(&self, name: &str) -> Option<serde_json::Value> {
+        std::collections::HashMap::get(self, name).cloned()
+    }
+    fn names(&self) -> Vec<String> {
+        self.keys().cloned().collect()
+    }
+}
+
+/// No variables at all.
+pub struct NoVars;
+
+impl Vars for NoVars {
+    fn get(&self, _name: &str) -> Option<serde_json::Value> {
+        None
+    }
+    fn names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
