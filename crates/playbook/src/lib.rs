@@ -1,1 +1,172 @@
-//! drover-playbook
+//! Playbook files -> typed plays and tasks, each with the location it came from.
+//!
+//! The parser accepts what ansible-core 2.19 accepts and reports what it rejects with
+//! the same messages, at the file, line and column of the offending node. Keywords of
+//! features the engine does not run yet are kept (`extra`) so it can refuse clearly.
+
+use std::path::{Path, PathBuf};
+
+use drover_yaml::Location;
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+mod keywords;
+mod kv;
+mod play;
+mod task;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use drover_yaml::SourceError;
+pub use keywords::{canonical_action, is_freeform, FREEFORM_ACTIONS, RAW_PARAM_ACTIONS};
+pub use kv::{
+    join_args, parse_kv, split_args, try_parse_kv, unquote, SplitError, FREEFORM_INLINE_OPTIONS,
+};
+
+#[derive(Debug, Clone)]
+pub struct Playbook {
+    pub path: PathBuf,
+    /// Plays in order, those of `import_playbook` entries expanded in place.
+    pub plays: Vec<Play>,
+    /// Non-fatal remarks Ansible would print while loading (duplicate keys, ...).
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Warning {
+    pub location: Location,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Play {
+    pub name: Option<String>,
+    /// The host pattern; a YAML list is joined with ",".
+    pub hosts: String,
+    pub vars: IndexMap<String, Value>,
+    pub gather_facts: Option<bool>,
+    pub r#become: Option<bool>,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    pub connection: Option<String>,
+    pub remote_user: Option<String>,
+    pub port: Option<Value>,
+    pub ignore_errors: Option<Value>,
+    pub environment: Option<Value>,
+    pub tags: Vec<String>,
+    pub pre_tasks: Vec<Task>,
+    pub tasks: Vec<Task>,
+    pub post_tasks: Vec<Task>,
+    pub handlers: Vec<Task>,
+    /// Valid play keywords not modelled above (roles, serial, strategy, vars_files,
+    /// any_errors_fatal, ...), as plain data.
+    pub extra: IndexMap<String, Value>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub name: Option<String>,
+    /// Canonical short name (`ansible.builtin.command` -> `command`); `"block"` for a
+    /// block, whose tasks are in `block`.
+    pub action: String,
+    /// Module arguments; free-form text is in `_raw_params`, a templated `args:`
+    /// string in `_variable_params`.
+    pub args: Map<String, Value>,
+    /// Jinja expressions, all of which must hold; YAML booleans are "True"/"False".
+    pub when: Vec<String>,
+    pub register: Option<String>,
+    pub ignore_errors: Option<Value>,
+    /// The `loop:` value, or the value of a `with_<lookup>:` (see `loop_kind`).
+    pub loop_items: Option<Value>,
+    /// `None` for `loop:`, the lookup name for `with_<lookup>:` (`"items"`, `"dict"`).
+    pub loop_kind: Option<String>,
+    /// `loop_control.loop_var`.
+    pub loop_var: Option<String>,
+    /// The whole `loop_control` mapping (label, index_var, pause, extended, ...).
+    pub loop_control: Option<Value>,
+    pub vars: IndexMap<String, Value>,
+    pub r#become: Option<bool>,
+    pub become_user: Option<String>,
+    pub become_method: Option<String>,
+    pub changed_when: Vec<String>,
+    pub failed_when: Vec<String>,
+    pub until: Vec<String>,
+    pub retries: Option<Value>,
+    pub delay: Option<Value>,
+    pub no_log: Option<Value>,
+    /// `local_action` sets this to "localhost".
+    pub delegate_to: Option<String>,
+    pub run_once: Option<Value>,
+    pub environment: Option<Value>,
+    pub tags: Vec<String>,
+    pub notify: Vec<String>,
+    /// Handlers only: topics this handler also answers to.
+    pub listen: Vec<String>,
+    pub check_mode: Option<Value>,
+    pub connection: Option<String>,
+    pub remote_user: Option<String>,
+    /// Valid task keywords not modelled above (async, poll, throttle, timeout, ...).
+    pub extra: IndexMap<String, Value>,
+    pub block: Option<Box<Block>>,
+    pub location: Location,
+}
+
+/// The sections of a `block:` task; its keywords are on the enclosing `Task`.
+#[derive(Debug, Clone, Default)]
+pub struct Block {
+    pub block: Vec<Task>,
+    pub rescue: Vec<Task>,
+    pub always: Vec<Task>,
+}
+
+impl Task {
+    /// An empty task at `location`, for building one field by field.
+    pub fn new(location: Location) -> Self {
+        Self {
+            name: None,
+            action: String::new(),
+            args: Map::new(),
+            when: Vec::new(),
+            register: None,
+            ignore_errors: None,
+            loop_items: None,
+            loop_kind: None,
+            loop_var: None,
+            loop_control: None,
+            vars: IndexMap::new(),
+            r#become: None,
+            become_user: None,
+            become_method: None,
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            until: Vec::new(),
+            retries: None,
+            delay: None,
+            no_log: None,
+            delegate_to: None,
+            run_once: None,
+            environment: None,
+            tags: Vec::new(),
+            notify: Vec::new(),
+            listen: Vec::new(),
+            check_mode: None,
+            connection: None,
+            remote_user: None,
+            extra: IndexMap::new(),
+            block: None,
+            location,
+        }
+    }
+}
+
+/// Load and check a playbook. `known_action(short_name)` says whether an action or
+/// module exists; nothing is run when this fails.
+pub fn load_playbook(
+    path: &Path,
+    known_action: &dyn Fn(&str) -> bool,
+) -> Result<Playbook, SourceError> {
+    play::load(path, known_action)
+}
