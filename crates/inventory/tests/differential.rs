@@ -1,0 +1,148 @@
+//! Compares drover's inventory views with ansible-inventory's on the fixtures.
+//! Skipped (with a note) when ansible-core is not installed at /tmp/ansible-venv.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use drover_inventory::{dump_ansible_json, Inventory};
+
+const ANSIBLE_INVENTORY: &str = "/tmp/ansible-venv/bin/ansible-inventory";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn ansible(args: &[&str]) -> String {
+    let out = Command::new(ANSIBLE_INVENTORY)
+        .args(args)
+        .env("ANSIBLE_DEPRECATION_WARNINGS", "false")
+        .env("ANSIBLE_LOCALHOST_WARNING", "false")
+        .env("ANSIBLE_INVENTORY_UNPARSED_WARNING", "false")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .current_dir(fixtures())
+        .output()
+        .expect("run ansible-inventory");
+    assert!(
+        out.status.success(),
+        "ansible-inventory {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8 output")
+        .trim_end()
+        .to_string()
+}
+
+fn have_ansible() -> bool {
+    if Path::new(ANSIBLE_INVENTORY).exists() {
+        return true;
+    }
+    eprintln!("note: {ANSIBLE_INVENTORY} not found; differential inventory test skipped");
+    false
+}
+
+fn compare(sources: &[&str]) {
+    let absolute: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            if s.contains(',') {
+                s.to_string()
+            } else {
+                fixtures().join(s).to_string_lossy().into_owned()
+            }
+        })
+        .collect();
+    let inv = Inventory::load(&absolute).unwrap_or_else(|e| panic!("{sources:?}: {e}"));
+    let mut args: Vec<&str> = Vec::new();
+    for s in &absolute {
+        args.push("-i");
+        args.push(s);
+    }
+    let mut list_args = args.clone();
+    list_args.push("--list");
+    let expected = ansible(&list_args);
+    let ours = dump_ansible_json(&inv.to_list_json());
+    assert_eq!(ours, expected, "--list differs for {sources:?}");
+
+    let mut graph_args = args.clone();
+    graph_args.push("--graph");
+    assert_eq!(
+        inv.graph(None).unwrap(),
+        ansible(&graph_args),
+        "--graph differs for {sources:?}"
+    );
+}
+
+#[test]
+fn ini_inventory_matches_ansible() {
+    if have_ansible() {
+        compare(&["ini_basic/hosts"]);
+    }
+}
+
+#[test]
+fn yaml_inventory_matches_ansible() {
+    if have_ansible() {
+        compare(&["yaml_nested/inventory.yml"]);
+    }
+}
+
+#[test]
+fn group_priorities_match_ansible() {
+    if have_ansible() {
+        compare(&["priorities/hosts.ini"]);
+    }
+}
+
+#[test]
+fn vars_directories_match_ansible() {
+    if have_ansible() {
+        compare(&["vars_dirs/hosts"]);
+    }
+}
+
+#[test]
+fn scripts_match_ansible() {
+    if have_ansible() {
+        compare(&["script/inventory.sh"]);
+        compare(&["script_host/inventory.sh"]);
+    }
+}
+
+#[test]
+fn directory_source_matches_ansible() {
+    if have_ansible() {
+        compare(&["dir_source"]);
+    }
+}
+
+#[test]
+fn several_sources_and_host_lists_match_ansible() {
+    if have_ansible() {
+        compare(&[
+            "vars_dirs/hosts",
+            "priorities/hosts.ini",
+            "extra1,extra2:2022,h0",
+        ]);
+    }
+}
+
+#[test]
+fn host_view_matches_ansible() {
+    if !have_ansible() {
+        return;
+    }
+    let source = fixtures()
+        .join("vars_dirs/hosts")
+        .to_string_lossy()
+        .into_owned();
+    let inv = Inventory::load(std::slice::from_ref(&source)).unwrap();
+    for host in ["h0", "h1", "h2"] {
+        let ours = dump_ansible_json(&inv.host_json(host).unwrap());
+        assert_eq!(
+            ours,
+            ansible(&["-i", &source, "--host", host]),
+            "--host {host}"
+        );
+    }
+}
