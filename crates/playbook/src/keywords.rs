@@ -82,7 +82,6 @@ pub const TASK_KEYWORDS: &[&str] = &[
     "remote_user",
     "retries",
     "run_once",
-    "static",
     "tags",
     "throttle",
     "timeout",

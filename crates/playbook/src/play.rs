@@ -185,7 +185,7 @@ fn hosts(r: &Reader<'_>, key: &Node, node: &Node) -> Result<String, SourceError>
         NodeValue::Map(_) => {
             return Err(r.err(
                 node,
-                "Hosts list must be a sequence or a string, not a mapping",
+                "Hosts list must be a sequence or string. Please check your playbook.",
             ))
         }
         v => scalar_text(v),

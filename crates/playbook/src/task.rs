@@ -63,6 +63,12 @@ impl TaskParser<'_> {
             if TASK_KEYWORDS.contains(&key.as_str()) {
                 continue;
             }
+            // Not an action candidate, yet no longer a valid keyword either.
+            if key == "static" {
+                return Err(self
+                    .reader
+                    .err(k, "'static' is not a valid attribute for a Task"));
+            }
             if let Some(lookup) = key.strip_prefix("with_") {
                 if !CORE_LOOKUPS.contains(&lookup) {
                     return Err(self

@@ -271,6 +271,15 @@ fn errors_match_ansible() {
         ("- hosts: all\n  tasks:\n    - debug: [1]\n", "unexpected parameter type in action", (3, 7)),
         ("- hosts: all\n  become: maybe\n  tasks: []\n", "'become' is supposed to be a boolean", (2, 11)),
         ("- hosts: all\n  tasks:\n    - debug: msg=x\n  name: x: y\n", "YAML parsing failed", (4, 10)),
+        ("- hosts: all\n  tasks:\n    - debug: msg=x\n      tags: 1.5\n", "tags must be specified as a list", (4, 13)),
+        ("- hosts: all\n  tasks:\n    - debug: msg=x\n      static: yes\n", "'static' is not a valid attribute for a Task", (4, 7)),
+        ("- hosts: all\n  tasks:\n    - debug: msg=x\n      with_items:\n", "you must specify a value when using with_items", (3, 7)),
+        ("- hosts: {a: 1}\n  tasks: []\n", "Hosts list must be a sequence or string.", (1, 10)),
+        (
+            "- hosts: all\n  tasks:\n    - debug:\n        _ansible_x: 1\n",
+            "Invalid parameter specified beginning with keyword '_ansible_' for action 'debug': '_ansible_x'.",
+            (3, 7),
+        ),
     ];
     for (text, message, pos) in cases {
         let (e, at) = load_err(text);

@@ -106,13 +106,14 @@ impl Reader<'_> {
     /// `tags`: a list, or a comma-separated string.
     pub fn tags(&self, node: &Node) -> Result<Vec<String>, SourceError> {
         match &node.value {
-            NodeValue::Map(_) => Err(self.err(node, "tags must be specified as a list")),
+            NodeValue::Null => Ok(Vec::new()),
             NodeValue::Str(s) => Ok(s
                 .split(',')
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
                 .collect()),
-            _ => self.string_list("tags", node),
+            NodeValue::Seq(_) => self.string_list("tags", node),
+            _ => Err(self.err(node, "tags must be specified as a list")),
         }
     }
 

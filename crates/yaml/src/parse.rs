@@ -157,19 +157,23 @@ impl<'f> Builder<'f> {
         let plain = style == ScalarStyle::Plain;
         let mut is_merge = false;
         let (value, tag_str) = match tag {
-            None => {
-                match scalar::resolve_plain(text) {
-                    Plain::Value(v) if plain => (v, None),
-                    Plain::Merge if plain => {
-                        is_merge = true;
-                        (NodeValue::Str(text.to_owned()), None)
-                    }
-                    Plain::ValueKey if plain => {
-                        return Err(self.err(pos, "could not determine a constructor for the tag 'tag:yaml.org,2002:value'"));
-                    }
-                    _ => (NodeValue::Str(text.to_owned()), None),
+            None => match scalar::resolve_plain(text) {
+                Plain::Value(v) if plain => (v, None),
+                Plain::Merge if plain => {
+                    is_merge = true;
+                    (NodeValue::Str(text.to_owned()), None)
                 }
-            }
+                Plain::BadInt if plain => {
+                    return Err(self.err(pos, format!("invalid literal for an integer: {text:?}")));
+                }
+                Plain::ValueKey if plain => {
+                    return Err(self.err(
+                        pos,
+                        "could not determine a constructor for the tag 'tag:yaml.org,2002:value'",
+                    ));
+                }
+                _ => (NodeValue::Str(text.to_owned()), None),
+            },
             Some(t) => (self.tagged_scalar(text, t, pos)?, Some(tag_name(t))),
         };
         let node = Node {
@@ -184,7 +188,7 @@ impl<'f> Builder<'f> {
         let name = tag_name(tag);
         let resolved = || match scalar::resolve_plain(text) {
             Plain::Value(v) => v,
-            Plain::Merge | Plain::ValueKey => NodeValue::Str(text.to_owned()),
+            Plain::Merge | Plain::ValueKey | Plain::BadInt => NodeValue::Str(text.to_owned()),
         };
         let invalid = |what: &str| {
             self.err(
@@ -195,6 +199,8 @@ impl<'f> Builder<'f> {
         Ok(match name.as_str() {
             // PyYAML treats the non-specific tag like no tag; Ansible re-resolves the
             // text of `!unsafe` values as if they were plain, even when quoted.
+            // ...except that an empty value under `!` is an empty string, not null.
+            "!" if text.is_empty() => NodeValue::Str(String::new()),
             "!" | "!unsafe" => resolved(),
             "!vault" | "!vault-encrypted" => match resolved() {
                 NodeValue::Str(_) => NodeValue::Str(text.to_owned()),

@@ -11,6 +11,8 @@ pub(crate) enum Plain {
     Merge,
     /// `=`: PyYAML has no constructor for it.
     ValueKey,
+    /// Matches the int pattern but has no digits (`0b_`): PyYAML fails on it.
+    BadInt,
 }
 
 pub(crate) fn resolve_plain(s: &str) -> Plain {
@@ -26,6 +28,11 @@ pub(crate) fn resolve_plain(s: &str) -> Plain {
         return Plain::Value(NodeValue::Bool(b));
     }
     if is_int(s) {
+        let body = strip_sign(s).1;
+        let digits = body.strip_prefix("0b").or_else(|| body.strip_prefix("0x"));
+        if digits.is_some_and(|d| d.bytes().all(|b| b == b'_')) {
+            return Plain::BadInt;
+        }
         return Plain::Value(construct_int(s).unwrap_or_else(|| NodeValue::Str(s.to_owned())));
     }
     if is_float(s) {
@@ -310,5 +317,8 @@ mod tests {
     fn merge_and_value_keys() {
         assert_eq!(resolve_plain("<<"), Plain::Merge);
         assert_eq!(resolve_plain("="), Plain::ValueKey);
+        assert_eq!(resolve_plain("0b_"), Plain::BadInt);
+        assert_eq!(resolve_plain("-0x__"), Plain::BadInt);
+        assert_eq!(resolve_plain("0_"), Plain::Value(NodeValue::Int(0)));
     }
 }

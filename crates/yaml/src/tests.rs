@@ -131,6 +131,7 @@ fn tags() {
         d.root.get("i").and_then(|n| n.tag.clone()).as_deref(),
         Some("!vault")
     );
+    assert_eq!(json_of("a: !\n"), json!({"a": ""}));
     let d = doc("a: !unsafe [1, '{{ x }}']\n");
     assert_eq!(
         d.root.get("a").and_then(|n| n.tag.clone()).as_deref(),
