@@ -268,7 +268,7 @@ impl Data {
         }
     }
 
-    fn depth_of(&self, g: usize, memo: &mut Vec<Option<u32>>) -> u32 {
+    fn depth_of(&self, g: usize, memo: &mut [Option<u32>]) -> u32 {
         if let Some(d) = memo[g] {
             return d;
         }

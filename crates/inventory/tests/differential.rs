@@ -146,3 +146,86 @@ fn host_view_matches_ansible() {
         );
     }
 }
+
+#[test]
+fn host_patterns_match_ansible() {
+    if !have_ansible() {
+        return;
+    }
+    let patterns = [
+        "all",
+        "*",
+        "a:b",
+        "c",
+        "d",
+        "h*",
+        "~h[12]",
+        "all:!a",
+        "d:&b",
+        "d[0]",
+        "d[1:]",
+        "d[-1]",
+        "nope,h1",
+        "localhost",
+        "ungrouped",
+        "all[0:1]",
+        "web[1:3]",
+        "web*",
+        "*.example.com",
+        "db:!db-b",
+        "!a",
+        "&c",
+        "web,db,&db-?",
+        "~^db",
+        "web[0]:db[-1]",
+        "10.1.0.1",
+        "al*",
+        "c,h1",
+        "d[2:1]",
+        "web[1:]",
+        "h1,h1,z1",
+        "d[9]",
+        "~[",
+        "d[0-1]",
+        "web[-1]:&web*:!web0[12]*",
+    ];
+    let source = fixtures()
+        .join("patterns/hosts")
+        .to_string_lossy()
+        .into_owned();
+    let python = Path::new(ANSIBLE_INVENTORY).with_file_name("python");
+    let mut child = Command::new(python)
+        .arg(fixtures().join("patterns/oracle.py"))
+        .arg(&source)
+        .env("ANSIBLE_DEPRECATION_WARNINGS", "false")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run the pattern oracle");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(patterns.join("\n").as_bytes())
+            .expect("write patterns");
+    }
+    let out = child.wait_with_output().expect("oracle output");
+    let expected: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("oracle json"))
+        .collect();
+    assert_eq!(
+        expected.len(),
+        patterns.len(),
+        "oracle answered every pattern"
+    );
+    let inv = Inventory::load(std::slice::from_ref(&source)).unwrap();
+    for (pattern, want) in patterns.iter().zip(expected) {
+        let got = match inv.select(pattern) {
+            Ok(sel) => serde_json::json!(sel.hosts),
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        assert_eq!(got, want, "pattern {pattern:?}");
+    }
+}
