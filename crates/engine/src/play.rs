@@ -160,11 +160,8 @@ impl<'a> Runner<'a> {
             self.emit(Event::TaskStart { name: self.task_name(task), location: task.location.clone() });
             self.for_each_host(&alive, |h| self.run_task_host(&pc, task, h)).await;
         }
-        if self.alive(&hosts).is_empty() {
-            self.emit(Event::NoMoreHosts);
-            return Ok(false);
-        }
-        Ok(true)
+        // Like ansible-playbook: when every host of the play failed, the run stops.
+        Ok(!self.alive(&hosts).is_empty())
     }
 
     fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {

@@ -182,8 +182,8 @@ impl Runner<'_> {
         let enabled = match var_string(t, scope, "ansible_become")? {
             Some(v) => parse_bool(&v).unwrap_or(false),
             None => task
-                .and_then(|t| t.become)
-                .or(pc.play.become)
+                .and_then(|t| t.r#become)
+                .or(pc.play.r#become)
                 .unwrap_or(self.opts.become),
         };
         if !enabled {
@@ -367,7 +367,7 @@ impl Runner<'_> {
         let done = match &task.loop_items {
             None => {
                 let done = self.run_item(pc, task, host, &scope).await;
-                if done.status != Status::Failed || !done.result.contains_key("ansible_facts") {
+                if done.status != Status::Failed {
                     self.keep_facts(host, &done.result);
                 }
                 done
