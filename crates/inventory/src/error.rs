@@ -53,20 +53,30 @@ struct ParseDisplay<'a> {
 }
 
 impl fmt::Display for ParseDisplay<'_> {
+    /// The same layout as drover-yaml's SourceError, so every parse error reads alike.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)?;
+        write!(
+            f,
+            "{}\n  --> {}:{}",
+            self.message,
+            self.file.display(),
+            self.line
+        )?;
         if let Some(col) = self.col {
             write!(f, ":{col}")?;
         }
-        write!(f, ": {}", self.message)?;
-        if let Some(text) = self.text {
-            let number = self.line.to_string();
-            write!(f, "\n {number} | {text}")?;
-            if let Some(col) = self.col {
-                let pad = " ".repeat(number.len());
-                let indent = " ".repeat(col.saturating_sub(1) as usize);
-                write!(f, "\n {pad} | {indent}^")?;
-            }
+        let Some(text) = self.text else {
+            return Ok(());
+        };
+        let gutter = " ".repeat(self.line.to_string().len());
+        write!(f, "\n{gutter} |\n{} | {text}", self.line)?;
+        if let Some(col) = self.col {
+            let pad: String = text
+                .chars()
+                .take(col.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n{gutter} | {pad}^")?;
         }
         Ok(())
     }

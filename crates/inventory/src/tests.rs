@@ -26,11 +26,10 @@ fn bad_ini_line_names_file_line_and_quotes_it() {
     let path = write(dir.path(), "hosts", "[web]\nw1\nw2 port 22\n");
     let err = load_one(&path).unwrap_err().to_string();
     assert!(
-        err.starts_with(&format!(
-            "{path}:3: Expected key=value host variable assignment, got: port"
-        )),
+        err.starts_with("Expected key=value host variable assignment, got: port"),
         "{err}"
     );
+    assert!(err.contains(&format!("--> {path}:3:4")), "{err}");
     assert!(err.contains("3 | w2 port 22"), "{err}");
 }
 

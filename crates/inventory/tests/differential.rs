@@ -229,3 +229,11 @@ fn host_patterns_match_ansible() {
         assert_eq!(got, want, "pattern {pattern:?}");
     }
 }
+
+#[test]
+fn edge_cases_match_ansible() {
+    if have_ansible() {
+        compare(&["edge_ini/hosts"]);
+        compare(&["edge_yaml/inv.yaml"]);
+    }
+}
