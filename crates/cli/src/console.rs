@@ -6,7 +6,7 @@ use std::io::Write;
 
 use console::Style;
 use drover_engine::{Event, HostResult, Reporter, Stats, Status};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::pyjson::dumps;
 use crate::snippet::error_report;
@@ -55,12 +55,31 @@ impl Console {
         let _ = write!(stderr, "{text}");
     }
 
-    /// The fields a user sees: engine hints and `invocation` removed.
-    fn visible(&self, result: &Map<String, Value>) -> Value {
+    /// The fields a user sees, cleaned as ansible-core's callback does: engine hints,
+    /// `failed`/`skipped` flags and `invocation` removed; a `debug` result shows only its
+    /// message (or its variable).
+    fn visible(&self, r: &HostResult) -> Value {
+        let debug = r.action == "debug";
+        let keep = |k: &str| {
+            if k.starts_with("_ansible_") || k == "failed" || k == "skipped" {
+                return false;
+            }
+            if k == "invocation" {
+                return self.verbosity > 3 && !debug;
+            }
+            if !debug {
+                return true;
+            }
+            if r.result.contains_key("msg") {
+                matches!(k, "msg" | "exception" | "warnings" | "deprecations")
+            } else {
+                !matches!(k, "changed" | "skip_reason")
+            }
+        };
         Value::Object(
-            result
+            r.result
                 .iter()
-                .filter(|(k, _)| !k.starts_with("_ansible_") && (k.as_str() != "invocation" || self.verbosity > 3))
+                .filter(|(k, _)| keep(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         )
@@ -69,7 +88,7 @@ impl Console {
     fn dump(&self, r: &HostResult) -> Option<String> {
         let always = r.result.get("_ansible_verbose_always").and_then(Value::as_bool) == Some(true);
         let indent = if always || self.verbosity > 2 { Some(4) } else { None };
-        Some(dumps(&self.visible(&r.result), indent))
+        Some(dumps(&self.visible(r), indent))
     }
 
     fn host_result(&self, r: &HostResult) {
@@ -183,9 +202,11 @@ impl Reporter for Console {
             Event::HostResult(r) => self.host_result(r),
             Event::TaskError { message, location, .. } => {
                 if self.errors_shown.insert(message.clone()) {
+                    let path = std::fs::canonicalize(&location.file.path)
+                        .unwrap_or_else(|_| location.file.path.clone());
                     let report = error_report(
                         message,
-                        &location.file.path,
+                        &path,
                         Some(&location.file.text),
                         location.pos.line,
                         location.pos.col,

@@ -95,7 +95,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         remote_user: args.user.clone(),
         private_key: args.private_key.clone(),
         timeout: args.timeout,
-        become: args.r#become,
+        r#become: args.r#become,
         become_user: args.become_user.clone(),
         become_method: args.become_method.clone(),
         become_password: become_password(&args)?,
@@ -105,7 +105,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             HostKeyMode::No => HostKeyChecking::Off,
         }),
         max_channels: args.max_channels.max(1),
-        prompt: Arc::new(drover_connection::TtyPrompt),
+        prompt: Arc::new(drover_connection::TtyPrompt::new()),
     };
     let mut console = Console::new(args.verbose);
     let outcome = drover_engine::run(&playbooks, &inventory, &opts, &mut console)

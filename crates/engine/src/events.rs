@@ -17,6 +17,8 @@ pub enum Status {
 #[derive(Debug, Clone)]
 pub struct HostResult {
     pub host: String,
+    /// The module or action that produced it (`command`, `debug`, ...).
+    pub action: String,
     pub status: Status,
     /// The loop item when this is one item's result; its label as shown.
     pub item_label: Option<String>,

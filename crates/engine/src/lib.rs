@@ -11,7 +11,7 @@ mod task;
 mod vars;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
@@ -29,7 +29,7 @@ pub struct RunOptions {
     pub private_key: Option<PathBuf>,
     /// SSH connect timeout in seconds (`-T`).
     pub timeout: Option<u64>,
-    pub become: bool,
+    pub r#become: bool,
     pub become_user: Option<String>,
     pub become_method: Option<String>,
     pub become_password: Option<Secret>,
@@ -37,7 +37,7 @@ pub struct RunOptions {
     pub host_key_checking: Option<HostKeyChecking>,
     /// Concurrent channels per SSH connection (OpenSSH's MaxSessions is 10).
     pub max_channels: usize,
-    pub prompt: Arc<dyn PassphrasePrompt>,
+    pub prompt: std::sync::Arc<dyn PassphrasePrompt>,
 }
 
 /// How the run ended: the recap and what decides the exit code.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, Secret};
 use drover_modules::{set_fact::FACTS_ARE_VARS, Args, Ctx, ModuleError, Target};
 use drover_playbook::Task;
-use drover_template::{Templar, Vars};
+use drover_template::Templar;
 use serde_json::{Map, Value};
 
 use crate::connect::{self, parse_bool, var_string, ConnKeywords};
@@ -67,16 +67,16 @@ impl Done {
 }
 
 /// What a module sees of its host while one task runs.
-struct TaskTarget<'a> {
-    runner: &'a Runner<'a>,
+struct TaskTarget<'a, 'r> {
+    runner: &'a Runner<'r>,
     host: &'a HostState,
     scope: &'a Scope,
     keywords: ConnKeywords<'a>,
-    become: Option<Become>,
+    become_spec: Option<Become>,
 }
 
 #[async_trait]
-impl Target for TaskTarget<'_> {
+impl Target for TaskTarget<'_, '_> {
     async fn connection(&self) -> Result<Arc<dyn Connection>, ConnError> {
         let runner = self.runner;
         let result = self
@@ -90,7 +90,7 @@ impl Target for TaskTarget<'_> {
     }
 
     fn become_spec(&self) -> Option<&Become> {
-        self.become.as_ref()
+        self.become_spec.as_ref()
     }
 
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String> {
@@ -184,7 +184,7 @@ impl Runner<'_> {
             None => task
                 .and_then(|t| t.r#become)
                 .or(pc.play.r#become)
-                .unwrap_or(self.opts.become),
+                .unwrap_or(self.opts.r#become),
         };
         if !enabled {
             return Ok(None);
@@ -228,7 +228,7 @@ impl Runner<'_> {
         let Some(module) = drover_modules::find(action) else {
             return Done::failed(format!("couldn't resolve module/action '{action}'"));
         };
-        let become = match self.become_for(pc, task, scope) {
+        let become_spec = match self.become_for(pc, task, scope) {
             Ok(b) => b,
             Err(e) => return Done::failed(e),
         };
@@ -241,7 +241,7 @@ impl Runner<'_> {
                 remote_user: pc.play.remote_user.as_deref(),
                 port: pc.play.port.as_ref(),
             },
-            become,
+            become_spec,
         };
         let ctx = Ctx {
             host: &host.name,
@@ -264,7 +264,7 @@ impl Runner<'_> {
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
         }
-        self.finish(host, done, false, None, &pc.play.location);
+        self.finish(host, "gather_facts", done, false, None, &pc.play.location);
     }
 
     /// One item (or the whole task when it has no loop): when, args, module, conditions.
@@ -388,7 +388,7 @@ impl Runner<'_> {
         }
         let summary = task.loop_items.is_some();
         let shown = if no_log { censored(&done.result) } else { done.result.clone() };
-        self.finish(host, Done { status: done.status, result: shown }, ignore, Some(summary), &task.location);
+        self.finish(host, &task.action, Done { status: done.status, result: shown }, ignore, Some(summary), &task.location);
     }
 
     fn loop_items(&self, spec: &Value, scope: &Scope) -> Result<Vec<Value>, String> {
@@ -444,6 +444,7 @@ impl Runner<'_> {
             }
             self.emit(Event::HostResult(Box::new(HostResult {
                 host: host.name.clone(),
+                action: task.action.clone(),
                 status: done.status,
                 item_label: Some(item_label(&item)),
                 loop_summary: false,
@@ -477,7 +478,15 @@ impl Runner<'_> {
     }
 
     /// Count, mark and report a host's final result for a task.
-    fn finish(&self, host: &HostState, done: Done, ignored: bool, loop_summary: Option<bool>, location: &drover_yaml::Location) {
+    fn finish(
+        &self,
+        host: &HostState,
+        action: &str,
+        done: Done,
+        ignored: bool,
+        loop_summary: Option<bool>,
+        location: &drover_yaml::Location,
+    ) {
         let summary = loop_summary.unwrap_or(false);
         self.count(&host.name, |s| match done.status {
             Status::Ok => s.ok += 1,
@@ -512,6 +521,7 @@ impl Runner<'_> {
         }
         self.emit(Event::HostResult(Box::new(HostResult {
             host: host.name.clone(),
+            action: action.to_string(),
             status: done.status,
             item_label: None,
             loop_summary: summary,
