@@ -28,7 +28,7 @@ impl Args {
         let mut all: Vec<&str> = supported.to_vec();
         all.sort_unstable();
         Err(ModuleError::Failed(format!(
-            "Unsupported parameters for ({module}) module: {}. Supported parameters include: {}.",
+            "Unsupported parameters for (ansible.legacy.{module}) module: {}. Supported parameters include: {}.",
             unknown.join(", "),
             all.join(", ")
         )))

@@ -37,7 +37,14 @@ impl Module for Debug {
                     .target
                     .evaluate(&var)
                     .map_err(ModuleError::Failed)?
-                    .unwrap_or_else(|| Value::String("VARIABLE IS NOT DEFINED!".into()));
+                    .unwrap_or_else(|| {
+                        let msg = format!("'{var}' is undefined");
+                        r.insert(
+                            "warnings".into(),
+                            Value::Array(vec![format!("Encountered 1 template error.\nerror 1 - {msg}").into()]),
+                        );
+                        Value::String(format!("<< error 1 - {msg} >>"))
+                    });
                 r.insert(var, value);
             }
             (msg, None) => {

@@ -61,7 +61,7 @@ impl Console {
     fn visible(&self, r: &HostResult) -> Value {
         let debug = r.action == "debug";
         let keep = |k: &str| {
-            if k.starts_with("_ansible_") || k == "failed" || k == "skipped" {
+            if k.starts_with("_ansible_") || matches!(k, "failed" | "skipped" | "warnings" | "deprecations") {
                 return false;
             }
             if k == "invocation" {
@@ -92,6 +92,13 @@ impl Console {
     }
 
     fn host_result(&self, r: &HostResult) {
+        // Warnings a module returned are shown before its result, as ansible-core does.
+        if let Some(Value::Array(warnings)) = r.result.get("warnings") {
+            for w in warnings {
+                let text = w.as_str().map(str::to_string).unwrap_or_else(|| w.to_string());
+                self.err(&format!("{}\n", self.paint(&Style::new().magenta(), &format!("[WARNING]: {text}"))));
+            }
+        }
         let host = match &r.delegated_to {
             Some(d) => format!("{} -> {d}", r.host),
             None => r.host.clone(),

@@ -129,7 +129,8 @@ fn registered(result: &Map<String, Value>) -> Value {
         .filter(|(k, _)| !k.starts_with("_ansible_"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if !r.contains_key("skipped") || r.contains_key("results") {
+    // A `when` skip registers no `failed` key; every other result has one.
+    if !r.contains_key("skip_reason") || r.contains_key("results") {
         r.entry("failed").or_insert(Value::Bool(false));
     }
     Value::Object(r)
@@ -246,7 +247,10 @@ impl Runner<'_> {
         let ctx = Ctx {
             host: &host.name,
             args: Args::new(strip_omit(args)),
-            check_mode: self.opts.check,
+            check_mode: match task.and_then(|t| t.check_mode.as_ref()) {
+                Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.check),
+                None => self.opts.check,
+            },
             diff: self.opts.diff,
             verbosity: self.opts.verbosity,
             target: &target,
@@ -280,16 +284,21 @@ impl Runner<'_> {
                 }
             }
         }
-        let args = match self.templar.render_value(&Value::Object(task.args.clone()), scope) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) => Map::new(),
-            Err(e) => {
-                return Done::failed(format!(
-                    "Task failed: Finalization of task args for '{}' failed: {e}",
-                    task.action
-                ))
+        let mut args = Map::new();
+        for (key, value) in &task.args {
+            match self.templar.render_value(value, scope) {
+                Ok(v) => {
+                    args.insert(key.clone(), v);
+                }
+                Err(e) => {
+                    return Done::failed(format!(
+                        "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: \
+                         Error while resolving value for '{key}': {e}",
+                        task.action
+                    ))
+                }
             }
-        };
+        }
         let mut done = self.run_module(pc, task_host(host), scope, Some(task), &task.action, args).await;
         if done.status == Status::Unreachable {
             return done;
@@ -456,17 +465,16 @@ impl Runner<'_> {
         }
         let mut result = Map::new();
         result.insert("changed".into(), changed.into());
+        result.insert("skipped".into(), (all_skipped && !results.is_empty()).into());
         let status = if failed {
             result.insert("failed".into(), true.into());
             result.insert("msg".into(), "One or more items failed".into());
             Status::Failed
         } else if all_skipped && !results.is_empty() {
             result.insert("msg".into(), "All items skipped".into());
-            result.insert("skipped".into(), true.into());
             Status::Skipped
         } else {
             result.insert("msg".into(), "All items completed".into());
-            result.insert("skipped".into(), false.into());
             if changed {
                 Status::Changed
             } else {
