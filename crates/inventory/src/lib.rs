@@ -140,7 +140,11 @@ impl Inventory {
 
     /// Hosts defined by the inventory, in the order they were first defined.
     pub fn hosts(&self) -> impl Iterator<Item = &str> {
-        self.data.hosts.iter().map(|h| h.name.as_str())
+        self.data
+            .hosts
+            .iter()
+            .filter(|h| !h.implicit)
+            .map(|h| h.name.as_str())
     }
 
     /// Whether `name` is a host: an inventory host, or a localhost name that
@@ -151,7 +155,10 @@ impl Inventory {
 
     /// Whether `name` is the implicit localhost (not defined by the inventory).
     pub fn is_implicit_localhost(&self, name: &str) -> bool {
-        self.data.host_id(name).is_none() && LOCALHOST_NAMES.contains(&name)
+        match self.data.host_id(name) {
+            Some(id) => self.data.hosts[id].implicit,
+            None => LOCALHOST_NAMES.contains(&name),
+        }
     }
 
     pub fn group_exists(&self, name: &str) -> bool {
@@ -333,6 +340,12 @@ impl Inventory {
         vars: IndexMap<String, Value>,
     ) -> Result<(), InventoryError> {
         let id = match self.data.host_id(name) {
+            Some(id) if self.data.hosts[id].implicit => {
+                // add_host makes a real inventory host of it.
+                self.data.hosts[id].implicit = false;
+                self.data.add_host_to_group(ALL, id);
+                id
+            }
             Some(id) => id,
             None => self.data.add_host(name, Some(ALL), None),
         };
@@ -355,10 +368,19 @@ impl Inventory {
         group: &str,
         parents: &[String],
     ) -> Result<(), InventoryError> {
-        let Some(id) = self.data.host_id(host) else {
-            return Err(InventoryError::Lookup(format!(
-                "{host} cannot be matched in inventory"
-            )));
+        let id = match self.data.host_id(host) {
+            Some(id) => id,
+            None if LOCALHOST_NAMES.contains(&host) => match self.data.implicit_localhost() {
+                Some(id) => id,
+                None => self
+                    .data
+                    .add_implicit_localhost(host, self.implicit_vars.clone()),
+            },
+            None => {
+                return Err(InventoryError::Lookup(format!(
+                    "{host} cannot be matched in inventory"
+                )))
+            }
         };
         let g = self.data.add_group(group);
         for parent in parents {

@@ -39,6 +39,9 @@ pub struct Host {
     /// Every group the host belongs to (ancestors included, `all` excluded), in
     /// variable precedence order; filled in by `finish`.
     pub sorted_groups: Vec<usize>,
+    /// ansible's implicit localhost, materialized because a group took it in at run
+    /// time: it never counts as a member of `all`.
+    pub implicit: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +125,7 @@ impl Data {
                     groups: Vec::new(),
                     source: self.current_source.clone(),
                     sorted_groups: Vec::new(),
+                    implicit: false,
                 });
                 self.host_index.insert(name.to_string(), id);
                 id
@@ -131,6 +135,21 @@ impl Data {
             self.add_host_to_group(group, id);
         }
         id
+    }
+
+    /// Materializes the implicit localhost under `name` (outside `all` and `ungrouped`).
+    pub fn add_implicit_localhost(&mut self, name: &str, vars: Vars) -> usize {
+        let id = self.add_host(name, None, None);
+        let host = &mut self.hosts[id];
+        host.implicit = true;
+        host.source = None;
+        host.vars = vars;
+        id
+    }
+
+    /// The materialized implicit localhost, if any.
+    pub fn implicit_localhost(&self) -> Option<usize> {
+        self.hosts.iter().position(|h| h.implicit)
     }
 
     pub fn add_host_to_group(&mut self, group: usize, host: usize) {
@@ -227,14 +246,14 @@ impl Data {
                 if closure.iter().any(|g| *g != ALL && *g != UNGROUPED) {
                     self.remove_host_from_group(UNGROUPED, h);
                 }
-            } else if closure.iter().all(|g| *g == ALL) {
+            } else if !self.hosts[h].implicit && closure.iter().all(|g| *g == ALL) {
                 self.add_host_to_group(UNGROUPED, h);
             }
         }
         let names: Vec<String> = self
             .hosts
             .iter()
-            .filter(|h| self.group_index.contains_key(&h.name))
+            .filter(|h| !h.implicit && self.group_index.contains_key(&h.name))
             .map(|h| h.name.clone())
             .collect();
         for name in names {
@@ -321,6 +340,9 @@ impl Data {
         let mut seen_hosts = HashSet::new();
         for g in ordered {
             for &h in &self.groups[g].hosts {
+                if group == ALL && self.hosts[h].implicit {
+                    continue;
+                }
                 if seen_hosts.insert(h) {
                     hosts.push(h);
                 }

@@ -54,6 +54,7 @@ fn format_group(
         let hosts: Vec<Value> = group
             .hosts
             .iter()
+            .filter(|h| !data.hosts[**h].implicit)
             .map(|h| Value::from(data.hosts[*h].name.as_str()))
             .collect();
         if !hosts.is_empty() {

@@ -97,7 +97,11 @@ impl<'a> Evaluator<'a> {
     pub fn evaluate(mut self, patterns: &[String]) -> Result<Selection, InventoryError> {
         let mut hosts: Vec<HostRef> = Vec::new();
         for p in order_patterns(patterns) {
-            if let Some(id) = self.data.host_id(p) {
+            if let Some(id) = self
+                .data
+                .host_id(p)
+                .filter(|id| !self.data.hosts[*id].implicit)
+            {
                 hosts.push(HostRef::Known(id));
                 continue;
             }
@@ -186,13 +190,17 @@ impl<'a> Evaluator<'a> {
         if !matched_group || special {
             match &matcher {
                 Matcher::Literal(name) => {
-                    if let Some(id) = self.data.host_id(name) {
+                    if let Some(id) = self
+                        .data
+                        .host_id(name)
+                        .filter(|id| !self.data.hosts[*id].implicit)
+                    {
                         results.push(HostRef::Known(id));
                     }
                 }
                 _ => {
                     for (id, host) in self.data.hosts.iter().enumerate() {
-                        if matcher.is_match(&host.name) {
+                        if !host.implicit && matcher.is_match(&host.name) {
                             results.push(HostRef::Known(id));
                         }
                     }
@@ -200,10 +208,15 @@ impl<'a> Evaluator<'a> {
             }
         }
         if results.is_empty() && LOCALHOST_NAMES.contains(&pattern) {
-            if self.implicit_name.is_none() {
-                self.implicit_name = Some(pattern.to_string());
+            match self.data.implicit_localhost() {
+                Some(id) => results.push(HostRef::Known(id)),
+                None => {
+                    if self.implicit_name.is_none() {
+                        self.implicit_name = Some(pattern.to_string());
+                    }
+                    results.push(HostRef::Implicit);
+                }
             }
-            results.push(HostRef::Implicit);
         }
         if results.is_empty()
             && !matched_group

@@ -138,20 +138,29 @@ fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
         ));
     }
     let file = SourceFile::read(path)?;
-    let mut yaml_error = None;
+    // The YAML failure, and whether the file was clearly meant as YAML (it parsed to a mapping).
+    let mut yaml_error: Option<(InventoryError, bool)> = None;
     if ext.is_empty() || YAML_EXTS.contains(&ext.as_str()) {
         match drover_yaml::parse(file.clone()) {
             Ok(doc) => match yaml_inv::check(&doc) {
                 Ok(()) => return yaml_inv::parse(data, &doc),
-                Err(not) => yaml_error = Some(InventoryError::invalid(path, not.message())),
+                Err(not) => {
+                    let mapping = doc.root.as_map().is_some();
+                    yaml_error = Some((
+                        InventoryError::Yaml(doc.error_at(&doc.root, not.message())),
+                        mapping,
+                    ));
+                }
             },
-            Err(e) => yaml_error = Some(InventoryError::Yaml(e)),
+            Err(e) => yaml_error = Some((InventoryError::Yaml(e), false)),
         }
     }
     match ini::parse(data, path, &file.text) {
         Ok(()) => Ok(()),
         Err(ini_error) => match yaml_error {
-            Some(yaml_error) if looks_like_yaml(&ext, &file.text) => Err(yaml_error),
+            Some((yaml_error, mapping)) if mapping || looks_like_yaml(&ext, &file.text) => {
+                Err(yaml_error)
+            }
             _ => Err(ini_error),
         },
     }

@@ -273,3 +273,24 @@ fn hostname_short() {
     );
     assert_eq!(Inventory::inventory_hostname_short("10.0.0.1"), "10.0.0.1");
 }
+
+#[test]
+fn group_by_on_the_implicit_localhost_keeps_it_out_of_all() {
+    let mut inv = Inventory::implicit();
+    inv.add_host_to_group("localhost", "os_linux", &[]).unwrap();
+    assert_eq!(inv.select("os_linux").unwrap().hosts, ["localhost"]);
+    assert_eq!(inv.select("localhost").unwrap().hosts, ["localhost"]);
+    assert!(inv.select("all").unwrap().hosts.is_empty());
+    assert!(inv.select("local*").unwrap().hosts.is_empty());
+    assert_eq!(inv.hosts().count(), 0);
+    assert!(inv.is_implicit_localhost("localhost"));
+    assert_eq!(inv.group_names("localhost"), ["os_linux"]);
+    assert_eq!(
+        inv.host_vars("localhost")["ansible_connection"],
+        json!("local")
+    );
+    assert_eq!(inv.groups()["os_linux"], ["localhost"]);
+    assert_eq!(inv.groups()["all"], Vec::<String>::new());
+    let list = inv.to_list_json();
+    assert!(list.get("os_linux").is_none(), "{list}");
+}
