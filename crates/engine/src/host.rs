@@ -13,6 +13,8 @@ use crate::vars::VarMap;
 pub struct HostState {
     pub name: String,
     pub inventory_vars: Arc<VarMap>,
+    /// The inventory source that defined the host (`inventory_file`).
+    pub inventory_file: Option<String>,
     /// `set_fact` and registered variables (the highest host-level layer).
     vars: RwLock<Arc<VarMap>>,
     /// Gathered facts, unprefixed (`ansible_facts.distribution`).
@@ -27,10 +29,11 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(name: String, inventory_vars: VarMap) -> Self {
+    pub fn new(name: String, inventory_vars: VarMap, inventory_file: Option<String>) -> Self {
         HostState {
             name,
             inventory_vars: Arc::new(inventory_vars),
+            inventory_file,
             vars: RwLock::default(),
             facts: RwLock::default(),
             fact_vars: RwLock::default(),

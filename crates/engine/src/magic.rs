@@ -17,7 +17,6 @@ pub struct PlayInfo {
     pub diff_mode: bool,
     pub forks: usize,
     pub verbosity: u8,
-    pub inventory_file: Option<String>,
     /// Every host of the run, for `hostvars`.
     pub hosts: Arc<IndexMap<String, Arc<HostState>>>,
     pub extra_vars: Arc<crate::VarMap>,
@@ -118,8 +117,8 @@ impl crate::vars::Magic for HostMagic {
             "ansible_facts" => Value::Object(
                 self.host.facts().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             ),
-            "inventory_file" => p.inventory_file.clone()?.into(),
-            "inventory_dir" => std::path::Path::new(p.inventory_file.as_ref()?)
+            "inventory_file" => self.host.inventory_file.clone()?.into(),
+            "inventory_dir" => std::path::Path::new(self.host.inventory_file.as_ref()?)
                 .parent()?
                 .to_string_lossy()
                 .into_owned()

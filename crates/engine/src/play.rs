@@ -20,7 +20,8 @@ pub struct Runner<'a> {
     pub(crate) opts: &'a RunOptions,
     reporter: Mutex<&'a mut dyn Reporter>,
     pub(crate) templar: Templar,
-    pub(crate) hosts: Arc<IndexMap<String, Arc<HostState>>>,
+    /// Every host the run knows; the implicit localhost joins when a play names it.
+    pub(crate) hosts: std::sync::RwLock<Arc<IndexMap<String, Arc<HostState>>>>,
     stats: Mutex<IndexMap<String, Stats>>,
     pub(crate) extra_vars: Arc<VarMap>,
 }
@@ -34,18 +35,37 @@ pub struct PlayCtx<'p> {
 
 impl<'a> Runner<'a> {
     pub fn new(inv: &'a Inventory, opts: &'a RunOptions, reporter: &'a mut dyn Reporter) -> Self {
-        let hosts = inv
-            .hosts()
-            .map(|h| (h.to_string(), Arc::new(HostState::new(h.to_string(), inv.host_vars(h)))))
-            .collect();
+        let hosts = inv.hosts().map(|h| (h.to_string(), Arc::new(Self::host_state(inv, h)))).collect();
         Runner {
             inv,
             opts,
             reporter: Mutex::new(reporter),
             templar: Templar::new(),
-            hosts: Arc::new(hosts),
+            hosts: std::sync::RwLock::new(Arc::new(hosts)),
             stats: Mutex::new(IndexMap::new()),
             extra_vars: Arc::new(opts.extra_vars.clone()),
+        }
+    }
+
+    fn host_state(inv: &Inventory, name: &str) -> HostState {
+        HostState::new(name.to_string(), inv.host_vars(name), inv.inventory_file(name).map(str::to_string))
+    }
+
+    pub(crate) fn all_hosts(&self) -> Arc<IndexMap<String, Arc<HostState>>> {
+        self.hosts.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Make sure every selected host has a state (the implicit localhost has none yet).
+    fn admit(&self, selected: &[String]) {
+        let known = self.all_hosts();
+        let missing: Vec<&String> = selected.iter().filter(|h| !known.contains_key(*h)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
+        let map = Arc::make_mut(&mut guard);
+        for h in missing {
+            map.insert(h.clone(), Arc::new(Self::host_state(self.inv, h)));
         }
     }
 
@@ -113,7 +133,9 @@ impl<'a> Runner<'a> {
         if let Some(limit) = limit {
             hosts.retain(|h| limit.contains(h));
         }
-        hosts.retain(|h| self.hosts.get(h).is_some_and(|s| !s.is_failed() && !s.is_unreachable()));
+        self.admit(&hosts);
+        let known = self.all_hosts();
+        hosts.retain(|h| known.get(h).is_some_and(|s| !s.is_failed() && !s.is_unreachable()));
 
         let name = play.name.clone().unwrap_or_else(|| play.hosts.clone());
         self.emit(Event::PlayStart { name: name.clone() });
@@ -139,8 +161,7 @@ impl<'a> Runner<'a> {
                 diff_mode: self.opts.diff,
                 forks: self.opts.forks,
                 verbosity: self.opts.verbosity,
-                inventory_file: None,
-                hosts: self.hosts.clone(),
+                hosts: known.clone(),
                 extra_vars: self.extra_vars.clone(),
             }),
             play_vars,
@@ -165,9 +186,10 @@ impl<'a> Runner<'a> {
     }
 
     fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
+        let known = self.all_hosts();
         hosts
             .iter()
-            .filter_map(|h| self.hosts.get(h))
+            .filter_map(|h| known.get(h))
             .filter(|s| !s.is_failed() && !s.is_unreachable())
             .cloned()
             .collect()
