@@ -2,7 +2,6 @@
 //! policy, output formatting, and the loader that doubles as our compile cache.
 
 use std::cell::RefCell;
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 

@@ -35,16 +35,24 @@ impl TemplateError {
         }
     }
 
-    pub(crate) fn undefined(message: impl Into<String>) -> TemplateError {
-        TemplateError {
-            kind: TemplateErrorKind::Undefined,
-            ..TemplateError::new(message)
-        }
-    }
-
     pub fn is_undefined(&self) -> bool {
         self.kind == TemplateErrorKind::Undefined
     }
+}
+
+thread_local! {
+    /// Set by the `mandatory` filter just before it raises the undefined error, so the
+    /// final message can be Ansible's "Mandatory variable 'x' not defined." (the filter
+    /// itself cannot know the variable's name; minijinja resolves it afterwards).
+    static MANDATORY: std::cell::RefCell<Option<Option<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+pub(crate) fn set_mandatory_message(msg: Option<String>) {
+    MANDATORY.with(|m| *m.borrow_mut() = Some(msg));
+}
+
+fn take_mandatory_message() -> Option<Option<String>> {
+    MANDATORY.with(|m| m.borrow_mut().take())
 }
 
 /// Errors raised by our own filters carry the Ansible message in the detail; this kind
@@ -88,16 +96,28 @@ pub(crate) fn from_minijinja(
             kind: TemplateErrorKind::Syntax,
         },
         ErrorKind::UndefinedError => {
-            let message = match undefined_expr(detail) {
-                Some(expr) => undefined_message(expr),
-                None if !detail.is_empty() => detail.to_string(),
-                None => "undefined value".to_string(),
+            let mandatory = take_mandatory_message();
+            let kind = if mandatory.is_some() {
+                TemplateErrorKind::Other
+            } else {
+                TemplateErrorKind::Undefined
+            };
+            let message = match (undefined_expr(detail), mandatory) {
+                (_, Some(Some(custom))) => custom,
+                (Some(expr), Some(None)) => {
+                    let name = expr.rsplit(['.', '[']).next().unwrap_or(expr);
+                    let name = name.trim_end_matches(']').trim_matches(['"', '\'']);
+                    format!("Mandatory variable '{name}' not defined.")
+                }
+                (Some(expr), None) => undefined_message(expr),
+                (None, _) if !detail.is_empty() => detail.to_string(),
+                (None, _) => "undefined value".to_string(),
             };
             TemplateError {
                 message,
                 line,
                 col,
-                kind: TemplateErrorKind::Undefined,
+                kind,
             }
         }
         ErrorKind::UnknownFilter => other(format!("no filter named '{detail}'"), line, col),

@@ -15,6 +15,7 @@ mod pyformat;
 mod pyrepr;
 mod sha512crypt;
 mod templar;
+mod version;
 mod yaml;
 
 pub use error::{TemplateError, TemplateErrorKind};

@@ -20,13 +20,6 @@ pub(crate) fn py_str(v: &Value) -> String {
     }
 }
 
-/// `repr(value)`.
-pub(crate) fn py_repr(v: &Value) -> String {
-    let mut out = String::new();
-    write_repr(&mut out, v);
-    out
-}
-
 fn write_repr(out: &mut String, v: &Value) {
     match v.kind() {
         ValueKind::Undefined => out.push_str("AnsibleUndefined"),
@@ -212,6 +205,9 @@ mod unit {
         let v =
             crate::convert::to_value(&serde_json::json!({"a": [1, "it's", true, null], "b": 1.0}));
         assert_eq!(py_str(&v), "{'a': [1, \"it's\", True, None], 'b': 1.0}");
-        assert_eq!(py_repr(&Value::from("a'b\"c\n")), "'a\\'b\"c\\n'");
+        assert_eq!(
+            py_str(&Value::from(vec![Value::from("a'b\"c\n")])),
+            "['a\\'b\"c\\n']"
+        );
     }
 }
