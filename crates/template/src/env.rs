@@ -64,7 +64,7 @@ pub(crate) fn build(
         }
         Mode::Text => env.set_formatter(move |out, _state, value| text_format(out, value, omit)),
     }
-    env.set_loader(load_template);
+    env.set_loader(move |name| load_template(name, mode));
     env.set_path_join_callback(join_template_path);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", Value::from(omit));
@@ -201,11 +201,15 @@ fn current_search_paths() -> Arc<Vec<PathBuf>> {
     SEARCH_PATHS.with(|s| s.borrow().last().cloned().unwrap_or_default())
 }
 
-fn load_template(name: &str) -> Result<Option<String>, Error> {
+fn load_template(name: &str, mode: Mode) -> Result<Option<String>, Error> {
     if let Some(src) = name.strip_prefix(INLINE) {
-        return Ok(Some(src.to_string()));
+        return Ok(Some(match mode {
+            Mode::Data => crate::rawstrings::raw_string_literals(src).into_owned(),
+            Mode::Text => src.to_string(),
+        }));
     }
     if let Some(expr) = name.strip_prefix(EXPR) {
+        let expr = crate::rawstrings::raw_string_literals(expr);
         return Ok(Some(format!("{EXPR_OPEN}{expr}{EXPR_CLOSE}")));
     }
     let path = Path::new(name);
@@ -263,13 +267,14 @@ pub(crate) fn find_in_search_paths(name: &str, paths: &[PathBuf]) -> Option<Path
 pub(crate) fn strict_builtin(env: &mut Environment<'static>, name: &'static str, f: Value) {
     env.add_filter(
         name,
-        move |state: &mut State, args: minijinja::value::Rest<Value>| {
-            if let Some(first) = args.first() {
+        move |state: &mut State, args: minijinja::value::Rest<minijinja::value::ValueOrKwargs>| {
+            let all: Vec<Value> = args.0.into_iter().map(|a| a.into_value()).collect();
+            if let Some(first) = all.first() {
                 if first.is_undefined() {
                     return Err(undefined_error(first));
                 }
             }
-            f.call(state, &args)
+            f.call(state, &all)
         },
     );
 }

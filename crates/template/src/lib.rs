@@ -13,6 +13,7 @@ mod jinja_tests;
 mod lookups;
 mod pyformat;
 mod pyrepr;
+mod rawstrings;
 mod sha512crypt;
 mod templar;
 mod version;
