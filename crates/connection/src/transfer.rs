@@ -81,9 +81,9 @@ mod tests {
     fn temp_file_sits_next_to_dest() {
         let cmd = put_command("/etc/app/my file", Some(0o640));
         assert!(cmd.starts_with("if [ -d '/etc/app/my file' ]; then"));
-        assert!(cmd.contains("umask 077 && cat > '/etc/app/.drover-tmp-"));
-        assert!(cmd.contains("&& chmod 640 '/etc/app/.drover-tmp-"));
-        assert!(cmd.contains("mv -f '/etc/app/.drover-tmp-"));
+        assert!(cmd.contains("umask 077 && cat > /etc/app/.drover-tmp-"));
+        assert!(cmd.contains("&& chmod 640 /etc/app/.drover-tmp-"));
+        assert!(cmd.contains("mv -f /etc/app/.drover-tmp-"));
         assert!(cmd.contains(" '/etc/app/my file' || { rc=$?; rm -f "));
     }
 

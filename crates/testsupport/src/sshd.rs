@@ -48,6 +48,13 @@ impl SshServer {
 
     /// Start a server that lets `user` log in with a fresh client key.
     pub fn start_for(user: &str) -> SshServer {
+        SshServer::start_custom(user, "")
+    }
+
+    /// Like `start_for`, with extra sshd_config lines replacing the default
+    /// lines for the same keywords (sshd keeps the first value of most
+    /// keywords but the last of some, e.g. MaxStartups).
+    pub fn start_custom(user: &str, extra_config: &str) -> SshServer {
         let root = is_root();
         if root {
             std::fs::create_dir_all("/run/sshd").unwrap_or_else(|e| panic!("mkdir /run/sshd: {e}"));
@@ -76,7 +83,10 @@ impl SshServer {
         for _ in 0..20 {
             let port = free_port();
             let config = dir.join("sshd_config");
-            write(&config, &sshd_config(&dir, port, user));
+            write(
+                &config,
+                &merge_config(&sshd_config(&dir, port, user), extra_config),
+            );
             let log = dir.join("sshd.log");
             let _ = std::fs::remove_file(&log);
             let mut child = Command::new(sshd_binary())
@@ -168,6 +178,25 @@ fn wait_ready(child: &mut Child, port: u16) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+fn keyword(line: &str) -> String {
+    line.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+fn merge_config(base: &str, extra: &str) -> String {
+    let replaced: Vec<String> = extra.lines().map(keyword).collect();
+    let mut out: String = base
+        .lines()
+        .filter(|l| !replaced.contains(&keyword(l)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out.push_str(extra);
+    out.push('\n');
+    out
 }
 
 fn free_port() -> u16 {
