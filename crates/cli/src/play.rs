@@ -67,12 +67,18 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     for p in &args.playbooks {
         playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
     }
+    for pb in &playbooks {
+        for w in &pb.warnings {
+            eprintln!("[WARNING]: {} ({})", w.message, w.location);
+        }
+    }
     if args.syntax_check {
         for p in &args.playbooks {
             println!("\nplaybook: {}", p.display());
         }
         return Ok(0);
     }
+    drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
     if let Some(limit) = &args.limit {
         let sel = inventory.select(limit).map_err(|e| Failure::new(1, e))?;
         if sel.hosts.is_empty() {

@@ -7,6 +7,7 @@ mod events;
 mod host;
 mod magic;
 mod play;
+mod support;
 mod task;
 mod vars;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
+pub use support::check_supported;
 pub use events::{Event, HostResult, Reporter, Stats, Status};
 pub use vars::VarMap;
 

@@ -172,7 +172,7 @@ impl<'a> Runner<'a> {
             self.emit(Event::TaskStart { name: "Gathering Facts".into(), location: play.location.clone() });
             self.for_each_host(&alive, |h| self.gather_facts(&pc, h)).await;
         }
-        for task in &play.tasks {
+        for task in play.pre_tasks.iter().chain(&play.tasks).chain(&play.post_tasks) {
             let alive = self.alive(&hosts);
             if alive.is_empty() {
                 self.emit(Event::NoMoreHosts);

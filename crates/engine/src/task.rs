@@ -381,7 +381,7 @@ impl Runner<'_> {
                 }
                 done
             }
-            Some(spec) => match self.loop_items(spec, &scope) {
+            Some(spec) => match self.loop_items(spec, task.loop_kind.as_deref(), &scope) {
                 Ok(items) => self.run_loop(pc, task, host, &scope, items, no_log).await,
                 Err(msg) => Done::failed(msg),
             },
@@ -400,9 +400,17 @@ impl Runner<'_> {
         self.finish(host, &task.action, Done { status: done.status, result: shown }, ignore, Some(summary), &task.location);
     }
 
-    fn loop_items(&self, spec: &Value, scope: &Scope) -> Result<Vec<Value>, String> {
+    fn loop_items(&self, spec: &Value, kind: Option<&str>, scope: &Scope) -> Result<Vec<Value>, String> {
         let v = self.templar.render_value(spec, scope).map_err(|e| e.to_string())?;
         match v {
+            // `with_items` flattens one level of nested lists; `loop` and `with_list` do not.
+            Value::Array(items) if kind == Some("items") => Ok(items
+                .into_iter()
+                .flat_map(|i| match i {
+                    Value::Array(inner) => inner,
+                    other => vec![other],
+                })
+                .collect()),
             Value::Array(items) => Ok(items),
             other => Err(format!(
                 "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
