@@ -289,7 +289,7 @@ mod unit {
         std::fs::create_dir_all(dir.join("templates")).unwrap();
         std::fs::write(dir.join("templates/a.j2"), "t").unwrap();
         std::fs::write(dir.join("a.j2"), "plain").unwrap();
-        let found = find_in_search_paths("a.j2", &[dir.clone()]).unwrap();
+        let found = find_in_search_paths("a.j2", std::slice::from_ref(&dir)).unwrap();
         assert_eq!(found, dir.join("templates/a.j2"));
         let _ = std::fs::remove_dir_all(&dir);
     }

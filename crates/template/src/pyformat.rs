@@ -229,8 +229,8 @@ mod unit {
             "    a|b    |"
         );
         assert_eq!(
-            format("%.2f %x %o %%", &[json!(3.14159), json!(255), json!(8)]).unwrap(),
-            "3.14 ff 10 %"
+            format("%.2f %x %o %%", &[json!(1.23456), json!(255), json!(8)]).unwrap(),
+            "1.23 ff 10 %"
         );
         assert_eq!(format("%e", &[json!(12345.678)]).unwrap(), "1.234568e+04");
         assert_eq!(

@@ -124,16 +124,14 @@ fn b64_24(out: &mut String, b2: u8, b1: u8, b0: u8, n: usize) {
 
 fn encode512(f: &[u8]) -> String {
     let mut out = String::with_capacity(86);
-    let mut i = 0usize;
     // The specification's byte order: triples (i, i+21, i+42) rotating by one.
-    for k in 0..21 {
-        let (a, b, c) = match k % 3 {
+    for i in 0..21usize {
+        let (a, b, c) = match i % 3 {
             0 => (i, i + 21, i + 42),
             1 => (i + 21, i + 42, i),
             _ => (i + 42, i, i + 21),
         };
         b64_24(&mut out, f[a], f[b], f[c], 4);
-        i += 1;
     }
     b64_24(&mut out, 0, 0, f[63], 2);
     out
@@ -141,15 +139,13 @@ fn encode512(f: &[u8]) -> String {
 
 fn encode256(f: &[u8]) -> String {
     let mut out = String::with_capacity(43);
-    let mut i = 0usize;
-    for k in 0..10 {
-        let (a, b, c) = match k % 3 {
+    for i in 0..10usize {
+        let (a, b, c) = match i % 3 {
             0 => (i, i + 10, i + 20),
             1 => (i + 20, i, i + 10),
             _ => (i + 10, i + 20, i),
         };
         b64_24(&mut out, f[a], f[b], f[c], 4);
-        i += 1;
     }
     b64_24(&mut out, 0, f[31], f[30], 3);
     out

@@ -159,10 +159,10 @@ impl Templar {
             // read the way 2.18 read it: "False"/"no"/"" are false.
             let v = self.render_str_in(trimmed, &ctx)?;
             return Ok(match &v {
-                Json::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-                    "" | "false" | "no" | "off" | "0" | "none" => false,
-                    _ => true,
-                },
+                Json::String(s) => !matches!(
+                    s.trim().to_ascii_lowercase().as_str(),
+                    "" | "false" | "no" | "off" | "0" | "none"
+                ),
                 other => json_truthy(other),
             });
         }

@@ -62,7 +62,10 @@ fn cmp_loose(a: &str, b: &str) -> Result<Ordering, String> {
 }
 
 /// StrictVersion: `N.N[.N][(a|b)N]`; a pre-release sorts before the release.
-fn strict(v: &str) -> Result<(u64, u64, u64, Option<(char, u64)>), String> {
+/// (major, minor, patch, pre-release tag and number)
+type Strict = (u64, u64, u64, Option<(char, u64)>);
+
+fn strict(v: &str) -> Result<Strict, String> {
     let bad = || format!("Version comparison failed: invalid version number '{v}'");
     let (nums, pre) = match v.find(['a', 'b']) {
         Some(i) => (&v[..i], Some(&v[i..])),

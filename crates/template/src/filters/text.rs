@@ -219,13 +219,10 @@ fn strftime(fmt: &Value, second: Option<Value>, kwargs: Kwargs) -> Result<String
             .ok()
             .or_else(|| s.as_str().and_then(crate::filters::core::parse_py_float))
             .ok_or_else(|| op_err(format!("Invalid value for epoch value ({s})")))?,
-        None => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs_f64())
-                .unwrap_or(0.0);
-            now
-        }
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0),
     };
     let dt = chrono::DateTime::from_timestamp(secs.trunc() as i64, 0)
         .ok_or_else(|| op_err(format!("Invalid value for epoch value ({secs})")))?;
