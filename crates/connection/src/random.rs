@@ -22,6 +22,26 @@ pub(crate) fn token() -> String {
     out
 }
 
+/// A scratch directory for unit tests, removed on drop.
+#[cfg(test)]
+pub(crate) struct Dir(pub std::path::PathBuf);
+
+#[cfg(test)]
+impl Dir {
+    pub(crate) fn new() -> Dir {
+        let p = std::env::temp_dir().join(format!("drover-unit-{}", token()));
+        std::fs::create_dir_all(&p).expect("create scratch dir");
+        Dir(p)
+    }
+}
+
+#[cfg(test)]
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

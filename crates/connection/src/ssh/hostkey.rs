@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use russh::keys::{HashAlg, PublicKey, PublicKeyOrCertificate};
 use tracing::{debug, warn};
 
+use super::known_hosts::{host_name, lookup, Lookup};
+
 use super::params::HostKeyChecking;
 
 /// What `check_server_key` needs to know, and what it reports back.
@@ -66,51 +68,39 @@ pub(crate) fn verify(p: &HostKeyPolicy, key: &PublicKey) -> Result<(), String> {
     if p.checking == HostKeyChecking::Off {
         return Ok(());
     }
-    let mut known = false;
-    for file in [p.known_hosts.as_path(), Path::new(GLOBAL_KNOWN_HOSTS)] {
-        match russh::keys::check_known_hosts_path(&p.address, p.port, key, file) {
-            Ok(true) => known = true,
-            Ok(false) => {}
-            Err(russh::keys::Error::KeyChanged { line }) => {
-                return Err(changed_message(p, key, file, line));
-            }
-            Err(e) => {
-                return Err(format!(
-                    "Could not read {} while checking the host key of {}: {e}",
-                    file.display(),
-                    p.host
-                ));
-            }
+    let files = [p.known_hosts.as_path(), Path::new(GLOBAL_KNOWN_HOSTS)];
+    match lookup(&files, &p.address, p.port, key) {
+        Lookup::Known => Ok(()),
+        Lookup::Changed { file, line, text } => Err(changed_message(p, key, &file, line, &text)),
+        Lookup::Revoked { file, line } => Err(format!(
+            "The host key of {} ({}), {}, is marked @revoked in {}:{line}; refusing to connect.",
+            p.host,
+            host_port(p),
+            describe(key),
+            file.display()
+        )),
+        Lookup::Unknown if p.checking == HostKeyChecking::AcceptNew => {
+            learn(p, key);
+            Ok(())
         }
+        Lookup::Unknown => Err(unknown_message(p, key)),
     }
-    if known {
-        return Ok(());
-    }
-    if p.checking == HostKeyChecking::AcceptNew {
-        let _guard = LEARN_LOCK.lock();
-        match russh::keys::known_hosts::learn_known_hosts_path(
-            &p.address,
-            p.port,
-            key,
-            &p.known_hosts,
-        ) {
-            Ok(()) => {
-                debug!(host = %p.host, file = %p.known_hosts.display(), "recorded new host key")
-            }
-            // OpenSSH's accept-new also carries on when it cannot save the key.
-            Err(e) => warn!(host = %p.host, error = %e, "could not record the host key"),
+}
+
+fn learn(p: &HostKeyPolicy, key: &PublicKey) {
+    let _guard = LEARN_LOCK.lock();
+    match russh::keys::known_hosts::learn_known_hosts_path(&p.address, p.port, key, &p.known_hosts)
+    {
+        Ok(()) => {
+            debug!(host = %p.host, file = %p.known_hosts.display(), "recorded new host key")
         }
-        return Ok(());
+        // OpenSSH's accept-new also carries on when it cannot save the key.
+        Err(e) => warn!(host = %p.host, error = %e, "could not record the host key"),
     }
-    Err(unknown_message(p, key))
 }
 
 fn host_port(p: &HostKeyPolicy) -> String {
-    if p.port == 22 {
-        p.address.clone()
-    } else {
-        format!("[{}]:{}", p.address, p.port)
-    }
+    host_name(&p.address, p.port)
 }
 
 fn describe(key: &PublicKey) -> String {
@@ -135,18 +125,13 @@ fn unknown_message(p: &HostKeyPolicy, key: &PublicKey) -> String {
     )
 }
 
-fn changed_message(p: &HostKeyPolicy, key: &PublicKey, file: &Path, line: usize) -> String {
-    // russh numbers lines without counting `#` comment lines.
-    let (line, recorded) = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .enumerate()
-                .filter(|(_, l)| !l.starts_with('#'))
-                .nth(line.saturating_sub(1))
-                .map(|(i, l)| (i + 1, l.to_string()))
-        })
-        .unwrap_or((line, String::new()));
+fn changed_message(
+    p: &HostKeyPolicy,
+    key: &PublicKey,
+    file: &Path,
+    line: usize,
+    recorded: &str,
+) -> String {
     format!(
         "REMOTE HOST IDENTIFICATION HAS CHANGED for {host} ({hp})! The HOST KEY HAS CHANGED: \
          the server now offers {k}, but {file}:{line} records `{recorded}`. Someone could be \

@@ -3,6 +3,7 @@
 mod auth;
 mod channel;
 mod hostkey;
+mod known_hosts;
 mod limit;
 mod params;
 
