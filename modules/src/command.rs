@@ -93,7 +93,9 @@ fn program(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<Program, Mod
     };
     let argv = args.list("argv")?;
     if text.is_some() && argv.is_some() {
-        return Err(ModuleError::Failed("only command or argv can be given, not both".into()));
+        return Err(ModuleError::Failed(
+            "only command or argv can be given, not both".into(),
+        ));
     }
     if uses_shell {
         let text = match (text, argv) {
@@ -126,11 +128,15 @@ fn guard(creates: Option<&str>, removes: Option<&str>) -> String {
     };
     if let Some(p) = creates {
         out.push_str(&exists(p));
-        out.push_str(&format!("if _drover_exists; then printf %s {SKIP_MARK}; exit 0; fi; "));
+        out.push_str(&format!(
+            "if _drover_exists; then printf %s {SKIP_MARK}; exit 0; fi; "
+        ));
     }
     if let Some(p) = removes {
         out.push_str(&exists(p));
-        out.push_str(&format!("if ! _drover_exists; then printf %s {SKIP_MARK}; exit 0; fi; "));
+        out.push_str(&format!(
+            "if ! _drover_exists; then printf %s {SKIP_MARK}; exit 0; fi; "
+        ));
     }
     out
 }
@@ -231,13 +237,20 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
                 return Ok(not_run(&prog, msg, stdout));
             }
         }
-        let mut r = not_run(&prog, "Command would have run if not in check mode".into(), String::new());
+        let mut r = not_run(
+            &prog,
+            "Command would have run if not in check mode".into(),
+            String::new(),
+        );
         r.insert("skipped".into(), Value::Bool(true));
         return Ok(r);
     }
 
     let cd = match &chdir {
-        Some(dir) => format!("cd {} 2>/dev/null || {{ printf %s {NO_CHDIR_MARK}; exit 1; }}; ", quote(dir)),
+        Some(dir) => format!(
+            "cd {} 2>/dev/null || {{ printf %s {NO_CHDIR_MARK}; exit 1; }}; ",
+            quote(dir)
+        ),
         None => String::new(),
     };
     let line = format!("{guarded}{cd}{}", prog.shell_line());
@@ -250,7 +263,11 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
         return Ok(not_run(&prog, msg, stdout));
     }
     if out.stdout == NO_CHDIR_MARK.as_bytes() {
-        let mut r = not_run(&prog, "Unable to change directory before execution.".into(), String::new());
+        let mut r = not_run(
+            &prog,
+            "Unable to change directory before execution.".into(),
+            String::new(),
+        );
         r.insert("rc".into(), Value::Null);
         r.insert("failed".into(), Value::Bool(true));
         return Ok(r);

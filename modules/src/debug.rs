@@ -13,24 +13,32 @@ impl Module for Debug {
         "debug"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        ctx.args.check_supported("debug", &["msg", "var", "verbosity"])?;
+        ctx.args
+            .check_supported("debug", &["msg", "var", "verbosity"])?;
         let mut r = result(false);
         let wanted = match ctx.args.get("verbosity") {
             None => 0,
             Some(v) => v
                 .as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                .ok_or_else(|| ModuleError::Failed("argument 'verbosity' is not an integer".into()))?,
+                .ok_or_else(|| {
+                    ModuleError::Failed("argument 'verbosity' is not an integer".into())
+                })?,
         };
         if wanted > u64::from(ctx.verbosity) {
             r.insert("skipped".into(), Value::Bool(true));
-            r.insert("skipped_reason".into(), "Verbosity threshold not met.".into());
+            r.insert(
+                "skipped_reason".into(),
+                "Verbosity threshold not met.".into(),
+            );
             return Ok(r);
         }
         r.insert("_ansible_verbose_always".into(), Value::Bool(true));
         match (ctx.args.get("msg"), ctx.args.str("var")?) {
             (Some(_), Some(_)) => {
-                return Err(ModuleError::Failed("'msg' and 'var' are incompatible options".into()))
+                return Err(ModuleError::Failed(
+                    "'msg' and 'var' are incompatible options".into(),
+                ))
             }
             (None, Some(var)) => {
                 let value = ctx
@@ -41,14 +49,19 @@ impl Module for Debug {
                         let msg = format!("'{var}' is undefined");
                         r.insert(
                             "warnings".into(),
-                            Value::Array(vec![format!("Encountered 1 template error.\nerror 1 - {msg}").into()]),
+                            Value::Array(vec![format!(
+                                "Encountered 1 template error.\nerror 1 - {msg}"
+                            )
+                            .into()]),
                         );
                         Value::String(format!("<< error 1 - {msg} >>"))
                     });
                 r.insert(var, value);
             }
             (msg, None) => {
-                let msg = msg.cloned().unwrap_or_else(|| Value::String("Hello world!".into()));
+                let msg = msg
+                    .cloned()
+                    .unwrap_or_else(|| Value::String("Hello world!".into()));
                 r.insert("msg".into(), msg);
             }
         }

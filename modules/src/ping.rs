@@ -14,7 +14,11 @@ impl Module for Ping {
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported("ping", &["data"])?;
-        let data = ctx.args.get("data").cloned().unwrap_or_else(|| Value::String("pong".into()));
+        let data = ctx
+            .args
+            .get("data")
+            .cloned()
+            .unwrap_or_else(|| Value::String("pong".into()));
         if data == Value::String("crash".into()) {
             return Err(ModuleError::Failed("boom".into()));
         }
@@ -23,7 +27,13 @@ impl Module for Ping {
             let mut r = result(false);
             r.insert("failed".into(), Value::Bool(true));
             r.insert("rc".into(), out.rc.into());
-            r.insert("msg".into(), String::from_utf8_lossy(&out.stderr).trim().to_string().into());
+            r.insert(
+                "msg".into(),
+                String::from_utf8_lossy(&out.stderr)
+                    .trim()
+                    .to_string()
+                    .into(),
+            );
             return Ok(r);
         }
         let mut r = result(false);

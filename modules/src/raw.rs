@@ -13,7 +13,8 @@ impl Module for Raw {
         "raw"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        ctx.args.check_supported("raw", &["_raw_params", "executable"])?;
+        ctx.args
+            .check_supported("raw", &["_raw_params", "executable"])?;
         let text = ctx.args.str("_raw_params")?.unwrap_or_default();
         if text.trim().is_empty() {
             return Err(ModuleError::Failed("no command given".into()));
@@ -25,7 +26,11 @@ impl Module for Raw {
             return Ok(r);
         }
         let line = match ctx.args.str("executable")? {
-            Some(exe) => format!("{} -c {}", drover_connection::quote(&exe), drover_connection::quote(&text)),
+            Some(exe) => format!(
+                "{} -c {}",
+                drover_connection::quote(&exe),
+                drover_connection::quote(&text)
+            ),
             None => text,
         };
         let out = ctx.exec(&line, None).await?;

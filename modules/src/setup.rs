@@ -28,8 +28,10 @@ impl Module for Setup {
         "setup"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        ctx.args
-            .check_supported("setup", &["gather_subset", "gather_timeout", "filter", "fact_path"])?;
+        ctx.args.check_supported(
+            "setup",
+            &["gather_subset", "gather_timeout", "filter", "fact_path"],
+        )?;
         let out = ctx.exec(PROBE, None).await?;
         let text = String::from_utf8_lossy(&out.stdout);
         let raw: std::collections::HashMap<&str, String> = text
@@ -63,7 +65,13 @@ fn facts(raw: &std::collections::HashMap<&str, String>) -> Map<String, Value> {
     put("user_shell", get("user_shell").into());
     for k in ["user_uid", "user_gid", "nproc"] {
         let name = if k == "nproc" { "processor_vcpus" } else { k };
-        put(name, get(k).parse::<i64>().map(Value::from).unwrap_or(Value::Null));
+        put(
+            name,
+            get(k)
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::Null),
+        );
     }
     if let Ok(kb) = get("memtotal_kb").parse::<i64>() {
         put("memtotal_mb", (kb / 1024).into());
@@ -118,7 +126,16 @@ fn distribution(id: &str, name: &str) -> (String, String) {
         "alpine" => ("Alpine", "Alpine"),
         "arch" => ("Archlinux", "Archlinux"),
         "opensuse-leap" | "opensuse-tumbleweed" | "sles" => ("openSUSE Leap", "Suse"),
-        _ => return (if name.is_empty() { "NA".into() } else { name.into() }, "NA".into()),
+        _ => {
+            return (
+                if name.is_empty() {
+                    "NA".into()
+                } else {
+                    name.into()
+                },
+                "NA".into(),
+            )
+        }
     };
     (d.into(), fam.into())
 }

@@ -24,23 +24,84 @@ fn become_runs_tasks_as_another_user_with_the_sudo_password() {
     s.write("site.yml", PLAY);
     let pw = s.write("pw", &format!("{}\n", fx.password));
 
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "-b", "--become-user", &fx.target_user, "--become-password-file"]).arg(&pw));
+    let out = run(s
+        .drover()
+        .args([
+            "play",
+            "-i",
+            "inv.ini",
+            "site.yml",
+            "-b",
+            "--become-user",
+            &fx.target_user,
+            "--become-password-file",
+        ])
+        .arg(&pw));
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains(&format!("\"msg\": \"ran as {}\"", fx.target_user)), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"ran as {}\"", fx.target_user)),
+        "{}",
+        out.show()
+    );
     assert!(!out.stdout.contains(&fx.password) && !out.stderr.contains(&fx.password));
 
     // Without become the same task runs as the login user.
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
-    assert!(out.stdout.contains(&format!("\"msg\": \"ran as {}\"", fx.login_user)), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"ran as {}\"", fx.login_user)),
+        "{}",
+        out.show()
+    );
 
     let wrong = s.write("wrong", "not the password\n");
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "-b", "--become-user", &fx.target_user, "--become-password-file"]).arg(&wrong));
-    assert_eq!(out.code, 2, "a wrong password is a task failure: {}", out.show());
-    assert!(out.stdout.contains("fatal: [h1]: FAILED!"), "{}", out.show());
-    assert!(out.stdout.to_lowercase().contains("incorrect sudo password"), "{}", out.show());
+    let out = run(s
+        .drover()
+        .args([
+            "play",
+            "-i",
+            "inv.ini",
+            "site.yml",
+            "-b",
+            "--become-user",
+            &fx.target_user,
+            "--become-password-file",
+        ])
+        .arg(&wrong));
+    assert_eq!(
+        out.code,
+        2,
+        "a wrong password is a task failure: {}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains("fatal: [h1]: FAILED!"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout
+            .to_lowercase()
+            .contains("incorrect sudo password"),
+        "{}",
+        out.show()
+    );
     assert!(!out.stdout.contains("not the password") && !out.stderr.contains("not the password"));
 
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "-b", "--become-user", &fx.target_user]));
+    let out = run(s.drover().args([
+        "play",
+        "-i",
+        "inv.ini",
+        "site.yml",
+        "-b",
+        "--become-user",
+        &fx.target_user,
+    ]));
     assert_eq!(out.code, 2, "{}", out.show());
-    assert!(out.stdout.contains("password"), "says a password is needed: {}", out.show());
+    assert!(
+        out.stdout.contains("password"),
+        "says a password is needed: {}",
+        out.show()
+    );
 }

@@ -54,7 +54,9 @@ impl Scratch {
                 cmd.env_remove(&k);
             }
         }
-        cmd.env("HOME", &self.home).env("NO_COLOR", "1").current_dir(self.dir.path());
+        cmd.env("HOME", &self.home)
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
         cmd
     }
 }
@@ -81,7 +83,10 @@ pub struct Output {
 
 impl Output {
     pub fn show(&self) -> String {
-        format!("exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
+        format!(
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 
@@ -95,7 +100,10 @@ pub fn run(cmd: &mut Command) -> Output {
 }
 
 /// ansible-playbook's recap line: `"%-26s : %s %s %s %s %s %s %s"`, fields `"%s=%-4s"`.
-pub fn recap(host: &str, [ok, changed, unreachable, failed, skipped, rescued, ignored]: [u32; 7]) -> String {
+pub fn recap(
+    host: &str,
+    [ok, changed, unreachable, failed, skipped, rescued, ignored]: [u32; 7],
+) -> String {
     format!(
         "{host:<26} : ok={ok:<4} changed={changed:<4} unreachable={unreachable:<4} failed={failed:<4} skipped={skipped:<4} rescued={rescued:<4} ignored={ignored:<4}"
     )

@@ -20,17 +20,32 @@ fn an_unknown_module_is_reported_at_its_line_and_nothing_runs() {
     );
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
     assert_eq!(out.code, 4, "{}", out.show());
-    assert!(out.stderr.contains("couldn't resolve module/action 'no_such_module'"), "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("couldn't resolve module/action 'no_such_module'"),
+        "{}",
+        out.show()
+    );
     assert!(out.stderr.contains("site.yml:6:7"), "{}", out.show());
-    assert!(out.stderr.contains("6     - name: typo"), "quotes the line: {}", out.show());
+    assert!(
+        out.stderr.contains("6     - name: typo"),
+        "quotes the line: {}",
+        out.show()
+    );
     assert!(out.stdout.is_empty(), "no play started: {}", out.show());
-    assert!(!marker.exists(), "nothing runs on any host when the playbook does not parse");
+    assert!(
+        !marker.exists(),
+        "nothing runs on any host when the playbook does not parse"
+    );
 }
 
 #[test]
 fn a_yaml_syntax_error_names_file_line_and_column() {
     let s = Scratch::new();
-    s.write("site.yml", "- hosts: localhost\n  tasks:\n    - debug: msg=hi\n   bad: indent\n");
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  tasks:\n    - debug: msg=hi\n   bad: indent\n",
+    );
     let out = run(s.drover().args(["play", "-i", "localhost,", "site.yml"]));
     assert_eq!(out.code, 4, "{}", out.show());
     assert!(out.stderr.contains("site.yml:4:"), "{}", out.show());
@@ -44,7 +59,11 @@ fn an_undefined_variable_fails_the_task_and_names_the_variable() {
     s.write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: \"{{ nope }}\"\n");
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
     assert_eq!(out.code, 2, "{}", out.show());
-    assert!(out.stdout.contains("fatal: [local]: FAILED!"), "{}", out.show());
+    assert!(
+        out.stdout.contains("fatal: [local]: FAILED!"),
+        "{}",
+        out.show()
+    );
     assert!(out.stdout.contains("'nope' is undefined"), "{}", out.show());
 }
 
@@ -54,16 +73,35 @@ fn missing_playbook_and_empty_limit_exit_1_and_no_hosts_matched_exits_0() {
     s.write("inv.ini", "local ansible_connection=local\n");
     let out = run(s.drover().args(["play", "-i", "inv.ini", "missing.yml"]));
     assert_eq!(out.code, 1, "{}", out.show());
-    assert!(out.stderr.contains("the playbook: missing.yml could not be found"), "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("the playbook: missing.yml could not be found"),
+        "{}",
+        out.show()
+    );
 
-    s.write("site.yml", "- hosts: nothere\n  gather_facts: false\n  tasks:\n    - ping:\n");
+    s.write(
+        "site.yml",
+        "- hosts: nothere\n  gather_facts: false\n  tasks:\n    - ping:\n",
+    );
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains("skipping: no hosts matched"), "{}", out.show());
+    assert!(
+        out.stdout.contains("skipping: no hosts matched"),
+        "{}",
+        out.show()
+    );
 
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "-l", "nomatch"]));
+    let out = run(s
+        .drover()
+        .args(["play", "-i", "inv.ini", "site.yml", "-l", "nomatch"]));
     assert_eq!(out.code, 1, "{}", out.show());
-    assert!(out.stderr.contains("--limit leaves us with no hosts to target"), "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("--limit leaves us with no hosts to target"),
+        "{}",
+        out.show()
+    );
 }
 
 #[test]

@@ -19,7 +19,12 @@ fn a_passphrase_protected_key_works_through_ssh_agent() {
 
     // A private agent, loaded non-interactively through SSH_ASKPASS.
     let sock = s.path("agent.sock");
-    let agent = Command::new("ssh-agent").arg("-a").arg(&sock).arg("-D").spawn().unwrap();
+    let agent = Command::new("ssh-agent")
+        .arg("-a")
+        .arg(&sock)
+        .arg("-D")
+        .spawn()
+        .unwrap();
     struct Kill(std::process::Child);
     impl Drop for Kill {
         fn drop(&mut self) {
@@ -44,17 +49,42 @@ fn a_passphrase_protected_key_works_through_ssh_agent() {
         .env("DISPLAY", ":0")
         .output()
         .unwrap();
-    assert!(added.status.success(), "ssh-add: {}", String::from_utf8_lossy(&added.stderr));
+    assert!(
+        added.status.success(),
+        "ssh-add: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
 
-    s.write("inv.ini", &format!("h1 ansible_host=127.0.0.1 ansible_port={} ansible_user={}\n", server.port, server.user));
+    s.write(
+        "inv.ini",
+        &format!(
+            "h1 ansible_host=127.0.0.1 ansible_port={} ansible_user={}\n",
+            server.port, server.user
+        ),
+    );
     s.write("site.yml", PLAY);
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]).env("SSH_AUTH_SOCK", &sock));
+    let out = run(s
+        .drover()
+        .args(["play", "-i", "inv.ini", "site.yml"])
+        .env("SSH_AUTH_SOCK", &sock));
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains(&format!("\"who.stdout\": \"{}\"", server.user)), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"who.stdout\": \"{}\"", server.user)),
+        "{}",
+        out.show()
+    );
 
     // Without the agent and without a terminal to ask on, the key cannot be used.
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "--private-key"]).arg(&key));
+    let out = run(s
+        .drover()
+        .args(["play", "-i", "inv.ini", "site.yml", "--private-key"])
+        .arg(&key));
     assert_eq!(out.code, 4, "{}", out.show());
     assert!(out.stdout.contains("UNREACHABLE!"), "{}", out.show());
-    assert!(out.stdout.contains("encrypted") || out.stdout.contains("passphrase"), "{}", out.show());
+    assert!(
+        out.stdout.contains("encrypted") || out.stdout.contains("passphrase"),
+        "{}",
+        out.show()
+    );
 }

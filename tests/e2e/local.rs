@@ -11,8 +11,17 @@ fn without_inventory_plays_run_on_the_implicit_localhost() {
     );
     let out = run(s.drover().args(["play", "site.yml"]));
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains("\"r.stdout\": \"42\""), "{}", out.show());
-    assert!(out.stdout.contains(&recap("localhost", [2, 1, 0, 0, 0, 0, 0])), "{}", out.show());
+    assert!(
+        out.stdout.contains("\"r.stdout\": \"42\""),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout
+            .contains(&recap("localhost", [2, 1, 0, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
 }
 
 #[test]
@@ -24,9 +33,24 @@ fn extra_vars_override_play_vars_in_every_form() {
         "site.yml",
         "- hosts: all\n  gather_facts: false\n  vars:\n    a: play\n  tasks:\n    - debug:\n        msg: \"{{ a }} {{ n + 1 }} {{ from_file }}\"\n",
     );
-    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "-e", "a=cli", "-e", r#"{"n": 41}"#, "-e", "@vars.yml"]));
+    let out = run(s.drover().args([
+        "play",
+        "-i",
+        "inv.ini",
+        "site.yml",
+        "-e",
+        "a=cli",
+        "-e",
+        r#"{"n": 41}"#,
+        "-e",
+        "@vars.yml",
+    ]));
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains("\"msg\": \"cli 42 True\""), "{}", out.show());
+    assert!(
+        out.stdout.contains("\"msg\": \"cli 42 True\""),
+        "{}",
+        out.show()
+    );
 }
 
 #[test]
@@ -35,13 +59,23 @@ fn invoked_as_ansible_playbook_it_behaves_as_drover_play() {
     let link = s.path("ansible-playbook");
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_drover"), &link).unwrap();
     s.write("inv.ini", "local ansible_connection=local\n");
-    s.write("site.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo swapped in\n");
+    s.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo swapped in\n",
+    );
     let mut cmd = s.drover();
     let out = run(std::process::Command::new(&link)
         .args(["-i", "inv.ini", "site.yml"])
         .current_dir(s.dir.path())
-        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))));
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))),
+        ));
     let _ = &mut cmd;
     assert_eq!(out.code, 0, "{}", out.show());
-    assert!(out.stdout.contains(&recap("local", [1, 1, 0, 0, 0, 0, 0])), "{}", out.show());
+    assert!(
+        out.stdout.contains(&recap("local", [1, 1, 0, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
 }

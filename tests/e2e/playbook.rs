@@ -11,7 +11,14 @@ fn registered_results_flow_between_tasks_on_three_hosts() {
     s.trust(&servers.iter().collect::<Vec<_>>());
     s.write(
         "inv.ini",
-        &inventory("web", &[("h1", &servers[0]), ("h2", &servers[1]), ("h3", &servers[2])]),
+        &inventory(
+            "web",
+            &[
+                ("h1", &servers[0]),
+                ("h2", &servers[1]),
+                ("h3", &servers[2]),
+            ],
+        ),
     );
     s.write(
         "site.yml",
@@ -47,15 +54,37 @@ fn registered_results_flow_between_tasks_on_three_hosts() {
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
     assert_eq!(out.code, 0, "{}", out.show());
     let user = &servers[0].user;
-    assert!(out.stdout.contains("\nPLAY [three hosts] ****"), "{}", out.show());
-    assert!(out.stdout.contains(&format!("ok: [h1] => {{\n    \"msg\": \"h1 is {user}\"\n}}")), "{}", out.show());
+    assert!(
+        out.stdout.contains("\nPLAY [three hosts] ****"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "ok: [h1] => {{\n    \"msg\": \"h1 is {user}\"\n}}"
+        )),
+        "{}",
+        out.show()
+    );
     assert!(out.stdout.contains("skipping: [h2]\n"), "{}", out.show());
-    assert!(out.stdout.contains("changed: [h3] => (item=b)\n"), "{}", out.show());
+    assert!(
+        out.stdout.contains("changed: [h3] => (item=b)\n"),
+        "{}",
+        out.show()
+    );
     assert!(out.stdout.contains("\"msg\": \"a,b\""), "{}", out.show());
     for h in ["h1", "h3"] {
-        assert!(out.stdout.contains(&recap(h, [6, 4, 0, 0, 0, 0, 0])), "{}", out.show());
+        assert!(
+            out.stdout.contains(&recap(h, [6, 4, 0, 0, 0, 0, 0])),
+            "{}",
+            out.show()
+        );
     }
-    assert!(out.stdout.contains(&recap("h2", [5, 3, 0, 0, 1, 0, 0])), "{}", out.show());
+    assert!(
+        out.stdout.contains(&recap("h2", [5, 3, 0, 0, 1, 0, 0])),
+        "{}",
+        out.show()
+    );
     for h in ["h1", "h2", "h3"] {
         let text = std::fs::read_to_string(s.out.join(format!("{h}.txt"))).unwrap();
         assert_eq!(text, format!("{user} {h}\n"));
@@ -69,7 +98,14 @@ fn a_failing_host_drops_out_while_the_others_finish() {
     s.trust(&servers.iter().collect::<Vec<_>>());
     s.write(
         "inv.ini",
-        &inventory("web", &[("h1", &servers[0]), ("h2", &servers[1]), ("h3", &servers[2])]),
+        &inventory(
+            "web",
+            &[
+                ("h1", &servers[0]),
+                ("h2", &servers[1]),
+                ("h3", &servers[2]),
+            ],
+        ),
     );
     s.write(
         "site.yml",
@@ -88,17 +124,40 @@ fn a_failing_host_drops_out_while_the_others_finish() {
     let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
     assert_eq!(out.code, 2, "{}", out.show());
     assert!(
-        out.stdout.contains(r#"fatal: [h2]: FAILED! => {"changed": true, "cmd": ["/bin/false"], "delta": "#),
+        out.stdout.contains(
+            r#"fatal: [h2]: FAILED! => {"changed": true, "cmd": ["/bin/false"], "delta": "#
+        ),
         "{}",
         out.show()
     );
-    assert!(out.stdout.contains(r#""msg": "non-zero return code", "rc": 1"#), "{}", out.show());
-    assert!(out.stderr.contains("[ERROR]: Task failed: Module failed: non-zero return code"), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(r#""msg": "non-zero return code", "rc": 1"#),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stderr
+            .contains("[ERROR]: Task failed: Module failed: non-zero return code"),
+        "{}",
+        out.show()
+    );
     assert!(out.stderr.contains("site.yml:4:7"), "{}", out.show());
-    assert!(out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])), "{}", out.show());
-    assert!(out.stdout.contains(&recap("h2", [0, 0, 0, 1, 0, 0, 0])), "{}", out.show());
+    assert!(
+        out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h2", [0, 0, 0, 1, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
     assert!(s.out.join("h1.after").exists() && s.out.join("h3.after").exists());
-    assert!(!s.out.join("h2.after").exists(), "a failed host must not run later tasks");
+    assert!(
+        !s.out.join("h2.after").exists(),
+        "a failed host must not run later tasks"
+    );
 }
 
 #[test]
@@ -133,8 +192,24 @@ fn an_unreachable_host_is_reported_and_wins_the_exit_code() {
         "{}",
         out.show()
     );
-    assert!(out.stdout.contains(r#""unreachable": true}"#), "{}", out.show());
-    assert!(out.stdout.contains(&recap("h1", [2, 1, 0, 0, 1, 0, 0])), "{}", out.show());
-    assert!(out.stdout.contains(&recap("h2", [0, 0, 1, 0, 0, 0, 0])), "{}", out.show());
-    assert!(out.stdout.contains(&recap("h3", [1, 0, 0, 1, 0, 0, 0])), "{}", out.show());
+    assert!(
+        out.stdout.contains(r#""unreachable": true}"#),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h1", [2, 1, 0, 0, 1, 0, 0])),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h2", [0, 0, 1, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h3", [1, 0, 0, 1, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "drover", version, about = "Runs Ansible playbooks over SSH, natively and fast")]
+#[command(
+    name = "drover",
+    version,
+    about = "Runs Ansible playbooks over SSH, natively and fast"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,7 +37,12 @@ pub struct PlayArgs {
     #[arg(required = true, value_name = "PLAYBOOK")]
     pub playbooks: Vec<PathBuf>,
     /// Inventory file, directory or comma-separated host list (repeatable).
-    #[arg(short = 'i', long = "inventory", visible_alias = "inventory-file", value_name = "INVENTORY")]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        visible_alias = "inventory-file",
+        value_name = "INVENTORY"
+    )]
     pub inventory: Vec<String>,
     /// Limit the run to hosts matching this pattern.
     #[arg(short = 'l', long = "limit", value_name = "SUBSET")]
@@ -42,16 +51,36 @@ pub struct PlayArgs {
     #[arg(short = 'e', long = "extra-vars", value_name = "EXTRA_VARS")]
     pub extra_vars: Vec<String>,
     /// Number of hosts to run on at once.
-    #[arg(short = 'f', long = "forks", default_value_t = 5, env = "ANSIBLE_FORKS")]
+    #[arg(
+        short = 'f',
+        long = "forks",
+        default_value_t = 5,
+        env = "ANSIBLE_FORKS"
+    )]
     pub forks: usize,
     /// Connect as this user.
-    #[arg(short = 'u', long = "user", value_name = "REMOTE_USER", env = "ANSIBLE_REMOTE_USER")]
+    #[arg(
+        short = 'u',
+        long = "user",
+        value_name = "REMOTE_USER",
+        env = "ANSIBLE_REMOTE_USER"
+    )]
     pub user: Option<String>,
     /// Authenticate with this private key file.
-    #[arg(long = "private-key", visible_alias = "key-file", value_name = "PRIVATE_KEY_FILE", env = "ANSIBLE_PRIVATE_KEY_FILE")]
+    #[arg(
+        long = "private-key",
+        visible_alias = "key-file",
+        value_name = "PRIVATE_KEY_FILE",
+        env = "ANSIBLE_PRIVATE_KEY_FILE"
+    )]
     pub private_key: Option<PathBuf>,
     /// Connection timeout in seconds.
-    #[arg(short = 'T', long = "timeout", value_name = "TIMEOUT", env = "ANSIBLE_TIMEOUT")]
+    #[arg(
+        short = 'T',
+        long = "timeout",
+        value_name = "TIMEOUT",
+        env = "ANSIBLE_TIMEOUT"
+    )]
     pub timeout: Option<u64>,
     /// Run operations with become (sudo).
     #[arg(short = 'b', long = "become")]
@@ -66,7 +95,11 @@ pub struct PlayArgs {
     #[arg(short = 'K', long = "ask-become-pass")]
     pub ask_become_pass: bool,
     /// Read the privilege escalation password from this file.
-    #[arg(long = "become-password-file", visible_alias = "become-pass-file", value_name = "BECOME_PASSWORD_FILE")]
+    #[arg(
+        long = "become-password-file",
+        visible_alias = "become-pass-file",
+        value_name = "BECOME_PASSWORD_FILE"
+    )]
     pub become_password_file: Option<PathBuf>,
     /// Don't change anything; report what would change.
     #[arg(short = 'C', long = "check")]

@@ -24,11 +24,22 @@ impl Console {
         let term = console::Term::stdout();
         let is_tty = term.is_term();
         let no_color = std::env::var_os("NO_COLOR").is_some()
-            || std::env::var("ANSIBLE_NOCOLOR").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "False"));
-        let force = std::env::var("ANSIBLE_FORCE_COLOR").is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "True"));
+            || std::env::var("ANSIBLE_NOCOLOR")
+                .is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false" | "False"));
+        let force = std::env::var("ANSIBLE_FORCE_COLOR")
+            .is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "True"));
         // ansible: columns = max(79, terminal width - 1); a banner fills the line to it.
-        let width = if is_tty { (term.size().1 as usize).saturating_sub(1).max(79) } else { 79 };
-        Console { verbosity, color: force || (is_tty && !no_color), width, errors_shown: HashSet::new() }
+        let width = if is_tty {
+            (term.size().1 as usize).saturating_sub(1).max(79)
+        } else {
+            79
+        };
+        Console {
+            verbosity,
+            color: force || (is_tty && !no_color),
+            width,
+            errors_shown: HashSet::new(),
+        }
     }
 
     fn paint(&self, style: &Style, s: &str) -> String {
@@ -40,7 +51,10 @@ impl Console {
     }
 
     fn banner(&self, msg: &str) -> String {
-        let stars = self.width.saturating_sub(console::measure_text_width(msg)).max(3);
+        let stars = self
+            .width
+            .saturating_sub(console::measure_text_width(msg))
+            .max(3);
         format!("\n{msg} {}", "*".repeat(stars))
     }
 
@@ -61,7 +75,9 @@ impl Console {
     fn visible(&self, r: &HostResult) -> Value {
         let debug = r.action == "debug";
         let keep = |k: &str| {
-            if k.starts_with("_ansible_") || matches!(k, "failed" | "skipped" | "warnings" | "deprecations") {
+            if k.starts_with("_ansible_")
+                || matches!(k, "failed" | "skipped" | "warnings" | "deprecations")
+            {
                 return false;
             }
             if k == "invocation" {
@@ -86,8 +102,16 @@ impl Console {
     }
 
     fn dump(&self, r: &HostResult) -> Option<String> {
-        let always = r.result.get("_ansible_verbose_always").and_then(Value::as_bool) == Some(true);
-        let indent = if always || self.verbosity > 2 { Some(4) } else { None };
+        let always = r
+            .result
+            .get("_ansible_verbose_always")
+            .and_then(Value::as_bool)
+            == Some(true);
+        let indent = if always || self.verbosity > 2 {
+            Some(4)
+        } else {
+            None
+        };
         Some(dumps(&self.visible(r), indent))
     }
 
@@ -95,8 +119,14 @@ impl Console {
         // Warnings a module returned are shown before its result, as ansible-core does.
         if let Some(Value::Array(warnings)) = r.result.get("warnings") {
             for w in warnings {
-                let text = w.as_str().map(str::to_string).unwrap_or_else(|| w.to_string());
-                self.err(&format!("{}\n", self.paint(&Style::new().magenta(), &format!("[WARNING]: {text}"))));
+                let text = w
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| w.to_string());
+                self.err(&format!(
+                    "{}\n",
+                    self.paint(&Style::new().magenta(), &format!("[WARNING]: {text}"))
+                ));
             }
         }
         let host = match &r.delegated_to {
@@ -104,7 +134,10 @@ impl Console {
             None => r.host.clone(),
         };
         let verbose = self.verbosity > 0
-            || r.result.get("_ansible_verbose_always").and_then(Value::as_bool) == Some(true);
+            || r.result
+                .get("_ansible_verbose_always")
+                .and_then(Value::as_bool)
+                == Some(true);
         if r.loop_summary {
             // Items were already shown; only an all-skipped loop gets a closing line.
             if r.status == Status::Skipped {
@@ -145,14 +178,23 @@ impl Console {
             }
             Status::Failed => {
                 let line = match item {
-                    Some(item) => format!("failed: [{host}] (item={item}) => {}", self.dump(r).unwrap_or_default()),
-                    None => format!("fatal: [{host}]: FAILED! => {}", self.dump(r).unwrap_or_default()),
+                    Some(item) => format!(
+                        "failed: [{host}] (item={item}) => {}",
+                        self.dump(r).unwrap_or_default()
+                    ),
+                    None => format!(
+                        "fatal: [{host}]: FAILED! => {}",
+                        self.dump(r).unwrap_or_default()
+                    ),
                 };
                 (Style::new().red(), line)
             }
             Status::Unreachable => (
                 Style::new().red().bright(),
-                format!("fatal: [{host}]: UNREACHABLE! => {}", self.dump(r).unwrap_or_default()),
+                format!(
+                    "fatal: [{host}]: UNREACHABLE! => {}",
+                    self.dump(r).unwrap_or_default()
+                ),
             ),
         };
         self.out(&self.paint(&style, &line));
@@ -201,13 +243,17 @@ impl Reporter for Console {
     fn event(&mut self, event: &Event) {
         match event {
             Event::PlayStart { name } => self.out(&self.banner(&format!("PLAY [{name}]"))),
-            Event::NoHostsMatched => self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched")),
+            Event::NoHostsMatched => {
+                self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched"))
+            }
             Event::TaskStart { name, .. } => {
                 self.errors_shown.clear();
                 self.out(&self.banner(&format!("TASK [{name}]")));
             }
             Event::HostResult(r) => self.host_result(r),
-            Event::TaskError { message, location, .. } => {
+            Event::TaskError {
+                message, location, ..
+            } => {
                 if self.errors_shown.insert(message.clone()) {
                     let path = std::fs::canonicalize(&location.file.path)
                         .unwrap_or_else(|_| location.file.path.clone());
@@ -218,10 +264,16 @@ impl Reporter for Console {
                         location.pos.line,
                         location.pos.col,
                     );
-                    self.err(&format!("{}\n\n", self.paint(&Style::new().red(), report.trim_end())));
+                    self.err(&format!(
+                        "{}\n\n",
+                        self.paint(&Style::new().red(), report.trim_end())
+                    ));
                 }
             }
-            Event::Warning(msg) => self.err(&format!("{}\n", self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}")))),
+            Event::Warning(msg) => self.err(&format!(
+                "{}\n",
+                self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}"))
+            )),
             Event::NoMoreHosts => self.out(&self.banner("NO MORE HOSTS LEFT")),
             Event::Recap(stats) => self.recap(stats),
         }

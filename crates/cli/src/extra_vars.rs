@@ -29,13 +29,20 @@ fn parse_one(raw: &str) -> Result<VarMap, Failure> {
         let doc = drover_yaml::parse(file).map_err(|e| Failure::new(1, e))?;
         return mapping(doc.root.to_json(), raw);
     }
-    Ok(drover_playbook::parse_kv(trimmed, false).into_iter().collect())
+    Ok(drover_playbook::parse_kv(trimmed, false)
+        .into_iter()
+        .collect())
 }
 
 fn mapping(v: Value, raw: &str) -> Result<VarMap, Failure> {
     match v {
         Value::Object(m) => Ok(m.into_iter().collect()),
         Value::Null => Ok(VarMap::new()),
-        _ => Err(Failure::new(1, format!("Invalid extra vars data supplied. '{raw}' could not be made into a dictionary"))),
+        _ => Err(Failure::new(
+            1,
+            format!(
+                "Invalid extra vars data supplied. '{raw}' could not be made into a dictionary"
+            ),
+        )),
     }
 }

@@ -17,18 +17,26 @@ fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     let report = match (e.line, e.col) {
         (Some(line), Some(col)) => {
             let text = std::fs::read_to_string(&e.path).ok();
-            error_report(&e.message, &e.path, text.as_deref(), line, col)
+            let path = std::fs::canonicalize(&e.path).unwrap_or_else(|_| e.path.clone());
+            error_report(&e.message, &path, text.as_deref(), line, col)
         }
         _ => format!("[ERROR]: {}\n", e.message),
     };
-    Failure { code: 4, report: format!("{}\n", report.trim_end()) }
+    Failure {
+        code: 4,
+        report: format!("{}\n", report.trim_end()),
+    }
 }
 
 fn load_inventory(args: &PlayArgs) -> Result<Inventory, Failure> {
     let mut sources = args.inventory.clone();
     if sources.is_empty() {
         if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
-            sources = env.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
+            sources = env
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
         } else if Path::new("/etc/ansible/hosts").exists() {
             sources.push("/etc/ansible/hosts".into());
         }
@@ -42,9 +50,18 @@ fn load_inventory(args: &PlayArgs) -> Result<Inventory, Failure> {
 
 fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     if let Some(file) = &args.become_password_file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Failure::new(1, format!("cannot read the become password file {}: {e}", file.display())))?;
-        return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())));
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            Failure::new(
+                1,
+                format!(
+                    "cannot read the become password file {}: {e}",
+                    file.display()
+                ),
+            )
+        })?;
+        return Ok(Some(Secret::new(
+            text.trim_end_matches(['\n', '\r']).to_string(),
+        )));
     }
     if args.ask_become_pass {
         let pw = rpassword::prompt_password("BECOME password: ")
@@ -57,7 +74,10 @@ fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
 pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     for p in &args.playbooks {
         if !p.is_file() {
-            return Err(Failure::new(1, format!("the playbook: {} could not be found", p.display())));
+            return Err(Failure::new(
+                1,
+                format!("the playbook: {} could not be found", p.display()),
+            ));
         }
     }
     let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;

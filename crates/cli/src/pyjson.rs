@@ -73,6 +73,9 @@ mod tests {
     #[test]
     fn matches_python_indented() {
         let v = json!({"msg": "x", "l": ["hi"]});
-        assert_eq!(dumps(&v, Some(4)), "{\n    \"l\": [\n        \"hi\"\n    ],\n    \"msg\": \"x\"\n}");
+        assert_eq!(
+            dumps(&v, Some(4)),
+            "{\n    \"l\": [\n        \"hi\"\n    ],\n    \"msg\": \"x\"\n}"
+        );
     }
 }

@@ -22,13 +22,26 @@ pub fn excerpt(text: &str, line: u32, col: u32) -> String {
         let Some(l) = lines.get(n - 1) else { break };
         let _ = writeln!(out, "{n:>width$} {l}");
     }
-    let _ = write!(out, "{}^ column {col}", " ".repeat(width + col.max(1) as usize));
+    let _ = write!(
+        out,
+        "{}^ column {col}",
+        " ".repeat(width + col.max(1) as usize)
+    );
     out
 }
 
 /// `[ERROR]: message`, the origin, and the excerpt when the file can be read.
-pub fn error_report(message: &str, path: &std::path::Path, text: Option<&str>, line: u32, col: u32) -> String {
-    let mut out = format!("[ERROR]: {message}\nOrigin: {}:{line}:{col}\n", path.display());
+pub fn error_report(
+    message: &str,
+    path: &std::path::Path,
+    text: Option<&str>,
+    line: u32,
+    col: u32,
+) -> String {
+    let mut out = format!(
+        "[ERROR]: {message}\nOrigin: {}:{line}:{col}\n",
+        path.display()
+    );
     if let Some(text) = text {
         out.push('\n');
         out.push_str(&excerpt(text, line, col));

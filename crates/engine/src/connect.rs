@@ -20,9 +20,17 @@ pub struct ConnKeywords<'a> {
 }
 
 /// A variable as a string, rendered if it is a template; `None` if unset or empty.
-pub fn var_string(templar: &Templar, vars: &dyn Vars, name: &str) -> Result<Option<String>, String> {
-    let Some(v) = vars.get(name) else { return Ok(None) };
-    let v = templar.render_value(&v, vars).map_err(|e| format!("{name}: {e}"))?;
+pub fn var_string(
+    templar: &Templar,
+    vars: &dyn Vars,
+    name: &str,
+) -> Result<Option<String>, String> {
+    let Some(v) = vars.get(name) else {
+        return Ok(None);
+    };
+    let v = templar
+        .render_value(&v, vars)
+        .map_err(|e| format!("{name}: {e}"))?;
     Ok(match v {
         Value::Null => None,
         Value::String(s) if s.is_empty() => None,
@@ -42,7 +50,13 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 fn checking_from(s: &str) -> Option<HostKeyChecking> {
     match s.to_ascii_lowercase().as_str() {
         "accept-new" => Some(HostKeyChecking::AcceptNew),
-        other => parse_bool(other).map(|b| if b { HostKeyChecking::Strict } else { HostKeyChecking::Off }),
+        other => parse_bool(other).map(|b| {
+            if b {
+                HostKeyChecking::Strict
+            } else {
+                HostKeyChecking::Off
+            }
+        }),
     }
 }
 
@@ -87,25 +101,47 @@ pub async fn open(
     match kind.as_str() {
         "local" => return Ok(drover_connection::local()),
         "ssh" | "smart" | "paramiko" | "paramiko_ssh" => {}
-        other => return Err(format!("the connection plugin '{other}' is not supported by drover")),
+        other => {
+            return Err(format!(
+                "the connection plugin '{other}' is not supported by drover"
+            ))
+        }
     }
 
     let mut ssh_args = String::new();
-    for name in ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_args"] {
+    for name in [
+        "ansible_ssh_common_args",
+        "ansible_ssh_extra_args",
+        "ansible_ssh_args",
+    ] {
         if let Some(a) = get(name)? {
             ssh_args.push(' ');
             ssh_args.push_str(&a);
         }
     }
     let options = ssh_options(&ssh_args);
-    let option = |key: &str| options.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let option = |key: &str| {
+        options
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
 
     let port = match get("ansible_port")?.or(get("ansible_ssh_port")?) {
         Some(p) => Some(p),
-        None => kw.port.map(|p| p.as_str().map(str::to_string).unwrap_or_else(|| p.to_string())),
+        None => kw.port.map(|p| {
+            p.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| p.to_string())
+        }),
     };
     let port = match port {
-        Some(p) => Some(p.trim().parse::<u16>().map_err(|_| format!("invalid ansible_port '{p}'"))?),
+        Some(p) => Some(
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("invalid ansible_port '{p}'"))?,
+        ),
         None => None,
     };
     let user = get("ansible_user")?
@@ -140,7 +176,9 @@ pub async fn open(
 
     let params = SshParams {
         host: host.to_string(),
-        address: get("ansible_host")?.or(get("ansible_ssh_host")?).unwrap_or_else(|| host.to_string()),
+        address: get("ansible_host")?
+            .or(get("ansible_ssh_host")?)
+            .unwrap_or_else(|| host.to_string()),
         port,
         user,
         identity_files,
@@ -169,7 +207,8 @@ mod tests {
 
     #[test]
     fn reads_ssh_options_like_openssh() {
-        let o = ssh_options("-o StrictHostKeyChecking=no -oUserKnownHostsFile=/dev/null -J bastion");
+        let o =
+            ssh_options("-o StrictHostKeyChecking=no -oUserKnownHostsFile=/dev/null -J bastion");
         assert_eq!(
             o,
             vec![

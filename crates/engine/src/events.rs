@@ -44,13 +44,22 @@ pub struct Stats {
 
 #[derive(Debug, Clone)]
 pub enum Event {
-    PlayStart { name: String },
+    PlayStart {
+        name: String,
+    },
     /// The play's host pattern matched nothing.
     NoHostsMatched,
-    TaskStart { name: String, location: Location },
+    TaskStart {
+        name: String,
+        location: Location,
+    },
     HostResult(Box<HostResult>),
     /// A task failed for a host with an error worth a detailed report (where it was).
-    TaskError { host: String, message: String, location: Location },
+    TaskError {
+        host: String,
+        message: String,
+        location: Location,
+    },
     Warning(String),
     /// Every remaining host has failed: the play stops.
     NoMoreHosts,

@@ -13,10 +13,9 @@ mod vars;
 
 use std::path::PathBuf;
 
-
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
-pub use support::check_supported;
 pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use support::check_supported;
 pub use vars::VarMap;
 
 /// Everything the command line decides about a run.
@@ -78,5 +77,7 @@ pub async fn run(
     opts: &RunOptions,
     reporter: &mut dyn Reporter,
 ) -> Result<Outcome, EngineError> {
-    play::Runner::new(inventory, opts, reporter).run(playbooks).await
+    play::Runner::new(inventory, opts, reporter)
+        .run(playbooks)
+        .await
 }

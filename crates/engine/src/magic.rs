@@ -75,7 +75,12 @@ fn host_vars(host: &HostState, extra: &crate::VarMap) -> Value {
     );
     m.insert(
         "ansible_facts".into(),
-        Value::Object(host.facts().iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        Value::Object(
+            host.facts()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
     );
     Value::Object(m)
 }
@@ -85,7 +90,14 @@ impl crate::vars::Magic for HostMagic {
         let p = &self.play;
         Some(match name {
             "inventory_hostname" => self.host.name.clone().into(),
-            "inventory_hostname_short" => self.host.name.split('.').next().unwrap_or("").to_string().into(),
+            "inventory_hostname_short" => self
+                .host
+                .name
+                .split('.')
+                .next()
+                .unwrap_or("")
+                .to_string()
+                .into(),
             "groups" => p.groups.clone(),
             "group_names" => strings(&self.group_names),
             "hostvars" => Value::Object(
@@ -99,7 +111,11 @@ impl crate::vars::Magic for HostMagic {
                 let alive: Vec<String> = p
                     .play_hosts
                     .iter()
-                    .filter(|h| p.hosts.get(*h).is_some_and(|s| !s.is_failed() && !s.is_unreachable()))
+                    .filter(|h| {
+                        p.hosts
+                            .get(*h)
+                            .is_some_and(|s| !s.is_failed() && !s.is_unreachable())
+                    })
                     .cloned()
                     .collect();
                 strings(&alive)
@@ -115,7 +131,11 @@ impl crate::vars::Magic for HostMagic {
                 "drover": env!("CARGO_PKG_VERSION"),
             }),
             "ansible_facts" => Value::Object(
-                self.host.facts().iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                self.host
+                    .facts()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             ),
             "inventory_file" => self.host.inventory_file.clone()?.into(),
             "inventory_dir" => std::path::Path::new(self.host.inventory_file.as_ref()?)

@@ -35,7 +35,10 @@ pub struct PlayCtx<'p> {
 
 impl<'a> Runner<'a> {
     pub fn new(inv: &'a Inventory, opts: &'a RunOptions, reporter: &'a mut dyn Reporter) -> Self {
-        let hosts = inv.hosts().map(|h| (h.to_string(), Arc::new(Self::host_state(inv, h)))).collect();
+        let hosts = inv
+            .hosts()
+            .map(|h| (h.to_string(), Arc::new(Self::host_state(inv, h))))
+            .collect();
         Runner {
             inv,
             opts,
@@ -48,7 +51,11 @@ impl<'a> Runner<'a> {
     }
 
     fn host_state(inv: &Inventory, name: &str) -> HostState {
-        HostState::new(name.to_string(), inv.host_vars(name), inv.inventory_file(name).map(str::to_string))
+        HostState::new(
+            name.to_string(),
+            inv.host_vars(name),
+            inv.inventory_file(name).map(str::to_string),
+        )
     }
 
     pub(crate) fn all_hosts(&self) -> Arc<IndexMap<String, Arc<HostState>>> {
@@ -58,7 +65,10 @@ impl<'a> Runner<'a> {
     /// Make sure every selected host has a state (the implicit localhost has none yet).
     fn admit(&self, selected: &[String]) {
         let known = self.all_hosts();
-        let missing: Vec<&String> = selected.iter().filter(|h| !known.contains_key(*h)).collect();
+        let missing: Vec<&String> = selected
+            .iter()
+            .filter(|h| !known.contains_key(*h))
+            .collect();
         if missing.is_empty() {
             return;
         }
@@ -108,22 +118,38 @@ impl<'a> Runner<'a> {
     }
 
     fn select(&self, pattern: &str) -> Result<Vec<String>, EngineError> {
-        let sel = self.inv.select(pattern).map_err(|e| EngineError::Inventory(e.to_string()))?;
+        let sel = self
+            .inv
+            .select(pattern)
+            .map_err(|e| EngineError::Inventory(e.to_string()))?;
         for part in &sel.unmatched {
-            self.emit(Event::Warning(format!("Could not match supplied host pattern, ignoring: {part}")));
+            self.emit(Event::Warning(format!(
+                "Could not match supplied host pattern, ignoring: {part}"
+            )));
         }
         Ok(sel.hosts)
     }
 
     /// Runs one play; `false` when the run must stop (every host failed).
-    async fn run_play(&self, pb: &Playbook, play: &Play, limit: Option<&[String]>) -> Result<bool, EngineError> {
+    async fn run_play(
+        &self,
+        pb: &Playbook,
+        play: &Play,
+        limit: Option<&[String]>,
+    ) -> Result<bool, EngineError> {
         let play_vars: Arc<VarMap> = Arc::new(play.vars.clone());
-        let pattern_scope = Scope::new(Arc::new(NoMagic)).below(self.extra_vars.clone()).below(play_vars.clone());
+        let pattern_scope = Scope::new(Arc::new(NoMagic))
+            .below(self.extra_vars.clone())
+            .below(play_vars.clone());
         let pattern = match self.templar.render(&play.hosts, &pattern_scope) {
             Ok(serde_json::Value::String(s)) => s,
             Ok(serde_json::Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
             Ok(other) => other.to_string(),
@@ -135,7 +161,11 @@ impl<'a> Runner<'a> {
         }
         self.admit(&hosts);
         let known = self.all_hosts();
-        hosts.retain(|h| known.get(h).is_some_and(|s| !s.is_failed() && !s.is_unreachable()));
+        hosts.retain(|h| {
+            known
+                .get(h)
+                .is_some_and(|s| !s.is_failed() && !s.is_unreachable())
+        });
 
         let name = play.name.clone().unwrap_or_else(|| play.hosts.clone());
         self.emit(Event::PlayStart { name: name.clone() });
@@ -146,7 +176,13 @@ impl<'a> Runner<'a> {
         let pb_dir = pb
             .path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { std::path::Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    std::path::Path::new(".")
+                } else {
+                    p
+                }
+            })
             .and_then(|p| p.canonicalize().ok())
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| ".".into());
@@ -169,17 +205,30 @@ impl<'a> Runner<'a> {
 
         if play.gather_facts.unwrap_or(true) {
             let alive = self.alive(&hosts);
-            self.emit(Event::TaskStart { name: "Gathering Facts".into(), location: play.location.clone() });
-            self.for_each_host(&alive, |h| self.gather_facts(&pc, h)).await;
+            self.emit(Event::TaskStart {
+                name: "Gathering Facts".into(),
+                location: play.location.clone(),
+            });
+            self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
+                .await;
         }
-        for task in play.pre_tasks.iter().chain(&play.tasks).chain(&play.post_tasks) {
+        for task in play
+            .pre_tasks
+            .iter()
+            .chain(&play.tasks)
+            .chain(&play.post_tasks)
+        {
             let alive = self.alive(&hosts);
             if alive.is_empty() {
                 self.emit(Event::NoMoreHosts);
                 return Ok(false);
             }
-            self.emit(Event::TaskStart { name: self.task_name(task), location: task.location.clone() });
-            self.for_each_host(&alive, |h| self.run_task_host(&pc, task, h)).await;
+            self.emit(Event::TaskStart {
+                name: self.task_name(task),
+                location: task.location.clone(),
+            });
+            self.for_each_host(&alive, |h| self.run_task_host(&pc, task, h))
+                .await;
         }
         // Like ansible-playbook: when every host of the play failed, the run stops.
         Ok(!self.alive(&hosts).is_empty())
@@ -215,17 +264,26 @@ impl<'a> Runner<'a> {
 
     /// The variables of `host` at a task: extra vars over set facts over task vars over
     /// play vars over gathered facts over inventory.
-    pub(crate) fn scope(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>, task_vars: Option<Arc<VarMap>>) -> Scope {
+    pub(crate) fn scope(
+        &self,
+        pc: &PlayCtx<'_>,
+        host: &Arc<HostState>,
+        task_vars: Option<Arc<VarMap>>,
+    ) -> Scope {
         let magic = HostMagic {
             play: pc.info.clone(),
             host: host.clone(),
             group_names: self.inv.group_names(&host.name),
         };
-        let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone()).below(host.vars());
+        let mut s = Scope::new(Arc::new(magic))
+            .below(self.extra_vars.clone())
+            .below(host.vars());
         if let Some(tv) = task_vars {
             s = s.below(tv);
         }
-        s.below(pc.play_vars.clone()).below(host.fact_vars()).below(host.inventory_vars.clone())
+        s.below(pc.play_vars.clone())
+            .below(host.fact_vars())
+            .below(host.inventory_vars.clone())
     }
 }
 

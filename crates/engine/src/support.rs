@@ -56,7 +56,12 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
     if let Some(k) = play.extra.keys().next() {
         return Err(refuse(k, &play.location));
     }
-    for task in play.pre_tasks.iter().chain(&play.tasks).chain(&play.post_tasks) {
+    for task in play
+        .pre_tasks
+        .iter()
+        .chain(&play.tasks)
+        .chain(&play.post_tasks)
+    {
         check_task(task)?;
     }
     Ok(())

@@ -28,7 +28,10 @@ impl Done {
         result.insert("changed".into(), false.into());
         result.insert("failed".into(), true.into());
         result.insert("msg".into(), Value::String(msg.into()));
-        Done { status: Status::Failed, result }
+        Done {
+            status: Status::Failed,
+            result,
+        }
     }
 
     fn unreachable(msg: &str) -> Done {
@@ -39,7 +42,10 @@ impl Done {
             format!("Task failed: Failed to connect to the host via ssh: {msg}").into(),
         );
         result.insert("unreachable".into(), true.into());
-        Done { status: Status::Unreachable, result }
+        Done {
+            status: Status::Unreachable,
+            result,
+        }
     }
 
     fn skipped(condition: &str) -> Done {
@@ -48,7 +54,10 @@ impl Done {
         result.insert("false_condition".into(), condition.into());
         result.insert("skip_reason".into(), "Conditional result was False".into());
         result.insert("skipped".into(), true.into());
-        Done { status: Status::Skipped, result }
+        Done {
+            status: Status::Skipped,
+            result,
+        }
     }
 
     fn from_result(result: Map<String, Value>) -> Done {
@@ -83,7 +92,14 @@ impl Target for TaskTarget<'_, '_> {
             .host
             .connection
             .get_or_init(|| async {
-                connect::open(&self.host.name, &runner.templar, self.scope, &self.keywords, runner.opts).await
+                connect::open(
+                    &self.host.name,
+                    &runner.templar,
+                    self.scope,
+                    &self.keywords,
+                    runner.opts,
+                )
+                .await
             })
             .await;
         result.clone().map_err(ConnError::Unreachable)
@@ -166,7 +182,10 @@ pub(crate) fn python_repr(v: &Value) -> String {
         Value::Bool(false) => "False".into(),
         Value::Number(n) => n.to_string(),
         Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
-        Value::Array(a) => format!("[{}]", a.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
@@ -178,7 +197,12 @@ pub(crate) fn python_repr(v: &Value) -> String {
 }
 
 impl Runner<'_> {
-    fn become_for(&self, pc: &PlayCtx<'_>, task: Option<&Task>, scope: &Scope) -> Result<Option<Become>, String> {
+    fn become_for(
+        &self,
+        pc: &PlayCtx<'_>,
+        task: Option<&Task>,
+        scope: &Scope,
+    ) -> Result<Option<Become>, String> {
         let t = &self.templar;
         let enabled = match var_string(t, scope, "ansible_become")? {
             Some(v) => parse_bool(&v).unwrap_or(false),
@@ -207,13 +231,20 @@ impl Runner<'_> {
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into()),
         };
-        let password = match var_string(t, scope, "ansible_become_password")?
-            .or(var_string(t, scope, "ansible_become_pass")?)
-        {
+        let password = match var_string(t, scope, "ansible_become_password")?.or(var_string(
+            t,
+            scope,
+            "ansible_become_pass",
+        )?) {
             Some(p) => Some(Secret::new(p)),
             None => self.opts.become_password.clone(),
         };
-        Ok(Some(Become { user, method, flags: var_string(t, scope, "ansible_become_flags")?, password }))
+        Ok(Some(Become {
+            user,
+            method,
+            flags: var_string(t, scope, "ansible_become_flags")?,
+            password,
+        }))
     }
 
     /// Run `action` with `args` (already rendered) on `host`.
@@ -264,7 +295,9 @@ impl Runner<'_> {
 
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, None);
-        let done = self.run_module(pc, host, &scope, None, "setup", Map::new()).await;
+        let done = self
+            .run_module(pc, host, &scope, None, "setup", Map::new())
+            .await;
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
         }
@@ -272,7 +305,13 @@ impl Runner<'_> {
     }
 
     /// One item (or the whole task when it has no loop): when, args, module, conditions.
-    async fn run_item(&self, pc: &PlayCtx<'_>, task: &Task, host: &HostState, scope: &Scope) -> Done {
+    async fn run_item(
+        &self,
+        pc: &PlayCtx<'_>,
+        task: &Task,
+        host: &HostState,
+        scope: &Scope,
+    ) -> Done {
         for cond in &task.when {
             match self.templar.condition(cond, scope) {
                 Ok(true) => {}
@@ -299,7 +338,9 @@ impl Runner<'_> {
                 }
             }
         }
-        let mut done = self.run_module(pc, task_host(host), scope, Some(task), &task.action, args).await;
+        let mut done = self
+            .run_module(pc, task_host(host), scope, Some(task), &task.action, args)
+            .await;
         if done.status == Status::Unreachable {
             return done;
         }
@@ -309,7 +350,9 @@ impl Runner<'_> {
 
     /// `changed_when` and `failed_when`, evaluated with the registered name bound.
     fn apply_conditions(&self, task: &Task, scope: &Scope, done: &mut Done) {
-        if done.status == Status::Skipped || (task.changed_when.is_empty() && task.failed_when.is_empty()) {
+        if done.status == Status::Skipped
+            || (task.changed_when.is_empty() && task.failed_when.is_empty())
+        {
             return;
         }
         let scope = match &task.register {
@@ -317,10 +360,19 @@ impl Runner<'_> {
             None => scope.clone(),
         };
         // Bare result fields are visible to the conditions, as in Ansible.
-        let scope = scope.above(Arc::new(done.result.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+        let scope = scope.above(Arc::new(
+            done.result
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ));
         let all = |conds: &[String]| -> Result<bool, String> {
             for c in conds {
-                if !self.templar.condition(c, &scope).map_err(|e| e.to_string())? {
+                if !self
+                    .templar
+                    .condition(c, &scope)
+                    .map_err(|e| e.to_string())?
+                {
                     return Ok(false);
                 }
             }
@@ -332,7 +384,10 @@ impl Runner<'_> {
                     done.result.insert("changed".into(), changed.into());
                 }
                 Err(e) => {
-                    *done = Done::failed(format!("The conditional check '{}' failed. The error was: {e}", task.changed_when.join(" and ")));
+                    *done = Done::failed(format!(
+                        "The conditional check '{}' failed. The error was: {e}",
+                        task.changed_when.join(" and ")
+                    ));
                     return;
                 }
             }
@@ -340,11 +395,15 @@ impl Runner<'_> {
         if !task.failed_when.is_empty() {
             match all(&task.failed_when) {
                 Ok(failed) => {
-                    done.result.insert("failed_when_result".into(), failed.into());
+                    done.result
+                        .insert("failed_when_result".into(), failed.into());
                     done.result.insert("failed".into(), failed.into());
                 }
                 Err(e) => {
-                    *done = Done::failed(format!("The conditional check '{}' failed. The error was: {e}", task.failed_when.join(" and ")));
+                    *done = Done::failed(format!(
+                        "The conditional check '{}' failed. The error was: {e}",
+                        task.failed_when.join(" and ")
+                    ));
                     return;
                 }
             }
@@ -386,8 +445,14 @@ impl Runner<'_> {
                 Err(msg) => Done::failed(msg),
             },
         };
-        let ignore = match task.ignore_errors.as_ref().or(pc.play.ignore_errors.as_ref()) {
-            Some(v) if done.status == Status::Failed => keyword_bool(&self.templar, &scope, v).unwrap_or(false),
+        let ignore = match task
+            .ignore_errors
+            .as_ref()
+            .or(pc.play.ignore_errors.as_ref())
+        {
+            Some(v) if done.status == Status::Failed => {
+                keyword_bool(&self.templar, &scope, v).unwrap_or(false)
+            }
             _ => false,
         };
         if let Some(name) = &task.register {
@@ -396,12 +461,34 @@ impl Runner<'_> {
             }
         }
         let summary = task.loop_items.is_some();
-        let shown = if no_log { censored(&done.result) } else { done.result.clone() };
-        self.finish(host, &task.action, Done { status: done.status, result: shown }, ignore, Some(summary), &task.location);
+        let shown = if no_log {
+            censored(&done.result)
+        } else {
+            done.result.clone()
+        };
+        self.finish(
+            host,
+            &task.action,
+            Done {
+                status: done.status,
+                result: shown,
+            },
+            ignore,
+            Some(summary),
+            &task.location,
+        );
     }
 
-    fn loop_items(&self, spec: &Value, kind: Option<&str>, scope: &Scope) -> Result<Vec<Value>, String> {
-        let v = self.templar.render_value(spec, scope).map_err(|e| e.to_string())?;
+    fn loop_items(
+        &self,
+        spec: &Value,
+        kind: Option<&str>,
+        scope: &Scope,
+    ) -> Result<Vec<Value>, String> {
+        let v = self
+            .templar
+            .render_value(spec, scope)
+            .map_err(|e| e.to_string())?;
         match v {
             // `with_items` flattens one level of nested lists; `loop` and `with_list` do not.
             Value::Array(items) if kind == Some("items") => Ok(items
@@ -441,7 +528,8 @@ impl Runner<'_> {
                 return done;
             }
             done.result.insert(loop_var.clone(), item.clone());
-            done.result.insert("ansible_loop_var".into(), loop_var.clone().into());
+            done.result
+                .insert("ansible_loop_var".into(), loop_var.clone().into());
             self.keep_facts(host, &done.result);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
@@ -451,7 +539,11 @@ impl Runner<'_> {
                     .ignore_errors
                     .as_ref()
                     .is_some_and(|v| keyword_bool(&self.templar, &item_scope, v).unwrap_or(false));
-            let shown = if no_log { censored(&done.result) } else { done.result.clone() };
+            let shown = if no_log {
+                censored(&done.result)
+            } else {
+                done.result.clone()
+            };
             if done.status == Status::Failed {
                 self.emit(Event::TaskError {
                     host: host.name.clone(),
@@ -473,7 +565,10 @@ impl Runner<'_> {
         }
         let mut result = Map::new();
         result.insert("changed".into(), changed.into());
-        result.insert("skipped".into(), (all_skipped && !results.is_empty()).into());
+        result.insert(
+            "skipped".into(),
+            (all_skipped && !results.is_empty()).into(),
+        );
         let status = if failed {
             result.insert("failed".into(), true.into());
             result.insert("msg".into(), "One or more items failed".into());
@@ -527,13 +622,22 @@ impl Runner<'_> {
             _ => {}
         }
         if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {
-            let msg = done.result.get("msg").and_then(Value::as_str).unwrap_or("").to_string();
+            let msg = done
+                .result
+                .get("msg")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let message = if msg.starts_with("Task failed") {
                 msg
             } else {
                 format!("Task failed: Module failed: {msg}")
             };
-            self.emit(Event::TaskError { host: host.name.clone(), message, location: location.clone() });
+            self.emit(Event::TaskError {
+                host: host.name.clone(),
+                message,
+                location: location.clone(),
+            });
         }
         self.emit(Event::HostResult(Box::new(HostResult {
             host: host.name.clone(),

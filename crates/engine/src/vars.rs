@@ -23,7 +23,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(magic: Arc<dyn Magic>) -> Self {
-        Scope { layers: Vec::new(), magic }
+        Scope {
+            layers: Vec::new(),
+            magic,
+        }
     }
 
     /// Add a layer below every layer added so far.
