@@ -5,6 +5,7 @@
 //! Modules never print: they return Ansible's result fields as a JSON map, and the
 //! engine turns that into events.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -21,6 +22,15 @@ mod setup;
 pub mod shlex;
 
 pub use args::Args;
+pub use drover_template::TextOptions;
+
+/// Which controller-side directory a module looks in for a relative source path
+/// (`copy: src=`, `template: src=`, `script:`), as Ansible searches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    Files,
+    Templates,
+}
 
 /// A module's result: Ansible's return fields (`changed`, `failed`, `msg`, `rc`, ...).
 /// Keys starting with `_ansible_` are hints for the engine and reporters, never shown.
@@ -54,6 +64,14 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// Render a template file's text with the task's variables (`template` module).
+    fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String>;
+    /// A controller-side source file, searched as Ansible does: the role's `files/` or
+    /// `templates/` directory, then the playbook's, then the playbook directory itself.
+    /// Absolute paths are returned as they are if they exist.
+    fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf>;
+    /// The directory of the playbook being run (relative controller paths start there).
+    fn playbook_dir(&self) -> PathBuf;
 }
 
 /// Everything a module gets for one run on one host.
@@ -71,6 +89,20 @@ impl Ctx<'_> {
     pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.target.connection().await?;
         Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?)
+    }
+
+    /// Write `data` to `dest` on the host atomically (temp file beside it, mode, rename).
+    pub async fn put(&self, data: &[u8], dest: &str, mode: Option<u32>) -> Result<(), ModuleError> {
+        let conn = self.target.connection().await?;
+        Ok(conn
+            .put(data, dest, mode, self.target.become_spec())
+            .await?)
+    }
+
+    /// Read a file from the host.
+    pub async fn get(&self, src: &str) -> Result<Vec<u8>, ModuleError> {
+        let conn = self.target.connection().await?;
+        Ok(conn.get(src, self.target.become_spec()).await?)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::snippet::error_report;
 
 pub struct Console {
     verbosity: u8,
+    diff: bool,
     color: bool,
     width: usize,
     /// [ERROR] reports already printed for the current task (one per distinct message).
@@ -20,7 +21,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(verbosity: u8) -> Self {
+    pub fn new(verbosity: u8, diff: bool) -> Self {
         let term = console::Term::stdout();
         let is_tty = term.is_term();
         let no_color = std::env::var_os("NO_COLOR").is_some()
@@ -36,6 +37,7 @@ impl Console {
         };
         Console {
             verbosity,
+            diff,
             color: force || (is_tty && !no_color),
             width,
             errors_shown: HashSet::new(),
@@ -116,6 +118,15 @@ impl Console {
     }
 
     fn host_result(&self, r: &HostResult) {
+        // With --diff a changed result's differences come before its line, as in Ansible.
+        if self.diff && r.result.get("changed").and_then(Value::as_bool) == Some(true) {
+            if let Some(d) = r.result.get("diff") {
+                let text = crate::diff::render(d);
+                if !text.is_empty() {
+                    self.out(&self.colour_diff(text.trim_end_matches('\n')));
+                }
+            }
+        }
         // Warnings a module returned are shown before its result, as ansible-core does.
         if let Some(Value::Array(warnings)) = r.result.get("warnings") {
             for w in warnings {
@@ -201,6 +212,27 @@ impl Console {
         if r.ignored {
             self.out(&self.paint(&Style::new().cyan(), "...ignoring"));
         }
+    }
+
+    fn colour_diff(&self, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        text.lines()
+            .map(|l| {
+                let style = if l.starts_with('+') {
+                    Style::new().green()
+                } else if l.starts_with('-') {
+                    Style::new().red()
+                } else if l.starts_with("@@") {
+                    Style::new().cyan()
+                } else {
+                    return l.to_string();
+                };
+                self.paint(&style, l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn recap(&self, stats: &[(String, Stats)]) {

@@ -3,6 +3,7 @@
 
 mod args;
 mod console;
+mod diff;
 mod extra_vars;
 mod play;
 mod pyjson;

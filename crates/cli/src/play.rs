@@ -133,7 +133,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
     };
-    let mut console = Console::new(args.verbose);
+    let mut console = Console::new(args.verbose, args.diff);
     let outcome = drover_engine::run(&playbooks, &inventory, &opts, &mut console)
         .await
         .map_err(|e| Failure::new(1, e))?;

@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, Secret};
-use drover_modules::{set_fact::FACTS_ARE_VARS, Args, Ctx, ModuleError, Target};
+use std::path::{Path, PathBuf};
+
+use drover_modules::{
+    set_fact::FACTS_ARE_VARS, Args, Ctx, ModuleError, SearchKind, Target, TextOptions,
+};
 use drover_playbook::Task;
 use drover_template::Templar;
 use serde_json::{Map, Value};
@@ -82,6 +86,7 @@ struct TaskTarget<'a, 'r> {
     scope: &'a Scope,
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
+    playbook_dir: &'a str,
 }
 
 #[async_trait]
@@ -112,9 +117,35 @@ impl Target for TaskTarget<'_, '_> {
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String> {
         match self.runner.templar.expression(expr, self.scope) {
             Ok(v) => Ok(Some(v)),
-            Err(e) if e.to_string().contains("is undefined") => Ok(None),
+            Err(e) if e.is_undefined() => Ok(None),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String> {
+        self.runner
+            .templar
+            .render_text(text, self.scope, opts)
+            .map_err(|e| e.to_string())
+    }
+
+    fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf> {
+        let path = Path::new(name);
+        if path.is_absolute() {
+            return path.exists().then(|| path.to_path_buf());
+        }
+        let sub = match kind {
+            SearchKind::Files => "files",
+            SearchKind::Templates => "templates",
+        };
+        let base = Path::new(self.playbook_dir);
+        [base.join(sub).join(path), base.join(path)]
+            .into_iter()
+            .find(|p| p.exists())
+    }
+
+    fn playbook_dir(&self) -> PathBuf {
+        PathBuf::from(self.playbook_dir)
     }
 }
 
@@ -274,6 +305,7 @@ impl Runner<'_> {
                 port: pc.play.port.as_ref(),
             },
             become_spec,
+            playbook_dir: &pc.info.playbook_dir,
         };
         let ctx = Ctx {
             host: &host.name,
