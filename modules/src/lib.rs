@@ -13,8 +13,12 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod args;
+mod assert;
 mod command;
 mod debug;
+mod fail;
+pub mod include_vars;
+mod pause;
 mod ping;
 mod raw;
 pub mod set_fact;
@@ -30,6 +34,7 @@ pub use drover_template::TextOptions;
 pub enum SearchKind {
     Files,
     Templates,
+    Vars,
 }
 
 /// A module's result: Ansible's return fields (`changed`, `failed`, `msg`, `rc`, ...).
@@ -64,6 +69,17 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// Evaluate a condition (`assert: that`) with Ansible's truthiness.
+    fn condition(&self, expr: &str) -> Result<bool, String> {
+        Ok(match self.evaluate(expr)? {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Object(o)) => !o.is_empty(),
+            Some(Value::Bool(true)) => true,
+        })
+    }
     /// Render a template file's text with the task's variables (`template` module).
     fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String>;
     /// A controller-side source file, searched as Ansible does: the role's `files/` or
@@ -121,6 +137,10 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &assert::Assert,
+    &fail::Fail,
+    &pause::Pause,
+    &include_vars::IncludeVars,
 ];
 
 /// The module for a short name.

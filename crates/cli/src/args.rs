@@ -113,6 +113,15 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// Only run plays and tasks tagged with these tags (comma-separated, repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS")]
+    pub tags: Vec<String>,
+    /// Only run plays and tasks whose tags do not match these (comma-separated, repeatable).
+    #[arg(long = "skip-tags", value_name = "SKIP_TAGS")]
+    pub skip_tags: Vec<String>,
+    /// Run handlers even if a task fails.
+    #[arg(long = "force-handlers", env = "ANSIBLE_FORCE_HANDLERS")]
+    pub force_handlers: bool,
     /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
     #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]
     pub host_key_checking: Option<HostKeyMode>,

@@ -282,6 +282,21 @@ impl Reporter for Console {
                 self.errors_shown.clear();
                 self.out(&self.banner(&format!("TASK [{name}]")));
             }
+            Event::HandlerStart { name, .. } => {
+                self.errors_shown.clear();
+                self.out(&self.banner(&format!("RUNNING HANDLER [{name}]")));
+            }
+            Event::Included {
+                path,
+                hosts,
+                item_label,
+            } => {
+                let mut line = format!("included: {path} for {}", hosts.join(", "));
+                if let Some(item) = item_label {
+                    line.push_str(&format!(" => (item={item})"));
+                }
+                self.out(&self.paint(&Style::new().cyan(), &line));
+            }
             Event::HostResult(r) => self.host_result(r),
             Event::TaskError {
                 message, location, ..

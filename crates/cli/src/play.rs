@@ -71,6 +71,16 @@ fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     Ok(None)
 }
 
+/// `-t a,b -t c` -> [a, b, c]
+fn split_tags(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     for p in &args.playbooks {
         if !p.is_file() {
@@ -82,7 +92,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
     let inventory = load_inventory(&args)?;
-    let known = |name: &str| drover_modules::find(name).is_some();
+    let known = drover_engine::is_action;
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
         playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
@@ -132,10 +142,17 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }),
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
+        tags: drover_engine::TagFilter {
+            only: split_tags(&args.tags),
+            skip: split_tags(&args.skip_tags),
+        },
+        force_handlers: args.force_handlers,
     };
     let mut console = Console::new(args.verbose, args.diff);
-    let outcome = drover_engine::run(&playbooks, &inventory, &opts, &mut console)
-        .await
-        .map_err(|e| Failure::new(1, e))?;
+    let outcome = match drover_engine::run(&playbooks, &inventory, &opts, &mut console).await {
+        Ok(o) => o,
+        Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),
+        Err(e) => return Err(Failure::new(1, e)),
+    };
     Ok(outcome.exit_code() as u8)
 }

@@ -53,6 +53,17 @@ pub enum Event {
         name: String,
         location: Location,
     },
+    /// A handler is about to run on the hosts that notified it.
+    HandlerStart {
+        name: String,
+        location: Location,
+    },
+    /// `include_tasks` brought in a file for these hosts.
+    Included {
+        path: String,
+        hosts: Vec<String>,
+        item_label: Option<String>,
+    },
     HostResult(Box<HostResult>),
     /// A task failed for a host with an error worth a detailed report (where it was).
     TaskError {

@@ -2,13 +2,16 @@
 //! variables, templating, modules and connections, reporting everything as [`Event`]s.
 //! No crate below this one knows about plays; this one never formats output.
 
+mod compile;
 mod connect;
 mod events;
 mod host;
 mod magic;
 mod play;
 mod support;
+mod tags;
 mod task;
+mod tree;
 mod vars;
 
 use std::path::PathBuf;
@@ -16,6 +19,8 @@ use std::path::PathBuf;
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
 pub use support::check_supported;
+pub use tags::TagFilter;
+pub use tree::is_action;
 pub use vars::VarMap;
 
 /// Everything the command line decides about a run.
@@ -39,6 +44,10 @@ pub struct RunOptions {
     /// Concurrent channels per SSH connection (OpenSSH's MaxSessions is 10).
     pub max_channels: usize,
     pub prompt: std::sync::Arc<dyn PassphrasePrompt>,
+    /// `--tags` / `--skip-tags`.
+    pub tags: TagFilter,
+    /// Run notified handlers even on hosts that failed.
+    pub force_handlers: bool,
 }
 
 /// How the run ended: the recap and what decides the exit code.
@@ -64,6 +73,9 @@ impl Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// A role, task file or vars file could not be loaded (before anything ran).
+    #[error("{0}")]
+    Source(#[from] drover_yaml::SourceError),
     #[error("{0}")]
     Inventory(String),
     #[error("{0}")]

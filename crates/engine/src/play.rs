@@ -9,6 +9,7 @@ use drover_template::Templar;
 use futures::StreamExt;
 use indexmap::IndexMap;
 
+use crate::compile::{Compiler, Plan};
 use crate::events::{Event, Reporter, Stats};
 use crate::host::HostState;
 use crate::magic::{HostMagic, PlayInfo};
@@ -31,6 +32,26 @@ pub struct PlayCtx<'p> {
     pub play: &'p Play,
     pub info: Arc<PlayInfo>,
     pub play_vars: Arc<VarMap>,
+    pub vars_files: Arc<VarMap>,
+    /// Handlers in definition order; `include_role` adds its role's at run time.
+    handlers: Mutex<Vec<Arc<drover_playbook::Task>>>,
+}
+
+impl PlayCtx<'_> {
+    pub fn handler(&self, i: usize) -> Option<Arc<drover_playbook::Task>> {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(i)
+            .cloned()
+    }
+
+    pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(new);
+    }
 }
 
 impl<'a> Runner<'a> {
@@ -94,11 +115,19 @@ impl<'a> Runner<'a> {
             Some(l) => Some(self.select(l)?),
             None => None,
         };
-        'books: for pb in playbooks {
+        // Everything static is loaded before any host is touched: roles, imports.
+        let known = crate::tree::is_action;
+        let mut plans = Vec::new();
+        for pb in playbooks {
             for play in &pb.plays {
-                if !self.run_play(pb, play, limit.as_deref()).await? {
-                    break 'books;
-                }
+                let dir = playbook_dir(pb);
+                let plan = Compiler::new(dir.into(), &known, &self.opts.tags).plan(play)?;
+                plans.push((pb, play, plan));
+            }
+        }
+        for (pb, play, plan) in &plans {
+            if !self.run_play(pb, play, plan, limit.as_deref()).await? {
+                break;
             }
         }
         let mut stats: Vec<(String, Stats)> = self
@@ -135,6 +164,7 @@ impl<'a> Runner<'a> {
         &self,
         pb: &Playbook,
         play: &Play,
+        plan: &Plan,
         limit: Option<&[String]>,
     ) -> Result<bool, EngineError> {
         let play_vars: Arc<VarMap> = Arc::new(play.vars.clone());
@@ -173,19 +203,13 @@ impl<'a> Runner<'a> {
             self.emit(Event::NoHostsMatched);
             return Ok(true);
         }
-        let pb_dir = pb
-            .path
-            .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    std::path::Path::new(".")
-                } else {
-                    p
-                }
-            })
-            .and_then(|p| p.canonicalize().ok())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|| ".".into());
+        let pb_dir = playbook_dir(pb);
+        let vars_files = self.load_vars_files(play, &pb_dir, &play_vars)?;
+        for h in &hosts {
+            if let Some(s) = known.get(h) {
+                s.set_ended(false);
+            }
+        }
         let pc = PlayCtx {
             play,
             info: Arc::new(PlayInfo {
@@ -201,6 +225,8 @@ impl<'a> Runner<'a> {
                 extra_vars: self.extra_vars.clone(),
             }),
             play_vars,
+            vars_files,
+            handlers: Mutex::new(plan.handlers.clone()),
         };
 
         if play.gather_facts.unwrap_or(true) {
@@ -212,39 +238,25 @@ impl<'a> Runner<'a> {
             self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
                 .await;
         }
-        for task in play
-            .pre_tasks
-            .iter()
-            .chain(&play.tasks)
-            .chain(&play.post_tasks)
-        {
-            let alive = self.alive(&hosts);
-            if alive.is_empty() {
-                self.emit(Event::NoMoreHosts);
-                return Ok(false);
-            }
-            self.emit(Event::TaskStart {
-                name: self.task_name(task),
-                location: task.location.clone(),
-            });
-            self.for_each_host(&alive, |h| self.run_task_host(&pc, task, h))
-                .await;
+        for section in &plan.sections {
+            self.run_nodes(&pc, section, &hosts, 0).await;
+            self.flush_handlers(&pc, &hosts).await;
         }
         // Like ansible-playbook: when every host of the play failed, the run stops.
         Ok(!self.alive(&hosts).is_empty())
     }
 
-    fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
+    pub(crate) fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
         let known = self.all_hosts();
         hosts
             .iter()
             .filter_map(|h| known.get(h))
-            .filter(|s| !s.is_failed() && !s.is_unreachable())
+            .filter(|s| !s.is_failed() && !s.is_unreachable() && !s.is_ended())
             .cloned()
             .collect()
     }
 
-    async fn for_each_host<'h, F, Fut>(&self, hosts: &'h [Arc<HostState>], f: F)
+    pub(crate) async fn for_each_host<'h, F, Fut>(&self, hosts: &'h [Arc<HostState>], f: F)
     where
         F: Fn(&'h Arc<HostState>) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -255,35 +267,79 @@ impl<'a> Runner<'a> {
             .await;
     }
 
-    fn task_name(&self, task: &drover_playbook::Task) -> String {
-        match &task.name {
-            Some(n) if !n.is_empty() => n.clone(),
-            _ => task.action.clone(),
-        }
-    }
-
-    /// The variables of `host` at a task: extra vars over set facts over task vars over
-    /// play vars over gathered facts over inventory.
+    /// The variables of `host` at a task, Ansible's precedence from the top: extra vars,
+    /// role params, set facts and registered vars, include_vars, task (and block) vars,
+    /// role vars, vars_files, play vars, gathered facts, inventory, role defaults.
     pub(crate) fn scope(
         &self,
         pc: &PlayCtx<'_>,
         host: &Arc<HostState>,
-        task_vars: Option<Arc<VarMap>>,
+        task: Option<&drover_playbook::Task>,
     ) -> Scope {
         let magic = HostMagic {
             play: pc.info.clone(),
             host: host.clone(),
             group_names: self.inv.group_names(&host.name),
         };
-        let mut s = Scope::new(Arc::new(magic))
-            .below(self.extra_vars.clone())
-            .below(host.vars());
-        if let Some(tv) = task_vars {
-            s = s.below(tv);
+        let role = task.and_then(|t| t.role.as_ref());
+        let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());
+        if let Some(r) = role {
+            s = s.below(r.params.clone());
         }
-        s.below(pc.play_vars.clone())
+        s = s.below(host.vars()).below(host.included());
+        if let Some(t) = task {
+            if !t.vars.is_empty() {
+                s = s.below(Arc::new(t.vars.clone()));
+            }
+        }
+        if let Some(r) = role {
+            s = s.below(r.vars.clone());
+        }
+        s = s
+            .below(pc.vars_files.clone())
+            .below(pc.play_vars.clone())
             .below(host.fact_vars())
-            .below(host.inventory_vars.clone())
+            .below(host.inventory_vars.clone());
+        if let Some(r) = role {
+            s = s.below(r.defaults.clone());
+        }
+        s
+    }
+
+    /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.
+    fn load_vars_files(
+        &self,
+        play: &Play,
+        pb_dir: &str,
+        play_vars: &Arc<VarMap>,
+    ) -> Result<Arc<VarMap>, EngineError> {
+        let mut out = VarMap::new();
+        let scope = Scope::new(Arc::new(NoMagic))
+            .below(self.extra_vars.clone())
+            .below(play_vars.clone());
+        for name in &play.vars_files {
+            let name = match self.templar.render(name, &scope) {
+                Ok(serde_json::Value::String(s)) => s,
+                Ok(other) => other.to_string(),
+                Err(e) => {
+                    return Err(EngineError::Template(format!(
+                        "{}: vars_files: {e}",
+                        play.location
+                    )))
+                }
+            };
+            let path = std::path::Path::new(pb_dir).join(&name);
+            if !path.is_file() {
+                return Err(EngineError::Source(
+                    play.location
+                        .error(format!("vars file {name} was not found")),
+                ));
+            }
+            for (k, v) in drover_playbook::load_vars_file(&path)? {
+                out.insert(k, v);
+            }
+        }
+        Ok(Arc::new(out))
     }
 }
 
@@ -295,4 +351,20 @@ impl crate::vars::Magic for NoMagic {
     fn names(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// The playbook's directory, absolute.
+fn playbook_dir(pb: &Playbook) -> String {
+    pb.path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".".into())
 }

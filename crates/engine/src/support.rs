@@ -13,12 +13,12 @@ fn refuse(what: &str, loc: &drover_yaml::Location) -> SourceError {
 
 fn check_task(task: &Task) -> Result<(), SourceError> {
     let loc = &task.location;
-    if task.block.is_some() {
-        return Err(refuse("block", loc));
+    if let Some(b) = &task.block {
+        for t in b.block.iter().chain(&b.rescue).chain(&b.always) {
+            check_task(t)?;
+        }
     }
-    let unsupported: [(&str, bool); 9] = [
-        ("notify", !task.notify.is_empty()),
-        ("listen", !task.listen.is_empty()),
+    let unsupported: [(&str, bool); 7] = [
         ("until", !task.until.is_empty()),
         ("delegate_to", task.delegate_to.is_some()),
         ("run_once", task.run_once.is_some()),
@@ -47,9 +47,6 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
 }
 
 fn check_play(play: &Play) -> Result<(), SourceError> {
-    if !play.handlers.is_empty() {
-        return Err(refuse("handlers", &play.location));
-    }
     if play.environment.is_some() {
         return Err(refuse("environment", &play.location));
     }

@@ -21,13 +21,13 @@ use crate::play::{PlayCtx, Runner};
 use crate::vars::Scope;
 
 /// A finished run of the module (one item, or the whole task).
-struct Done {
-    status: Status,
-    result: Map<String, Value>,
+pub(crate) struct Done {
+    pub status: Status,
+    pub result: Map<String, Value>,
 }
 
 impl Done {
-    fn failed(msg: impl Into<String>) -> Done {
+    pub(crate) fn failed(msg: impl Into<String>) -> Done {
         let mut result = Map::new();
         result.insert("changed".into(), false.into());
         result.insert("failed".into(), true.into());
@@ -87,6 +87,7 @@ struct TaskTarget<'a, 'r> {
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
+    role_path: Option<&'a Path>,
 }
 
 #[async_trait]
@@ -137,15 +138,28 @@ impl Target for TaskTarget<'_, '_> {
         let sub = match kind {
             SearchKind::Files => "files",
             SearchKind::Templates => "templates",
+            SearchKind::Vars => "vars",
         };
         let base = Path::new(self.playbook_dir);
-        [base.join(sub).join(path), base.join(path)]
-            .into_iter()
-            .find(|p| p.exists())
+        let mut candidates = Vec::new();
+        if let Some(role) = self.role_path {
+            candidates.push(role.join(sub).join(path));
+            candidates.push(role.join(path));
+        }
+        candidates.push(base.join(sub).join(path));
+        candidates.push(base.join(path));
+        candidates.into_iter().find(|p| p.exists())
     }
 
     fn playbook_dir(&self) -> PathBuf {
         PathBuf::from(self.playbook_dir)
+    }
+
+    fn condition(&self, expr: &str) -> Result<bool, String> {
+        self.runner
+            .templar
+            .condition(expr, self.scope)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -199,7 +213,7 @@ fn censored(result: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// How a loop item is shown: `(item=a)`; dicts and lists in Python's repr.
-fn item_label(item: &Value) -> String {
+pub(crate) fn item_label(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         other => python_repr(other),
@@ -306,6 +320,7 @@ impl Runner<'_> {
             },
             become_spec,
             playbook_dir: &pc.info.playbook_dir,
+            role_path: task.and_then(|t| t.role.as_ref()).map(|r| r.path.as_path()),
         };
         let ctx = Ctx {
             host: &host.name,
@@ -447,10 +462,13 @@ impl Runner<'_> {
     /// Keep a result's facts: `set_fact` variables, or gathered facts.
     fn keep_facts(&self, host: &HostState, result: &Map<String, Value>) {
         if let Some(Value::Object(facts)) = result.get("ansible_facts") {
-            if result.get(FACTS_ARE_VARS).and_then(Value::as_bool) == Some(true) {
+            let hint = |k: &str| result.get(k).and_then(Value::as_bool) == Some(true);
+            if hint(FACTS_ARE_VARS) {
                 for (k, v) in facts {
                     host.set_var(k, v.clone());
                 }
+            } else if hint(drover_modules::include_vars::INCLUDED_VARS) {
+                host.include_vars(facts);
             } else {
                 host.add_facts(facts);
             }
@@ -458,8 +476,7 @@ impl Runner<'_> {
     }
 
     pub(crate) async fn run_task_host(&self, pc: &PlayCtx<'_>, task: &Task, host: &Arc<HostState>) {
-        let task_vars = Arc::new(task.vars.clone());
-        let scope = self.scope(pc, host, Some(task_vars));
+        let scope = self.scope(pc, host, Some(task));
         let no_log = match &task.no_log {
             Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
             None => false,
@@ -492,6 +509,24 @@ impl Runner<'_> {
                 host.set_var(name, registered(&done.result));
             }
         }
+        if done.status == Status::Failed && !ignore {
+            let task_info = serde_json::json!({
+                "name": task.name.clone().unwrap_or_default(),
+                "action": task.action,
+                "args": task.args,
+            });
+            host.set_last_failure(task_info, registered(&done.result));
+        }
+        let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
+        if changed && done.status != Status::Failed && !task.notify.is_empty() {
+            for name in &task.notify {
+                match self.templar.render(name, &scope) {
+                    Ok(Value::String(n)) => host.notify(n),
+                    Ok(other) => host.notify(other.to_string()),
+                    Err(_) => host.notify(name.clone()),
+                }
+            }
+        }
         let summary = task.loop_items.is_some();
         let shown = if no_log {
             censored(&done.result)
@@ -511,7 +546,7 @@ impl Runner<'_> {
         );
     }
 
-    fn loop_items(
+    pub(crate) fn loop_items(
         &self,
         spec: &Value,
         kind: Option<&str>,
@@ -621,7 +656,7 @@ impl Runner<'_> {
     }
 
     /// Count, mark and report a host's final result for a task.
-    fn finish(
+    pub(crate) fn finish(
         &self,
         host: &HostState,
         action: &str,
