@@ -12,6 +12,9 @@ impl Module for Assert {
     fn name(&self) -> &'static str {
         "assert"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported(
             "assert",
@@ -38,6 +41,7 @@ impl Module for Assert {
         for cond in &that {
             if !ctx.target.condition(cond).map_err(ModuleError::Failed)? {
                 let mut r = result(false);
+                r.insert("_ansible_verbose_always".into(), true.into());
                 r.insert("assertion".into(), cond.clone().into());
                 r.insert("evaluated_to".into(), false.into());
                 r.insert("failed".into(), true.into());

@@ -12,6 +12,9 @@ impl Module for Debug {
     fn name(&self) -> &'static str {
         "debug"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args
             .check_supported("debug", &["msg", "var", "verbosity"])?;

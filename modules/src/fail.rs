@@ -11,6 +11,9 @@ impl Module for Fail {
     fn name(&self) -> &'static str {
         "fail"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported("fail", &["msg"])?;
         let mut r = result(false);

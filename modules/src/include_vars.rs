@@ -65,6 +65,9 @@ impl Module for IncludeVars {
     fn name(&self) -> &'static str {
         "include_vars"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported("include_vars", OPTIONS)?;
         let mut files = Vec::new();

@@ -126,6 +126,11 @@ impl Ctx<'_> {
 pub trait Module: Send + Sync {
     /// The short name (`command`); `ansible.builtin.command` resolves to it.
     fn name(&self) -> &'static str;
+    /// Runs entirely on the controller (an action plugin in Ansible's terms): it never
+    /// touches the host, and its failures read "Action failed".
+    fn controller_only(&self) -> bool {
+        false
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }
 

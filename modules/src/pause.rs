@@ -30,6 +30,9 @@ impl Module for Pause {
     fn name(&self) -> &'static str {
         "pause"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args
             .check_supported("pause", &["seconds", "minutes", "prompt", "echo"])?;

@@ -3,6 +3,7 @@
 mod common;
 
 mod become_sudo;
+mod differential;
 mod errors;
 mod host_keys;
 mod keys;

@@ -311,8 +311,9 @@ impl Reporter for Console {
                         location.pos.line,
                         location.pos.col,
                     );
-                    self.err(&format!(
-                        "{}\n\n",
+                    // ansible-core prints task errors on stdout (display_failed_stderr=False).
+                    self.out(&format!(
+                        "{}\n",
                         self.paint(&Style::new().red(), report.trim_end())
                     ));
                 }

@@ -698,7 +698,11 @@ impl Runner<'_> {
             let message = if msg.starts_with("Task failed") {
                 msg
             } else {
-                format!("Task failed: Module failed: {msg}")
+                let kind = match drover_modules::find(action) {
+                    Some(m) if m.controller_only() => "Action",
+                    _ => "Module",
+                };
+                format!("Task failed: {kind} failed: {msg}")
             };
             self.emit(Event::TaskError {
                 host: host.name.clone(),

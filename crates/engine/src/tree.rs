@@ -63,10 +63,9 @@ impl<'r> Runner<'r> {
             for (i, node) in nodes.iter().enumerate() {
                 let alive = self.alive(hosts);
                 if alive.is_empty() {
-                    if depth == 0 && self.all_failed(hosts) {
-                        self.emit(Event::NoMoreHosts);
-                    }
-                    let _ = i;
+                    // ansible-core prints "NO MORE HOSTS LEFT" only when a play is broken
+                    // off (any_errors_fatal, max_fail_percentage); otherwise the play ends.
+                    let _ = (i, depth);
                     return;
                 }
                 match node {
@@ -96,14 +95,6 @@ impl<'r> Runner<'r> {
                 }
             }
         })
-    }
-
-    fn all_failed(&self, hosts: &[String]) -> bool {
-        let known = self.all_hosts();
-        hosts
-            .iter()
-            .filter_map(|h| known.get(h))
-            .all(|s| s.is_failed() || s.is_unreachable())
     }
 
     async fn run_block(
@@ -240,17 +231,20 @@ impl<'r> Runner<'r> {
                 self.report(&host, t, Status::Skipped, skipped_result());
             }
         }
-        for ((target, label), (group, item)) in groups {
+        // Every included file is announced before any of them runs, as in Ansible.
+        for ((target, label), (group, _)) in &groups {
             if !is_role {
                 self.emit(Event::Included {
                     path: target.clone(),
                     hosts: group.clone(),
-                    item_label: label,
+                    item_label: label.clone(),
                 });
             }
-            for h in &group {
+            for h in group {
                 self.count(h, |s| s.ok += 1);
             }
+        }
+        for ((target, _), (group, item)) in groups {
             let mut parent = (**t).clone();
             parent.name = None;
             parent.when.clear();
