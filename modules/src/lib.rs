@@ -69,6 +69,10 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// Environment variables for commands on the host (`environment:` keyword).
+    fn environment(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// Evaluate a condition (`assert: that`) with Ansible's truthiness.
     fn condition(&self, expr: &str) -> Result<bool, String> {
         Ok(match self.evaluate(expr)? {
@@ -104,7 +108,17 @@ impl Ctx<'_> {
     /// Run a shell command line on the host, with the task's become applied.
     pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.target.connection().await?;
-        Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?)
+        let env = self.target.environment();
+        if env.is_empty() {
+            return Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?);
+        }
+        // Exported inside the command line, so they also apply under become.
+        let mut line = String::new();
+        for (k, v) in &env {
+            line.push_str(&format!("export {k}={}; ", drover_connection::quote(v)));
+        }
+        line.push_str(cmd);
+        Ok(conn.exec(&line, stdin, self.target.become_spec()).await?)
     }
 
     /// Write `data` to `dest` on the host atomically (temp file beside it, mode, rename).

@@ -69,6 +69,7 @@ fn normalize(out: &str) -> String {
             "included: ",
             "[ERROR]",
             "[WARNING]",
+            "FAILED - RETRYING",
         ]
         .iter()
         .any(|p| l.starts_with(p))
@@ -147,6 +148,11 @@ fn basics_match_ansible_playbook() {
 #[test]
 fn the_playbook_language_matches_ansible_playbook() {
     compare("language.yml");
+}
+
+#[test]
+fn control_flow_matches_ansible_playbook() {
+    compare("control.yml");
 }
 
 #[test]

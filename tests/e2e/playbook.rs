@@ -137,12 +137,12 @@ fn a_failing_host_drops_out_while_the_others_finish() {
         out.show()
     );
     assert!(
-        out.stderr
+        out.stdout
             .contains("[ERROR]: Task failed: Module failed: non-zero return code"),
         "{}",
         out.show()
     );
-    assert!(out.stderr.contains("site.yml:4:7"), "{}", out.show());
+    assert!(out.stdout.contains("site.yml:4:7"), "{}", out.show());
     assert!(
         out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])),
         "{}",

@@ -297,6 +297,16 @@ impl Reporter for Console {
                 }
                 self.out(&self.paint(&Style::new().cyan(), &line));
             }
+            Event::Retry {
+                host,
+                task_name,
+                retries_left,
+            } => {
+                let line = format!(
+                    "FAILED - RETRYING: [{host}]: {task_name} ({retries_left} retries left)."
+                );
+                self.out(&self.paint(&Style::new().blue().bright(), &line));
+            }
             Event::HostResult(r) => self.host_result(r),
             Event::TaskError {
                 message, location, ..

@@ -53,6 +53,12 @@ pub enum Event {
         name: String,
         location: Location,
     },
+    /// An `until`/`retries` attempt failed and the task will run again.
+    Retry {
+        host: String,
+        task_name: String,
+        retries_left: i64,
+    },
     /// A handler is about to run on the hosts that notified it.
     HandlerStart {
         name: String,

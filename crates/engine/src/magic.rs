@@ -12,6 +12,8 @@ pub struct PlayInfo {
     pub play_name: String,
     pub playbook_dir: String,
     pub play_hosts: Vec<String>,
+    /// The hosts of the current `serial` batch.
+    pub batch: std::sync::Mutex<Vec<String>>,
     pub groups: Value,
     pub check_mode: bool,
     pub diff_mode: bool,
@@ -108,8 +110,13 @@ impl crate::vars::Magic for HostMagic {
             ),
             "playbook_dir" => p.playbook_dir.clone().into(),
             "play_hosts" | "ansible_play_hosts" | "ansible_play_batch" => {
-                let alive: Vec<String> = p
-                    .play_hosts
+                let batch = p.batch.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let all = if name == "ansible_play_batch" {
+                    &batch
+                } else {
+                    &p.play_hosts
+                };
+                let alive: Vec<String> = all
                     .iter()
                     .filter(|h| {
                         p.hosts

@@ -35,6 +35,9 @@ pub struct PlayCtx<'p> {
     pub vars_files: Arc<VarMap>,
     /// Handlers in definition order; `include_role` adds its role's at run time.
     handlers: Mutex<Vec<Arc<drover_playbook::Task>>>,
+    pub max_fail_percentage: Option<f64>,
+    pub any_errors_fatal: bool,
+    broken: std::sync::atomic::AtomicBool,
 }
 
 impl PlayCtx<'_> {
@@ -44,6 +47,23 @@ impl PlayCtx<'_> {
             .unwrap_or_else(|p| p.into_inner())
             .get(i)
             .cloned()
+    }
+
+    pub fn batch(&self) -> Vec<String> {
+        self.info
+            .batch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_broken(&self) {
+        self.broken
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
@@ -84,7 +104,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Make sure every selected host has a state (the implicit localhost has none yet).
-    fn admit(&self, selected: &[String]) {
+    pub(crate) fn admit(&self, selected: &[String]) {
         let known = self.all_hosts();
         let missing: Vec<&String> = selected
             .iter()
@@ -216,6 +236,7 @@ impl<'a> Runner<'a> {
                 play_name: name,
                 playbook_dir: pb_dir,
                 play_hosts: hosts.clone(),
+                batch: Mutex::new(Vec::new()),
                 groups: serde_json::to_value(self.inv.groups()).unwrap_or_default(),
                 check_mode: self.opts.check,
                 diff_mode: self.opts.diff,
@@ -227,23 +248,63 @@ impl<'a> Runner<'a> {
             play_vars,
             vars_files,
             handlers: Mutex::new(plan.handlers.clone()),
+            max_fail_percentage: play.extra.get("max_fail_percentage").and_then(|v| {
+                v.as_f64().or_else(|| {
+                    v.as_str()
+                        .and_then(|s| s.trim_end_matches('%').parse().ok())
+                })
+            }),
+            any_errors_fatal: matches!(
+                play.extra.get("any_errors_fatal"),
+                Some(serde_json::Value::Bool(true))
+            ),
+            broken: Default::default(),
         };
 
-        if play.gather_facts.unwrap_or(true) {
-            let alive = self.alive(&hosts);
-            self.emit(Event::TaskStart {
-                name: "Gathering Facts".into(),
-                location: play.location.clone(),
-            });
-            self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
-                .await;
-        }
-        for section in &plan.sections {
-            self.run_nodes(&pc, section, &hosts, 0).await;
-            self.flush_handlers(&pc, &hosts).await;
+        for (i, batch) in serial_batches(play.extra.get("serial"), &hosts)
+            .into_iter()
+            .enumerate()
+        {
+            *pc.info.batch.lock().unwrap_or_else(|p| p.into_inner()) = batch.clone();
+            if i > 0 {
+                // ansible-playbook announces the play again for every serial batch.
+                self.emit(Event::PlayStart {
+                    name: pc.info.play_name.clone(),
+                });
+            }
+            if play.gather_facts.unwrap_or(true) {
+                let alive = self.alive(&batch);
+                self.emit(Event::TaskStart {
+                    name: "Gathering Facts".into(),
+                    location: play.location.clone(),
+                });
+                self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
+                    .await;
+                self.check_break(&pc);
+            }
+            for section in &plan.sections {
+                self.run_nodes(&pc, section, &batch, 0).await;
+                self.flush_handlers(&pc, &batch).await;
+            }
+            // A broken-off play, or a batch whose every host failed, ends the rollout.
+            if pc.is_broken()
+                || self.alive(&batch).is_empty()
+                    && !batch.is_empty()
+                    && self.batch_all_failed(&batch)
+            {
+                return Ok(false);
+            }
         }
         // Like ansible-playbook: when every host of the play failed, the run stops.
         Ok(!self.alive(&hosts).is_empty())
+    }
+
+    fn batch_all_failed(&self, batch: &[String]) -> bool {
+        let known = self.all_hosts();
+        batch
+            .iter()
+            .filter_map(|h| known.get(h))
+            .all(|s| s.is_failed() || s.is_unreachable())
     }
 
     pub(crate) fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
@@ -367,4 +428,65 @@ fn playbook_dir(pb: &Playbook) -> String {
         .and_then(|p| p.canonicalize().ok())
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|| ".".into())
+}
+
+/// `serial`: a number, a percentage, or a list of them (the last repeats).
+fn serial_batches(serial: Option<&serde_json::Value>, hosts: &[String]) -> Vec<Vec<String>> {
+    use serde_json::Value;
+    let total = hosts.len();
+    let size = |v: &Value| -> usize {
+        let n = match v {
+            Value::Number(n) => n.as_f64().unwrap_or(0.0) as usize,
+            Value::String(s) if s.trim().ends_with('%') => {
+                let pct: f64 = s.trim().trim_end_matches('%').parse().unwrap_or(100.0);
+                ((total as f64) * pct / 100.0) as usize
+            }
+            Value::String(s) => s.trim().parse().unwrap_or(total),
+            _ => total,
+        };
+        n.clamp(1, total.max(1))
+    };
+    let sizes: Vec<usize> = match serial {
+        None | Some(Value::Null) => vec![total.max(1)],
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().map(size).collect(),
+        Some(other) => vec![size(other)],
+    };
+    let mut out = Vec::new();
+    let mut rest = hosts;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = sizes[i.min(sizes.len() - 1)].min(rest.len());
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+        i += 1;
+    }
+    if out.is_empty() {
+        out.push(Vec::new());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serial_batches;
+    use serde_json::json;
+
+    fn hosts(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("h{i}")).collect()
+    }
+
+    #[test]
+    fn serial_batches_like_ansible() {
+        let sizes = |v: Option<serde_json::Value>, n: usize| -> Vec<usize> {
+            serial_batches(v.as_ref(), &hosts(n))
+                .iter()
+                .map(Vec::len)
+                .collect()
+        };
+        assert_eq!(sizes(None, 5), vec![5]);
+        assert_eq!(sizes(Some(json!(2)), 5), vec![2, 2, 1]);
+        assert_eq!(sizes(Some(json!("40%")), 5), vec![2, 2, 1]);
+        assert_eq!(sizes(Some(json!([1, "50%"])), 5), vec![1, 2, 2]);
+        assert_eq!(sizes(Some(json!("10%")), 5), vec![1, 1, 1, 1, 1]);
+    }
 }

@@ -82,8 +82,13 @@ impl Done {
 /// What a module sees of its host while one task runs.
 struct TaskTarget<'a, 'r> {
     runner: &'a Runner<'r>,
+    /// The host whose connection the module uses: the task's host, or its delegate.
     host: &'a HostState,
+    /// The variables that connection is opened with (the delegate's for delegation).
+    conn_scope: &'a Scope,
+    /// The task's variables, for templating.
     scope: &'a Scope,
+    environment: Vec<(String, String)>,
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
@@ -101,7 +106,7 @@ impl Target for TaskTarget<'_, '_> {
                 connect::open(
                     &self.host.name,
                     &runner.templar,
-                    self.scope,
+                    self.conn_scope,
                     &self.keywords,
                     runner.opts,
                 )
@@ -161,6 +166,18 @@ impl Target for TaskTarget<'_, '_> {
             .condition(expr, self.scope)
             .map_err(|e| e.to_string())
     }
+
+    fn environment(&self) -> Vec<(String, String)> {
+        self.environment.clone()
+    }
+}
+
+/// What to run: the module, its rendered arguments, and where.
+struct Call<'a> {
+    task: Option<&'a Task>,
+    action: &'a str,
+    args: Map<String, Value>,
+    delegate: Option<&'a str>,
 }
 
 /// A truthy keyword value: a boolean, or a template evaluated as a condition.
@@ -298,10 +315,14 @@ impl Runner<'_> {
         pc: &PlayCtx<'_>,
         host: &HostState,
         scope: &Scope,
-        task: Option<&Task>,
-        action: &str,
-        args: Map<String, Value>,
+        call: Call<'_>,
     ) -> Done {
+        let Call {
+            task,
+            action,
+            args,
+            delegate,
+        } = call;
         let Some(module) = drover_modules::find(action) else {
             return Done::failed(format!("couldn't resolve module/action '{action}'"));
         };
@@ -309,10 +330,27 @@ impl Runner<'_> {
             Ok(b) => b,
             Err(e) => return Done::failed(e),
         };
+        let delegate_state = match delegate {
+            Some(d) => {
+                self.admit(&[d.to_string()]);
+                match self.all_hosts().get(d) {
+                    Some(h) => Some(h.clone()),
+                    None => return Done::failed(format!("delegate_to: unknown host '{d}'")),
+                }
+            }
+            None => None,
+        };
+        let delegate_scope = delegate_state.as_ref().map(|d| self.scope(pc, d, None));
+        let environment = match self.environment_for(pc, task, scope) {
+            Ok(e) => e,
+            Err(msg) => return Done::failed(msg),
+        };
         let target = TaskTarget {
             runner: self,
-            host,
+            host: delegate_state.as_deref().unwrap_or(host),
+            conn_scope: delegate_scope.as_ref().unwrap_or(scope),
             scope,
+            environment,
             keywords: ConnKeywords {
                 connection: pc.play.connection.as_deref(),
                 remote_user: pc.play.remote_user.as_deref(),
@@ -343,7 +381,17 @@ impl Runner<'_> {
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, None);
         let done = self
-            .run_module(pc, host, &scope, None, "setup", Map::new())
+            .run_module(
+                pc,
+                host,
+                &scope,
+                Call {
+                    task: None,
+                    action: "setup",
+                    args: Map::new(),
+                    delegate: None,
+                },
+            )
             .await;
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
@@ -385,14 +433,166 @@ impl Runner<'_> {
                 }
             }
         }
-        let mut done = self
-            .run_module(pc, task_host(host), scope, Some(task), &task.action, args)
-            .await;
-        if done.status == Status::Unreachable {
-            return done;
+        let delegate = match &task.delegate_to {
+            Some(d) => match self.templar.render(d, scope) {
+                Ok(Value::String(d)) if !d.is_empty() && d != host.name => Some(d),
+                Ok(_) => None,
+                Err(e) => return Done::failed(format!("delegate_to: {e}")),
+            },
+            None => None,
+        };
+        let (attempts, delay) = match self.retry_policy(task, scope) {
+            Ok(p) => p,
+            Err(msg) => return Done::failed(msg),
+        };
+        let mut attempt = 1;
+        loop {
+            let mut done = self
+                .run_module(
+                    pc,
+                    host,
+                    scope,
+                    Call {
+                        task: Some(task),
+                        action: &task.action,
+                        args: args.clone(),
+                        delegate: delegate.as_deref(),
+                    },
+                )
+                .await;
+            if done.status == Status::Unreachable {
+                return done;
+            }
+            if attempts > 1 {
+                done.result.insert("attempts".into(), attempt.into());
+            }
+            self.apply_conditions(task, scope, &mut done);
+            if let Some(d) = &delegate {
+                done.result
+                    .insert("_ansible_delegated_to".into(), d.clone().into());
+            }
+            if attempts <= 1 {
+                return done;
+            }
+            // Without `until`, retries repeat a failing task until it succeeds.
+            let ok = if task.until.is_empty() {
+                done.status != Status::Failed
+            } else {
+                let s = match &task.register {
+                    Some(name) => scope.clone().with_var(name, registered(&done.result)),
+                    None => scope.clone(),
+                };
+                let s = s.above(Arc::new(
+                    done.result
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ));
+                let mut all = true;
+                for c in &task.until {
+                    match self.templar.condition(c, &s) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            all = false;
+                            break;
+                        }
+                        Err(e) => {
+                            return Done::failed(format!(
+                                "The conditional check '{c}' failed. The error was: {e}"
+                            ))
+                        }
+                    }
+                }
+                all
+            };
+            if ok {
+                return done;
+            }
+            if attempt >= attempts {
+                // ansible-core reports one attempt fewer than it made once it gives up.
+                done.result.insert("attempts".into(), (attempts - 1).into());
+                done.result.insert("failed".into(), true.into());
+                done.status = Status::Failed;
+                return done;
+            }
+            self.emit(Event::Retry {
+                host: host.name.clone(),
+                task_name: crate::tree::task_name(task),
+                retries_left: attempts - attempt,
+            });
+            tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
+            attempt += 1;
         }
-        self.apply_conditions(task, scope, &mut done);
-        done
+    }
+
+    /// `environment:` of the task (blocks and roles pushed down) over the play's.
+    fn environment_for(
+        &self,
+        pc: &PlayCtx<'_>,
+        task: Option<&Task>,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for spec in [
+            pc.play.environment.as_ref(),
+            task.and_then(|t| t.environment.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match self
+                .templar
+                .render_value(spec, scope)
+                .map_err(|e| format!("environment: {e}"))?
+            {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        let v = match v {
+                            Value::String(s) => s,
+                            Value::Bool(true) => "True".into(),
+                            Value::Bool(false) => "False".into(),
+                            other => other.to_string(),
+                        };
+                        out.retain(|(key, _)| key != &k);
+                        out.push((k, v));
+                    }
+                }
+                Value::Null => {}
+                other => {
+                    return Err(format!(
+                        "environment must be a dictionary, got {}",
+                        python_repr(&other)
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Total attempts and the delay between them, as ansible-core computes them.
+    fn retry_policy(&self, task: &Task, scope: &Scope) -> Result<(i64, f64), String> {
+        let num = |v: &Option<Value>, what: &str| -> Result<Option<f64>, String> {
+            match v {
+                None => Ok(None),
+                Some(v) => {
+                    let v = self
+                        .templar
+                        .render_value(v, scope)
+                        .map_err(|e| e.to_string())?;
+                    v.as_f64()
+                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                        .map(Some)
+                        .ok_or_else(|| format!("the field '{what}' has an invalid value, which includes an undefined variable or is not a number"))
+                }
+            }
+        };
+        let attempts = match num(&task.retries, "retries")? {
+            Some(r) => 1 + r.max(0.0) as i64,
+            None if !task.until.is_empty() => 4,
+            None => 1,
+        };
+        let delay = num(&task.delay, "delay")?.unwrap_or(5.0);
+        Ok((attempts, if delay < 0.0 { 1.0 } else { delay }))
     }
 
     /// `changed_when` and `failed_when`, evaluated with the registered name bound.
@@ -565,7 +765,18 @@ impl Runner<'_> {
                     other => vec![other],
                 })
                 .collect()),
-            Value::Array(items) => Ok(items),
+            Value::Array(items) if matches!(kind, None | Some("list")) => Ok(items),
+            // Any other `with_<lookup>`: the lookup plugin turns the terms into items.
+            terms if kind.is_some() => {
+                let terms = match terms {
+                    Value::Array(t) => t,
+                    other => vec![other],
+                };
+                let plugin = kind.unwrap_or("items");
+                self.templar
+                    .query(plugin, &terms, &Map::new(), scope)
+                    .map_err(|e| format!("Error while resolving with_{plugin}: {e}"))
+            }
             other => Err(format!(
                 "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
                 python_repr(&other)
@@ -583,13 +794,30 @@ impl Runner<'_> {
         no_log: bool,
     ) -> Done {
         let loop_var = task.loop_var.clone().unwrap_or_else(|| "item".into());
+        let control = LoopControl::from(task.loop_control.as_ref());
         let mut results = Vec::new();
         let (mut changed, mut failed, mut all_skipped) = (false, false, true);
-        for item in items {
-            let item_scope = scope
+        let total = items.len();
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 && control.pause > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(control.pause)).await;
+            }
+            let item = item.clone();
+            let mut item_scope = scope
                 .clone()
                 .with_var("ansible_loop_var", loop_var.clone().into())
                 .with_var(&loop_var, item.clone());
+            if let Some(iv) = &control.index_var {
+                item_scope = item_scope
+                    .with_var(iv, index.into())
+                    .with_var("ansible_index_var", iv.clone().into());
+            }
+            let extended = control
+                .extended
+                .then(|| loop_info(&items, index, total, control.extended_allitems));
+            if let Some(info) = &extended {
+                item_scope = item_scope.with_var("ansible_loop", info.clone());
+            }
             let mut done = self.run_item(pc, task, host, &item_scope).await;
             if done.status == Status::Unreachable {
                 return done;
@@ -597,6 +825,14 @@ impl Runner<'_> {
             done.result.insert(loop_var.clone(), item.clone());
             done.result
                 .insert("ansible_loop_var".into(), loop_var.clone().into());
+            if let Some(iv) = &control.index_var {
+                done.result.insert(iv.clone(), index.into());
+                done.result
+                    .insert("ansible_index_var".into(), iv.clone().into());
+            }
+            if let Some(info) = extended {
+                done.result.insert("ansible_loop".into(), info);
+            }
             self.keep_facts(host, &done.result);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
@@ -622,13 +858,31 @@ impl Runner<'_> {
                 host: host.name.clone(),
                 action: task.action.clone(),
                 status: done.status,
-                item_label: Some(item_label(&item)),
+                item_label: Some(match &control.label {
+                    Some(l) => match self.templar.render(l, &item_scope) {
+                        Ok(v) => item_label(&v),
+                        Err(_) => l.clone(),
+                    },
+                    None => item_label(&item),
+                }),
                 loop_summary: false,
                 ignored,
+                delegated_to: shown
+                    .get("_ansible_delegated_to")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 result: shown,
-                delegated_to: None,
             })));
             results.push(registered(&done.result));
+            if let Some(cond) = &control.break_when {
+                let s = match &task.register {
+                    Some(name) => item_scope.clone().with_var(name, registered(&done.result)),
+                    None => item_scope.clone(),
+                };
+                if self.templar.condition(cond, &s).unwrap_or(false) {
+                    break;
+                }
+            }
         }
         let mut result = Map::new();
         result.insert("changed".into(), changed.into());
@@ -717,13 +971,83 @@ impl Runner<'_> {
             item_label: None,
             loop_summary: summary,
             ignored,
+            delegated_to: done
+                .result
+                .get("_ansible_delegated_to")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             result: done.result,
-            delegated_to: None,
         })));
     }
 }
 
-/// Where the module runs (delegation comes later): the host itself.
-fn task_host(host: &HostState) -> &HostState {
-    host
+/// `loop_control` options other than `loop_var`.
+struct LoopControl {
+    label: Option<String>,
+    index_var: Option<String>,
+    pause: f64,
+    extended: bool,
+    extended_allitems: bool,
+    break_when: Option<String>,
+}
+
+impl LoopControl {
+    fn from(v: Option<&Value>) -> Self {
+        let get = |k: &str| v.and_then(|v| v.get(k));
+        let text = |k: &str| {
+            get(k).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        let flag = |k: &str, default: bool| match get(k) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(default),
+            _ => default,
+        };
+        let break_when = match get("break_when") {
+            Some(Value::Array(items)) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| format!("({s})"))
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" and "))
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        LoopControl {
+            label: text("label"),
+            index_var: text("index_var"),
+            pause: get("pause")
+                .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                .unwrap_or(0.0),
+            extended: flag("extended", false),
+            extended_allitems: flag("extended_allitems", true),
+            break_when,
+        }
+    }
+}
+
+/// `ansible_loop` for `loop_control.extended`.
+fn loop_info(items: &[Value], index: usize, total: usize, allitems: bool) -> Value {
+    let mut m = Map::new();
+    if allitems {
+        m.insert("allitems".into(), Value::Array(items.to_vec()));
+    }
+    m.insert("index".into(), (index + 1).into());
+    m.insert("index0".into(), index.into());
+    m.insert("first".into(), (index == 0).into());
+    m.insert("last".into(), (index + 1 == total).into());
+    m.insert("length".into(), total.into());
+    m.insert("revindex".into(), (total - index).into());
+    m.insert("revindex0".into(), (total - index - 1).into());
+    if index > 0 {
+        m.insert("previtem".into(), items[index - 1].clone());
+    }
+    if index + 1 < total {
+        m.insert("nextitem".into(), items[index + 1].clone());
+    }
+    Value::Object(m)
 }

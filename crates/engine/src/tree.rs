@@ -88,13 +88,89 @@ impl<'r> Runner<'r> {
                                 name: task_name(t),
                                 location: t.location.clone(),
                             });
-                            self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
-                                .await;
+                            if is_true(t.run_once.as_ref()) {
+                                self.run_once(pc, t, &alive).await;
+                            } else {
+                                self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            }
+                            if self.check_break(pc) {
+                                return;
+                            }
                         }
                     },
                 }
             }
         })
+    }
+
+    /// `run_once`: the first host runs the task; its registered result and facts are
+    /// given to every other host, as in Ansible.
+    async fn run_once(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, alive: &[Arc<HostState>]) {
+        let Some(first) = alive.first() else { return };
+        self.run_task_host(pc, t, first).await;
+        let first_vars = first.vars();
+        let mut shared: Vec<(String, Value)> = Vec::new();
+        if let Some(name) = &t.register {
+            if let Some(v) = first_vars.get(name) {
+                shared.push((name.clone(), v.clone()));
+            }
+        }
+        if t.action == "set_fact" {
+            for (k, v) in t
+                .args
+                .keys()
+                .filter_map(|k| first_vars.get(k).map(|v| (k, v)))
+            {
+                shared.push((k.clone(), v.clone()));
+            }
+        }
+        for h in &alive[1..] {
+            for (k, v) in &shared {
+                h.set_var(k, v.clone());
+            }
+        }
+    }
+
+    /// `any_errors_fatal` and `max_fail_percentage`: after a task, decide whether the
+    /// play is broken off for the whole batch.
+    pub(crate) fn check_break(&self, pc: &PlayCtx<'_>) -> bool {
+        if pc.is_broken() {
+            return true;
+        }
+        let batch = pc.batch();
+        if batch.is_empty() {
+            return false;
+        }
+        let known = self.all_hosts();
+        let failed = batch
+            .iter()
+            .filter(|h| {
+                known
+                    .get(*h)
+                    .is_some_and(|s| s.is_failed() || s.is_unreachable())
+            })
+            .count();
+        let too_many = match pc.max_fail_percentage {
+            Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
+            None => false,
+        };
+        if failed > 0 && (pc.any_errors_fatal || too_many) {
+            for h in &batch {
+                if let Some(s) = known.get(h) {
+                    s.set_ended(true);
+                }
+            }
+            pc.set_broken();
+            self.emit(Event::NoMoreHosts);
+            // ansible-core's linear strategy says it a second time when every host of
+            // the batch has failed.
+            if failed == batch.len() {
+                self.emit(Event::NoMoreHosts);
+            }
+            return true;
+        }
+        false
     }
 
     async fn run_block(
@@ -444,3 +520,11 @@ fn skipped_result() -> Map<String, Value> {
 
 #[allow(dead_code)]
 fn _assert_result_type(_: HostResult) {}
+
+fn is_true(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(false),
+        _ => false,
+    }
+}
