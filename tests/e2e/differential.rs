@@ -163,3 +163,46 @@ fn normalizing_masks_times_and_sorts_hosts() {
         "TASK [x] ***\nok: [h1]\n\"delta\": \"TS\", \"end\": \"TS\"\nok: [h2] => {\n    \"msg\": 1\n}"
     );
 }
+
+/// `--list-tasks`/`--list-tags` output, byte for byte.
+fn compare_listing(args: &[&str]) {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let inv = s.write("inv.ini", "h1 ansible_connection=local\n");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(
+        (ours.code, &ours.stdout),
+        (theirs.code, &theirs.stdout),
+        "{args:?}\n{}",
+        ours.show()
+    );
+}
+
+#[test]
+fn task_and_tag_listings_match_ansible_playbook() {
+    compare_listing(&["language.yml", "--list-tasks"]);
+    compare_listing(&["language.yml", "--list-tags"]);
+    compare_listing(&["language.yml", "--list-tasks", "--tags", "never"]);
+    compare_listing(&["basics.yml", "control.yml", "--list-tasks", "--list-tags"]);
+    compare_listing(&[
+        "language.yml",
+        "--list-tasks",
+        "--skip-tags",
+        "never,always",
+    ]);
+}

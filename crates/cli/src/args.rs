@@ -113,6 +113,12 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// List the tasks that would run, and stop.
+    #[arg(long = "list-tasks")]
+    pub list_tasks: bool,
+    /// List the tags of the tasks, and stop.
+    #[arg(long = "list-tags")]
+    pub list_tags: bool,
     /// Only run plays and tasks tagged with these tags (comma-separated, repeatable).
     #[arg(short = 't', long = "tags", value_name = "TAGS")]
     pub tags: Vec<String>,

@@ -5,6 +5,7 @@ mod args;
 mod console;
 mod diff;
 mod extra_vars;
+mod listing;
 mod play;
 mod pyjson;
 mod snippet;

@@ -102,6 +102,24 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             eprintln!("[WARNING]: {} ({})", w.message, w.location);
         }
     }
+    let tag_filter = drover_engine::TagFilter {
+        only: split_tags(&args.tags),
+        skip: split_tags(&args.skip_tags),
+    };
+    if args.list_tasks || args.list_tags {
+        print!(
+            "{}",
+            crate::listing::render(
+                &playbooks,
+                &args.playbooks,
+                &tag_filter,
+                args.list_tasks,
+                args.list_tags
+            )
+            .map_err(|e| source_failure(&e))?
+        );
+        return Ok(0);
+    }
     if args.syntax_check {
         for p in &args.playbooks {
             println!("\nplaybook: {}", p.display());
@@ -142,10 +160,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }),
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
-        tags: drover_engine::TagFilter {
-            only: split_tags(&args.tags),
-            skip: split_tags(&args.skip_tags),
-        },
+        tags: tag_filter,
         force_handlers: args.force_handlers,
     };
     let mut console = Console::new(args.verbose, args.diff);

@@ -58,15 +58,19 @@ impl<'a> Compiler<'a> {
     }
 
     pub fn plan(mut self, play: &Play) -> Result<Plan, SourceError> {
-        let pre = self.tasks(&play.pre_tasks, None, 0)?;
+        // The play's tags are inherited by all of its tasks.
+        let mut holder = Task::new(play.location.clone());
+        holder.tags = play.tags.clone();
+        let parent = (!play.tags.is_empty()).then_some(&holder);
+        let pre = self.tasks(&play.pre_tasks, parent, 0)?;
         let mut main = Vec::new();
         for r in &play.roles {
-            main.extend(self.role(r, &RoleFiles::default(), None, 0)?);
+            main.extend(self.role(r, &RoleFiles::default(), parent, 0)?);
         }
-        main.extend(self.tasks(&play.tasks, None, 0)?);
-        let post = self.tasks(&play.post_tasks, None, 0)?;
+        main.extend(self.tasks(&play.tasks, parent, 0)?);
+        let post = self.tasks(&play.post_tasks, parent, 0)?;
         let mut handlers = std::mem::take(&mut self.role_handlers);
-        for h in self.tasks(&play.handlers, None, 0)? {
+        for h in self.tasks(&play.handlers, parent, 0)? {
             flatten_into(h, &mut handlers);
         }
         Ok(Plan {

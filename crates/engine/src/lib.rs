@@ -6,6 +6,7 @@ mod compile;
 mod connect;
 mod events;
 mod host;
+mod listing;
 mod magic;
 mod play;
 mod support;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use listing::{list_tasks, ListedTask};
 pub use support::check_supported;
 pub use tags::TagFilter;
 pub use tree::is_action;

@@ -415,7 +415,7 @@ impl crate::vars::Magic for NoMagic {
 }
 
 /// The playbook's directory, absolute.
-fn playbook_dir(pb: &Playbook) -> String {
+pub(crate) fn playbook_dir(pb: &Playbook) -> String {
     pb.path
         .parent()
         .map(|p| {
