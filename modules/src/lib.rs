@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
+mod add_host;
 mod args;
 mod assert;
 mod command;
@@ -145,6 +146,11 @@ pub trait Module: Send + Sync {
     fn controller_only(&self) -> bool {
         false
     }
+    /// Runs once per task for the whole play (Ansible's BYPASS_HOST_LOOP), on the first
+    /// host, rather than once per host.
+    fn runs_once(&self) -> bool {
+        false
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }
 
@@ -160,6 +166,8 @@ static MODULES: &[&dyn Module] = &[
     &fail::Fail,
     &pause::Pause,
     &include_vars::IncludeVars,
+    &add_host::AddHost,
+    &add_host::GroupBy,
 ];
 
 /// The module for a short name.

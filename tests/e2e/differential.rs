@@ -156,6 +156,11 @@ fn control_flow_matches_ansible_playbook() {
 }
 
 #[test]
+fn inventory_changes_match_ansible_playbook() {
+    compare("inventory_changes.yml");
+}
+
+#[test]
 fn normalizing_masks_times_and_sorts_hosts() {
     let out = "TASK [x] ***\nok: [h2] => {\n    \"msg\": 1\n}\nok: [h1]\n\"delta\": \"0:00:00.003547\", \"end\": \"2026-11-23 07:53:34.780292\"";
     assert_eq!(

@@ -14,7 +14,8 @@ pub struct PlayInfo {
     pub play_hosts: Vec<String>,
     /// The hosts of the current `serial` batch.
     pub batch: std::sync::Mutex<Vec<String>>,
-    pub groups: Value,
+    /// `groups`, refreshed when add_host or group_by change the inventory.
+    pub groups: std::sync::Mutex<Value>,
     pub check_mode: bool,
     pub diff_mode: bool,
     pub forks: usize,
@@ -22,6 +23,9 @@ pub struct PlayInfo {
     /// Every host of the run, for `hostvars`.
     pub hosts: Arc<IndexMap<String, Arc<HostState>>>,
     pub extra_vars: Arc<crate::VarMap>,
+    pub run_tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub limit: Option<String>,
 }
 
 pub struct HostMagic {
@@ -30,7 +34,8 @@ pub struct HostMagic {
     pub group_names: Vec<String>,
 }
 
-const NAMES: &[&str] = &[
+/// The variables magic owns: user variables cannot shadow them.
+pub(crate) const NAMES: &[&str] = &[
     "inventory_hostname",
     "inventory_hostname_short",
     "groups",
@@ -50,6 +55,11 @@ const NAMES: &[&str] = &[
     "ansible_facts",
     "inventory_dir",
     "inventory_file",
+    "ansible_run_tags",
+    "ansible_skip_tags",
+    "ansible_limit",
+    "ansible_playbook_python",
+    "ansible_config_file",
 ];
 
 fn strings(v: &[String]) -> Value {
@@ -100,7 +110,7 @@ impl crate::vars::Magic for HostMagic {
                 .unwrap_or("")
                 .to_string()
                 .into(),
-            "groups" => p.groups.clone(),
+            "groups" => p.groups.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             "group_names" => strings(&self.group_names),
             "hostvars" => Value::Object(
                 p.hosts
@@ -144,6 +154,17 @@ impl crate::vars::Magic for HostMagic {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             ),
+            "ansible_run_tags" => {
+                if p.run_tags.is_empty() {
+                    strings(&["all".to_string()])
+                } else {
+                    strings(&p.run_tags)
+                }
+            }
+            "ansible_skip_tags" => strings(&p.skip_tags),
+            "ansible_limit" => p.limit.clone()?.into(),
+            "ansible_playbook_python" => "/usr/bin/python3".into(),
+            "ansible_config_file" => return None,
             "inventory_file" => self.host.inventory_file.clone()?.into(),
             "inventory_dir" => std::path::Path::new(self.host.inventory_file.as_ref()?)
                 .parent()?

@@ -17,7 +17,8 @@ use crate::vars::{Scope, VarMap};
 use crate::{EngineError, Outcome, RunOptions};
 
 pub struct Runner<'a> {
-    pub(crate) inv: &'a Inventory,
+    /// The inventory, which `add_host` and `group_by` change during the run.
+    inv: std::sync::RwLock<Inventory>,
     pub(crate) opts: &'a RunOptions,
     reporter: Mutex<&'a mut dyn Reporter>,
     pub(crate) templar: Templar,
@@ -81,7 +82,7 @@ impl<'a> Runner<'a> {
             .map(|h| (h.to_string(), Arc::new(Self::host_state(inv, h))))
             .collect();
         Runner {
-            inv,
+            inv: std::sync::RwLock::new(inv.clone()),
             opts,
             reporter: Mutex::new(reporter),
             templar: Templar::new(),
@@ -97,6 +98,52 @@ impl<'a> Runner<'a> {
             inv.host_vars(name),
             inv.inventory_file(name).map(str::to_string),
         )
+    }
+
+    pub(crate) fn inv(&self) -> std::sync::RwLockReadGuard<'_, Inventory> {
+        self.inv.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Apply an `add_host` or `group_by` result to the inventory.
+    pub(crate) fn change_inventory(
+        &self,
+        host: &str,
+        result: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        use serde_json::Value;
+        let strings = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut inv = self.inv.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(Value::Object(add)) = result.get("add_host") {
+            let name = add
+                .get("host_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let vars = match add.get("host_vars") {
+                Some(Value::Object(m)) => m.clone().into_iter().collect(),
+                _ => IndexMap::new(),
+            };
+            inv.add_host(&name, &strings(add.get("groups")), vars)
+                .map_err(|e| e.to_string())?;
+            drop(inv);
+            // A host already known is refreshed with its new variables.
+            let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
+            let state = Arc::new(Self::host_state(&self.inv(), &name));
+            Arc::make_mut(&mut guard).insert(name, state);
+        } else if let Some(Value::String(group)) = result.get("add_group") {
+            inv.add_host_to_group(host, group, &strings(result.get("parent_groups")))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     pub(crate) fn all_hosts(&self) -> Arc<IndexMap<String, Arc<HostState>>> {
@@ -116,7 +163,7 @@ impl<'a> Runner<'a> {
         let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
         let map = Arc::make_mut(&mut guard);
         for h in missing {
-            map.insert(h.clone(), Arc::new(Self::host_state(self.inv, h)));
+            map.insert(h.clone(), Arc::new(Self::host_state(&self.inv(), h)));
         }
     }
 
@@ -168,7 +215,7 @@ impl<'a> Runner<'a> {
 
     fn select(&self, pattern: &str) -> Result<Vec<String>, EngineError> {
         let sel = self
-            .inv
+            .inv()
             .select(pattern)
             .map_err(|e| EngineError::Inventory(e.to_string()))?;
         for part in &sel.unmatched {
@@ -237,13 +284,16 @@ impl<'a> Runner<'a> {
                 playbook_dir: pb_dir,
                 play_hosts: hosts.clone(),
                 batch: Mutex::new(Vec::new()),
-                groups: serde_json::to_value(self.inv.groups()).unwrap_or_default(),
+                groups: Mutex::new(serde_json::to_value(self.inv().groups()).unwrap_or_default()),
                 check_mode: self.opts.check,
                 diff_mode: self.opts.diff,
                 forks: self.opts.forks,
                 verbosity: self.opts.verbosity,
                 hosts: known.clone(),
                 extra_vars: self.extra_vars.clone(),
+                run_tags: self.opts.tags.only.clone(),
+                skip_tags: self.opts.tags.skip.clone(),
+                limit: self.opts.limit.clone(),
             }),
             play_vars,
             vars_files,
@@ -340,7 +390,7 @@ impl<'a> Runner<'a> {
         let magic = HostMagic {
             play: pc.info.clone(),
             host: host.clone(),
-            group_names: self.inv.group_names(&host.name),
+            group_names: self.inv().group_names(&host.name),
         };
         let role = task.and_then(|t| t.role.as_ref());
         let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());

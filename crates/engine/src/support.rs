@@ -18,10 +18,15 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
             check_task(t)?;
         }
     }
-    let unsupported: [(&str, bool); 3] = [
-        ("connection", task.connection.is_some()),
+    let unsupported: [(&str, bool); 2] = [
+        (
+            "connection",
+            !matches!(
+                task.connection.as_deref(),
+                None | Some("local") | Some("ssh") | Some("smart")
+            ),
+        ),
         ("remote_user", task.remote_user.is_some()),
-        ("become_method", task.become_method.is_some()),
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, used)| *used) {
         return Err(refuse(name, loc));
@@ -42,7 +47,9 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "gather_subset"
             | "gather_timeout"
             | "force_handlers" => true,
-            "strategy" => v.as_str() == Some("linear"),
+            // free and host_pinned run as linear: the same tasks on the same hosts, only
+            // the interleaving of hosts differs (see README).
+            "strategy" => matches!(v.as_str(), Some("linear" | "free" | "host_pinned")),
             "order" => v.as_str() == Some("inventory"),
             _ => false,
         };

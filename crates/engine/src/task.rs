@@ -89,6 +89,8 @@ struct TaskTarget<'a, 'r> {
     /// The task's variables, for templating.
     scope: &'a Scope,
     environment: Vec<(String, String)>,
+    /// `connection: local` on the task: run on the controller whatever the host uses.
+    local: bool,
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
@@ -98,6 +100,9 @@ struct TaskTarget<'a, 'r> {
 #[async_trait]
 impl Target for TaskTarget<'_, '_> {
     async fn connection(&self) -> Result<Arc<dyn Connection>, ConnError> {
+        if self.local {
+            return Ok(drover_connection::local());
+        }
         let runner = self.runner;
         let result = self
             .host
@@ -286,10 +291,9 @@ impl Runner<'_> {
         };
         let method = match var_string(t, scope, "ansible_become_method")? {
             Some(m) => m,
-            None => pc
-                .play
-                .become_method
-                .clone()
+            None => task
+                .and_then(|t| t.become_method.clone())
+                .or_else(|| pc.play.become_method.clone())
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into()),
         };
@@ -351,6 +355,7 @@ impl Runner<'_> {
             conn_scope: delegate_scope.as_ref().unwrap_or(scope),
             scope,
             environment,
+            local: task.and_then(|t| t.connection.as_deref()) == Some("local"),
             keywords: ConnKeywords {
                 connection: pc.play.connection.as_deref(),
                 remote_user: pc.play.remote_user.as_deref(),
@@ -660,7 +665,14 @@ impl Runner<'_> {
     }
 
     /// Keep a result's facts: `set_fact` variables, or gathered facts.
-    fn keep_facts(&self, host: &HostState, result: &Map<String, Value>) {
+    fn keep_facts(&self, pc: &PlayCtx<'_>, host: &HostState, result: &Map<String, Value>) {
+        if result.contains_key("add_host") || result.contains_key("add_group") {
+            if let Err(e) = self.change_inventory(&host.name, result) {
+                self.emit(Event::Warning(e));
+            }
+            *pc.info.groups.lock().unwrap_or_else(|p| p.into_inner()) =
+                serde_json::to_value(self.inv().groups()).unwrap_or_default();
+        }
         if let Some(Value::Object(facts)) = result.get("ansible_facts") {
             let hint = |k: &str| result.get(k).and_then(Value::as_bool) == Some(true);
             if hint(FACTS_ARE_VARS) {
@@ -685,7 +697,7 @@ impl Runner<'_> {
             None => {
                 let done = self.run_item(pc, task, host, &scope).await;
                 if done.status != Status::Failed {
-                    self.keep_facts(host, &done.result);
+                    self.keep_facts(pc, host, &done.result);
                 }
                 done
             }
@@ -833,7 +845,7 @@ impl Runner<'_> {
             if let Some(info) = extended {
                 done.result.insert("ansible_loop".into(), info);
             }
-            self.keep_facts(host, &done.result);
+            self.keep_facts(pc, host, &done.result);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
             all_skipped &= done.status == Status::Skipped;

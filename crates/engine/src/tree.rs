@@ -88,7 +88,13 @@ impl<'r> Runner<'r> {
                                 name: task_name(t),
                                 location: t.location.clone(),
                             });
-                            if is_true(t.run_once.as_ref()) {
+                            let once_per_play =
+                                drover_modules::find(&t.action).is_some_and(|m| m.runs_once());
+                            if once_per_play {
+                                // add_host and the like: once, on the first host, unshared.
+                                self.for_each_host(&alive[..1], |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            } else if is_true(t.run_once.as_ref()) {
                                 self.run_once(pc, t, &alive).await;
                             } else {
                                 self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))

@@ -63,33 +63,9 @@ impl Scope {
     }
 }
 
-/// Names that magic variables own: user variables cannot shadow them.
-const RESERVED: &[&str] = &[
-    "inventory_hostname",
-    "inventory_hostname_short",
-    "groups",
-    "group_names",
-    "hostvars",
-    "playbook_dir",
-    "play_hosts",
-    "ansible_play_hosts",
-    "ansible_play_hosts_all",
-    "ansible_play_batch",
-    "ansible_play_name",
-    "ansible_check_mode",
-    "ansible_diff_mode",
-    "ansible_forks",
-    "ansible_verbosity",
-    "ansible_version",
-    "ansible_facts",
-    "inventory_dir",
-    "inventory_file",
-    "vars",
-];
-
 impl drover_template::Vars for Scope {
     fn get(&self, name: &str) -> Option<Value> {
-        if RESERVED.contains(&name) {
+        if name == "vars" || crate::magic::NAMES.contains(&name) {
             if name == "vars" {
                 return Some(Value::Object(self.flatten()));
             }
