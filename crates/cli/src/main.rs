@@ -7,6 +7,7 @@ mod diff;
 mod extra_vars;
 mod listing;
 mod play;
+mod prompts;
 mod pyjson;
 mod snippet;
 

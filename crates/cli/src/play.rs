@@ -126,6 +126,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }
         return Ok(0);
     }
+    crate::prompts::answer(&mut playbooks, &extra_vars)?;
     drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
     if let Some(limit) = &args.limit {
         let sel = inventory.select(limit).map_err(|e| Failure::new(1, e))?;

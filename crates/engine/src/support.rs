@@ -31,8 +31,18 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
     if let Some((name, _)) = unsupported.iter().find(|(_, used)| *used) {
         return Err(refuse(name, loc));
     }
-    if let Some(k) = task.extra.keys().next() {
-        return Err(refuse(k, loc));
+    for (k, v) in &task.extra {
+        let fine = match k.as_str() {
+            "async" => true,
+            // Fire-and-forget jobs (poll: 0 with async_status) are not run yet.
+            "poll" => !matches!(v.as_i64(), Some(0)) && v.as_str() != Some("0"),
+            // throttle only limits concurrency: the meaning is the same.
+            "timeout" | "throttle" | "debugger" | "collections" => true,
+            _ => false,
+        };
+        if !fine {
+            return Err(refuse(k, loc));
+        }
     }
     Ok(())
 }

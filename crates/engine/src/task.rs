@@ -376,26 +376,25 @@ impl Runner<'_> {
             verbosity: self.opts.verbosity,
             target: &target,
         };
-        match module.run(&ctx).await {
-            Ok(result) => Done::from_result(result),
-            Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
-            Err(ModuleError::Failed(msg)) => Done::failed(msg),
-        }
-    }
-
-    pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
-        let scope = self.scope(pc, host, None);
-        let done = self
-            .run_module(
-                pc,
-                host,
-                &scope,
-                Call {
-                    task: None,
-                    action: "setup",
-                    args: Map::new(),
-                    delegate: None,
-                },
+        // `async` with polling and `timeout`: the task must finish within the time given.
+        let limit = task.and_then(|t| {
+            ["async", "timeout"]
+                .iter()
+                .filter_map(|k| t.extra.get(*k))
+                .filter_map(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                .filter(|s| *s > 0.0)
+                .reduce(f64::min)
+        });
+        let outcome = match limit {
+            Some(secs) => match tokio::time::timeout(std::time::Duration::from_secs_f64(secs), module.run(&ctx)).await {
+                Ok(r) => r,
+                Err(_) if task.is_some_and(|t| t.extra.contains_key("async")) => {
+                    return Done::failed(format!(
+                        "async task did not complete within the requested time - {secs}s"
+                    ))
+                }
+                Err(_) => return Done::failed(format!("The task exceeded the timeout of {secs} seconds.")),
+            },
             )
             .await;
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
