@@ -386,15 +386,44 @@ impl Runner<'_> {
                 .reduce(f64::min)
         });
         let outcome = match limit {
-            Some(secs) => match tokio::time::timeout(std::time::Duration::from_secs_f64(secs), module.run(&ctx)).await {
-                Ok(r) => r,
-                Err(_) if task.is_some_and(|t| t.extra.contains_key("async")) => {
-                    return Done::failed(format!(
-                        "async task did not complete within the requested time - {secs}s"
-                    ))
+            Some(secs) => {
+                let deadline = std::time::Duration::from_secs_f64(secs);
+                match tokio::time::timeout(deadline, module.run(&ctx)).await {
+                    Ok(r) => r,
+                    Err(_) if task.is_some_and(|t| t.extra.contains_key("async")) => {
+                        return Done::failed(format!(
+                            "async task did not complete within the requested time - {secs}s"
+                        ))
+                    }
+                    Err(_) => {
+                        return Done::failed(format!(
+                            "The task exceeded the timeout of {secs} seconds."
+                        ))
+                    }
                 }
-                Err(_) => return Done::failed(format!("The task exceeded the timeout of {secs} seconds.")),
-            },
+            }
+            None => module.run(&ctx).await,
+        };
+        match outcome {
+            Ok(result) => Done::from_result(result),
+            Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
+            Err(ModuleError::Failed(msg)) => Done::failed(msg),
+        }
+    }
+
+    pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
+        let scope = self.scope(pc, host, None);
+        let done = self
+            .run_module(
+                pc,
+                host,
+                &scope,
+                Call {
+                    task: None,
+                    action: "setup",
+                    args: Map::new(),
+                    delegate: None,
+                },
             )
             .await;
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
