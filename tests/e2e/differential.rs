@@ -211,3 +211,42 @@ fn task_and_tag_listings_match_ansible_playbook() {
         "never,always",
     ]);
 }
+
+#[test]
+fn start_at_task_matches_ansible_playbook() {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let python = ansible.parent().unwrap().join("python");
+    let inv = s.write(
+        "inv2.ini",
+        &format!(
+            "h1 ansible_connection=local ansible_python_interpreter={}\n",
+            python.display()
+        ),
+    );
+    let args = ["basics.yml", "--start-at-task", "set a*"];
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home)
+        .env("ANSIBLE_NOCOLOR", "1"));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(ours.code, theirs.code, "{}", ours.show());
+    assert_eq!(
+        normalize(&ours.stdout),
+        normalize(&theirs.stdout),
+        "{}",
+        ours.show()
+    );
+}

@@ -113,6 +113,12 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// Start the playbook at the task of this name.
+    #[arg(long = "start-at-task", value_name = "START_AT_TASK")]
+    pub start_at_task: Option<String>,
+    /// Confirm each task before running it (on a terminal).
+    #[arg(long = "step")]
+    pub step: bool,
     /// List the tasks that would run, and stop.
     #[arg(long = "list-tasks")]
     pub list_tasks: bool,

@@ -13,7 +13,6 @@ use crate::snippet::error_report;
 
 pub struct Console {
     verbosity: u8,
-    diff: bool,
     color: bool,
     width: usize,
     /// [ERROR] reports already printed for the current task (one per distinct message).
@@ -21,7 +20,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(verbosity: u8, diff: bool) -> Self {
+    pub fn new(verbosity: u8) -> Self {
         let term = console::Term::stdout();
         let is_tty = term.is_term();
         let no_color = std::env::var_os("NO_COLOR").is_some()
@@ -37,7 +36,6 @@ impl Console {
         };
         Console {
             verbosity,
-            diff,
             color: force || (is_tty && !no_color),
             width,
             errors_shown: HashSet::new(),
@@ -119,7 +117,8 @@ impl Console {
 
     fn host_result(&self, r: &HostResult) {
         // With --diff a changed result's differences come before its line, as in Ansible.
-        if self.diff && r.result.get("changed").and_then(Value::as_bool) == Some(true) {
+        // Modules return a diff only in diff mode (--diff or the task's `diff:`).
+        if r.result.get("changed").and_then(Value::as_bool) == Some(true) {
             if let Some(d) = r.result.get("diff") {
                 let text = crate::diff::render(d);
                 if !text.is_empty() {

@@ -71,6 +71,37 @@ fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     Ok(None)
 }
 
+/// `--step`: ask on the terminal before each task, as ansible-playbook does.
+fn step_prompt() -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+    let all = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |name: &str| {
+        use std::io::{BufRead, Write};
+        if all.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        let Ok(tty) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        else {
+            return true;
+        };
+        let mut out = &tty;
+        let _ = write!(out, "Perform task: TASK: {name} (N)o/(y)es/(c)ontinue: ");
+        let _ = out.flush();
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(&tty).read_line(&mut line);
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => true,
+            "c" | "continue" => {
+                all.store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
 /// `-t a,b -t c` -> [a, b, c]
 fn split_tags(values: &[String]) -> Vec<String> {
     values
@@ -163,8 +194,10 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
         tags: tag_filter,
         force_handlers: args.force_handlers,
+        start_at_task: args.start_at_task.clone(),
+        step: args.step.then(step_prompt),
     };
-    let mut console = Console::new(args.verbose, args.diff);
+    let mut console = Console::new(args.verbose);
     let outcome = match drover_engine::run(&playbooks, &inventory, &opts, &mut console).await {
         Ok(o) => o,
         Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),

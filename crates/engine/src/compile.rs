@@ -292,6 +292,14 @@ pub fn role_files(t: &Task) -> RoleFiles {
     f
 }
 
+const INHERITED_EXTRA: &[&str] = &[
+    "any_errors_fatal",
+    "ignore_unreachable",
+    "diff",
+    "timeout",
+    "throttle",
+];
+
 /// Ansible's attribute inheritance: the child's own value wins; `when` and `tags`
 /// accumulate; parent vars sit below the child's.
 pub fn inherit(parent: &Task, child: &mut Task) {
@@ -314,6 +322,12 @@ pub fn inherit(parent: &Task, child: &mut Task) {
     }
     macro_rules! keep {
         ($($f:ident),*) => { $( if child.$f.is_none() { child.$f = parent.$f.clone(); } )* };
+    }
+    // Inheritable keywords not modelled as fields (any_errors_fatal, diff, ...).
+    for (k, v) in &parent.extra {
+        if INHERITED_EXTRA.contains(&k.as_str()) && !child.extra.contains_key(k) {
+            child.extra.insert(k.clone(), v.clone());
+        }
     }
     keep!(
         r#become,

@@ -25,6 +25,9 @@ pub use tags::TagFilter;
 pub use tree::is_action;
 pub use vars::VarMap;
 
+/// `--step`'s question: given a task's name, whether to run it.
+pub type StepPrompt = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// Everything the command line decides about a run.
 pub struct RunOptions {
     pub forks: usize,
@@ -50,6 +53,10 @@ pub struct RunOptions {
     pub tags: TagFilter,
     /// Run notified handlers even on hosts that failed.
     pub force_handlers: bool,
+    /// `--start-at-task`: tasks before the first one of this name (or glob) are skipped.
+    pub start_at_task: Option<String>,
+    /// `--step`: asked before each task; `false` skips it.
+    pub step: Option<StepPrompt>,
 }
 
 /// How the run ended: the recap and what decides the exit code.

@@ -26,6 +26,8 @@ pub struct Runner<'a> {
     pub(crate) hosts: std::sync::RwLock<Arc<IndexMap<String, Arc<HostState>>>>,
     stats: Mutex<IndexMap<String, Stats>>,
     pub(crate) extra_vars: Arc<VarMap>,
+    /// Whether `--start-at-task` has found its task yet.
+    pub(crate) started: std::sync::atomic::AtomicBool,
 }
 
 /// What the tasks of one play share.
@@ -89,6 +91,7 @@ impl<'a> Runner<'a> {
             hosts: std::sync::RwLock::new(Arc::new(hosts)),
             stats: Mutex::new(IndexMap::new()),
             extra_vars: Arc::new(opts.extra_vars.clone()),
+            started: std::sync::atomic::AtomicBool::new(opts.start_at_task.is_none()),
         }
     }
 
@@ -255,6 +258,25 @@ impl<'a> Runner<'a> {
         let mut hosts = self.select(&pattern)?;
         if let Some(limit) = limit {
             hosts.retain(|h| limit.contains(h));
+        }
+        match play.extra.get("order").and_then(serde_json::Value::as_str) {
+            Some("sorted") => hosts.sort(),
+            Some("reverse_sorted") => {
+                hosts.sort();
+                hosts.reverse();
+            }
+            Some("reverse_inventory") => hosts.reverse(),
+            Some("shuffle") => {
+                // A cheap shuffle: no cryptographic quality needed to vary host order.
+                let seed = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos() as usize)
+                    .unwrap_or(7);
+                for i in (1..hosts.len()).rev() {
+                    hosts.swap(i, (seed.wrapping_mul(i + 31)) % (i + 1));
+                }
+            }
+            _ => {}
         }
         self.admit(&hosts);
         let known = self.all_hosts();

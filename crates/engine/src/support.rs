@@ -37,7 +37,8 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
             // Fire-and-forget jobs (poll: 0 with async_status) are not run yet.
             "poll" => !matches!(v.as_i64(), Some(0)) && v.as_str() != Some("0"),
             // throttle only limits concurrency: the meaning is the same.
-            "timeout" | "throttle" | "debugger" | "collections" => true,
+            "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
+            | "ignore_unreachable" | "diff" => true,
             _ => false,
         };
         if !fine {
@@ -56,11 +57,15 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "collections"
             | "gather_subset"
             | "gather_timeout"
-            | "force_handlers" => true,
+            | "force_handlers"
+            | "ignore_unreachable" => true,
             // free and host_pinned run as linear: the same tasks on the same hosts, only
             // the interleaving of hosts differs (see README).
             "strategy" => matches!(v.as_str(), Some("linear" | "free" | "host_pinned")),
-            "order" => v.as_str() == Some("inventory"),
+            "order" => matches!(
+                v.as_str(),
+                Some("inventory" | "reverse_inventory" | "sorted" | "reverse_sorted" | "shuffle")
+            ),
             _ => false,
         };
         if !fine {

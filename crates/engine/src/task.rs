@@ -372,7 +372,10 @@ impl Runner<'_> {
                 Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.check),
                 None => self.opts.check,
             },
-            diff: self.opts.diff,
+            diff: match task.and_then(|t| t.extra.get("diff")) {
+                Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.diff),
+                None => self.opts.diff,
+            },
             verbosity: self.opts.verbosity,
             target: &target,
         };
@@ -742,6 +745,16 @@ impl Runner<'_> {
             Some(v) if done.status == Status::Failed => {
                 keyword_bool(&self.templar, &scope, v).unwrap_or(false)
             }
+            _ if done.status == Status::Unreachable => {
+                match task
+                    .extra
+                    .get("ignore_unreachable")
+                    .or(pc.play.extra.get("ignore_unreachable"))
+                {
+                    Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(false),
+                    None => false,
+                }
+            }
             _ => false,
         };
         if let Some(name) = &task.register {
@@ -967,6 +980,10 @@ impl Runner<'_> {
                 s.changed += 1
             }
             Status::Skipped => s.skipped += 1,
+            Status::Unreachable if ignored => {
+                s.ok += 1;
+                s.ignored += 1
+            }
             Status::Unreachable => s.unreachable += 1,
             Status::Failed if ignored => {
                 s.ok += 1;
@@ -979,7 +996,7 @@ impl Runner<'_> {
         });
         match done.status {
             Status::Failed if !ignored => host.mark_failed(),
-            Status::Unreachable => host.mark_unreachable(),
+            Status::Unreachable if !ignored => host.mark_unreachable(),
             _ => {}
         }
         if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {

@@ -68,6 +68,11 @@ impl<'r> Runner<'r> {
                     let _ = (i, depth);
                     return;
                 }
+                if let Node::Task(t) = node {
+                    if !self.wanted(t) {
+                        continue;
+                    }
+                }
                 match node {
                     Node::Block {
                         block,
@@ -100,7 +105,8 @@ impl<'r> Runner<'r> {
                                 self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
                                     .await;
                             }
-                            if self.check_break(pc) {
+                            let fatal = is_true(t.extra.get("any_errors_fatal"));
+                            if self.check_break_with(pc, fatal) {
                                 return;
                             }
                         }
@@ -108,6 +114,27 @@ impl<'r> Runner<'r> {
                 }
             }
         })
+    }
+
+    /// `--start-at-task` and `--step`: whether to run this task at all.
+    fn wanted(&self, t: &Task) -> bool {
+        use std::sync::atomic::Ordering;
+        if !self.started.load(Ordering::Relaxed) {
+            let Some(start) = &self.opts.start_at_task else {
+                return true;
+            };
+            let full = task_name(t);
+            let bare = t.name.clone().unwrap_or_default();
+            if glob_match(start, &full) || glob_match(start, &bare) {
+                self.started.store(true, Ordering::Relaxed);
+            } else {
+                return false;
+            }
+        }
+        match &self.opts.step {
+            Some(ask) if t.action != "meta" => ask(&task_name(t)),
+            _ => true,
+        }
     }
 
     /// `run_once`: the first host runs the task; its registered result and facts are
@@ -141,6 +168,10 @@ impl<'r> Runner<'r> {
     /// `any_errors_fatal` and `max_fail_percentage`: after a task, decide whether the
     /// play is broken off for the whole batch.
     pub(crate) fn check_break(&self, pc: &PlayCtx<'_>) -> bool {
+        self.check_break_with(pc, false)
+    }
+
+    fn check_break_with(&self, pc: &PlayCtx<'_>, task_fatal: bool) -> bool {
         if pc.is_broken() {
             return true;
         }
@@ -161,7 +192,7 @@ impl<'r> Runner<'r> {
             Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
             None => false,
         };
-        if failed > 0 && (pc.any_errors_fatal || too_many) {
+        if failed > 0 && (pc.any_errors_fatal || task_fatal || too_many) {
             for h in &batch {
                 if let Some(s) = known.get(h) {
                     s.set_ended(true);
@@ -480,7 +511,9 @@ impl<'r> Runner<'r> {
                 .filter(|h| {
                     known.get(*h).is_some_and(|s| {
                         !s.is_unreachable()
-                            && (!s.is_failed() || self.opts.force_handlers)
+                            && (!s.is_failed()
+                                || self.opts.force_handlers
+                                || is_true(pc.play.extra.get("force_handlers")))
                             && s.take_notification(&keys)
                     })
                 })
@@ -533,4 +566,20 @@ fn is_true(v: Option<&Value>) -> bool {
         Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(false),
         _ => false,
     }
+}
+
+/// fnmatch-style `*` and `?` (what --start-at-task accepts).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
 }
