@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::host::HostState;
+use crate::vars::Scope;
 
 /// What every host of a play shares.
 pub struct PlayInfo {
@@ -40,7 +41,6 @@ pub(crate) const NAMES: &[&str] = &[
     "inventory_hostname_short",
     "groups",
     "group_names",
-    "hostvars",
     "playbook_dir",
     "play_hosts",
     "ansible_play_hosts",
@@ -66,37 +66,6 @@ fn strings(v: &[String]) -> Value {
     Value::Array(v.iter().cloned().map(Value::String).collect())
 }
 
-/// A host's variables as `hostvars[name]` shows them: inventory, facts, set facts,
-/// extra vars (no play or task variables, as in Ansible).
-fn host_vars(host: &HostState, extra: &crate::VarMap) -> Value {
-    let mut m = Map::new();
-    for layer in [
-        host.inventory_vars.as_ref(),
-        host.fact_vars().as_ref(),
-        host.vars().as_ref(),
-        extra,
-    ] {
-        for (k, v) in layer {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    m.insert("inventory_hostname".into(), host.name.clone().into());
-    m.insert(
-        "inventory_hostname_short".into(),
-        host.name.split('.').next().unwrap_or("").to_string().into(),
-    );
-    m.insert(
-        "ansible_facts".into(),
-        Value::Object(
-            host.facts()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-    );
-    Value::Object(m)
-}
-
 impl crate::vars::Magic for HostMagic {
     fn get(&self, name: &str) -> Option<Value> {
         let p = &self.play;
@@ -112,12 +81,6 @@ impl crate::vars::Magic for HostMagic {
                 .into(),
             "groups" => p.groups.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             "group_names" => strings(&self.group_names),
-            "hostvars" => Value::Object(
-                p.hosts
-                    .iter()
-                    .map(|(name, h)| (name.clone(), host_vars(h, &p.extra_vars)))
-                    .collect(),
-            ),
             "playbook_dir" => p.playbook_dir.clone().into(),
             "play_hosts" | "ansible_play_hosts" | "ansible_play_batch" => {
                 let batch = p.batch.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -177,5 +140,49 @@ impl crate::vars::Magic for HostMagic {
 
     fn names(&self) -> Vec<String> {
         NAMES.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn host_names(&self) -> Vec<String> {
+        self.play.hosts.keys().cloned().collect()
+    }
+
+    /// `hostvars[name]`: that host's inventory vars, facts, set facts and extra vars
+    /// (no play or task variables, as in Ansible), looked up lazily.
+    fn other_host(&self, name: &str) -> Option<Scope> {
+        let host = self.play.hosts.get(name)?.clone();
+        let groups = self
+            .play
+            .groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut group_names: Vec<String> = groups
+            .as_object()
+            .map(|g| {
+                g.iter()
+                    .filter(|(k, members)| {
+                        k.as_str() != "all"
+                            && members
+                                .as_array()
+                                .is_some_and(|m| m.iter().any(|h| h == name))
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        group_names.sort();
+        let magic = HostMagic {
+            play: self.play.clone(),
+            host: host.clone(),
+            group_names,
+        };
+        Some(
+            Scope::new(Arc::new(magic))
+                .below(self.play.extra_vars.clone())
+                .below(host.vars())
+                .below(host.included())
+                .below(host.fact_vars())
+                .below(host.inventory_vars.clone()),
+        )
     }
 }
