@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 mod add_host;
 mod args;
 mod assert;
+pub mod async_status;
 mod command;
 mod debug;
 mod fail;
@@ -70,6 +71,10 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// `async` with `poll: 0`: the id under which the task's command runs detached.
+    fn background_job(&self) -> Option<String> {
+        None
+    }
     /// Environment variables for commands on the host (`environment:` keyword).
     fn environment(&self) -> Vec<(String, String)> {
         Vec::new()
@@ -109,16 +114,15 @@ impl Ctx<'_> {
     /// Run a shell command line on the host, with the task's become applied.
     pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.target.connection().await?;
-        let env = self.target.environment();
-        if env.is_empty() {
-            return Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?);
-        }
         // Exported inside the command line, so they also apply under become.
         let mut line = String::new();
-        for (k, v) in &env {
+        for (k, v) in &self.target.environment() {
             line.push_str(&format!("export {k}={}; ", drover_connection::quote(v)));
         }
         line.push_str(cmd);
+        if let Some(jid) = self.target.background_job() {
+            line = async_status::detached(&jid, &line);
+        }
         Ok(conn.exec(&line, stdin, self.target.become_spec()).await?)
     }
 
@@ -168,6 +172,7 @@ static MODULES: &[&dyn Module] = &[
     &include_vars::IncludeVars,
     &add_host::AddHost,
     &add_host::GroupBy,
+    &async_status::AsyncStatus,
 ];
 
 /// The module for a short name.

@@ -34,8 +34,11 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
     for (k, v) in &task.extra {
         let fine = match k.as_str() {
             "async" => true,
-            // Fire-and-forget jobs (poll: 0 with async_status) are not run yet.
-            "poll" => !matches!(v.as_i64(), Some(0)) && v.as_str() != Some("0"),
+            // Fire-and-forget jobs (poll: 0) run the command family detached.
+            "poll" => {
+                !matches!(v.as_i64(), Some(0))
+                    || matches!(task.action.as_str(), "command" | "shell" | "raw" | "script")
+            }
             // throttle only limits concurrency: the meaning is the same.
             "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
             | "ignore_unreachable" | "diff" => true,

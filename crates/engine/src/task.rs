@@ -91,6 +91,8 @@ struct TaskTarget<'a, 'r> {
     environment: Vec<(String, String)>,
     /// `connection: local` on the task: run on the controller whatever the host uses.
     local: bool,
+    /// `async` with `poll: 0`: the job id the command runs detached under.
+    background: Option<String>,
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
@@ -175,6 +177,36 @@ impl Target for TaskTarget<'_, '_> {
     fn environment(&self) -> Vec<(String, String)> {
         self.environment.clone()
     }
+
+    fn background_job(&self) -> Option<String> {
+        self.background.clone()
+    }
+}
+
+/// `async: N` with `poll: 0`: started and left running.
+fn is_fire_and_forget(t: &Task) -> bool {
+    let num = |k: &str| {
+        t.extra
+            .get(k)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    num("async").is_some_and(|a| a > 0.0) && num("poll") == Some(0.0)
+}
+
+/// A job id like Ansible's (`j` + digits + `.` + process id).
+fn job_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!(
+        "j{}{}.{}",
+        nanos % 1_000_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed),
+        std::process::id()
+    )
 }
 
 /// What to run: the module, its rendered arguments, and where.
@@ -345,6 +377,7 @@ impl Runner<'_> {
             None => None,
         };
         let delegate_scope = delegate_state.as_ref().map(|d| self.scope(pc, d, None));
+        let background = task.filter(|t| is_fire_and_forget(t)).map(|_| job_id());
         let environment = match self.environment_for(pc, task, scope) {
             Ok(e) => e,
             Err(msg) => return Done::failed(msg),
@@ -356,6 +389,7 @@ impl Runner<'_> {
             scope,
             environment,
             local: task.and_then(|t| t.connection.as_deref()) == Some("local"),
+            background: background.clone(),
             keywords: ConnKeywords {
                 connection: pc.play.connection.as_deref(),
                 remote_user: pc.play.remote_user.as_deref(),
@@ -388,6 +422,7 @@ impl Runner<'_> {
                 .filter(|s| *s > 0.0)
                 .reduce(f64::min)
         });
+        let limit = if background.is_some() { None } else { limit };
         let outcome = match limit {
             Some(secs) => {
                 let deadline = std::time::Duration::from_secs_f64(secs);
@@ -408,6 +443,9 @@ impl Runner<'_> {
             None => module.run(&ctx).await,
         };
         match outcome {
+            Ok(_) if background.is_some() => Done::from_result(
+                drover_modules::async_status::started(background.as_deref().unwrap_or_default()),
+            ),
             Ok(result) => Done::from_result(result),
             Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
             Err(ModuleError::Failed(msg)) => Done::failed(msg),
