@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run playbooks (what `ansible-playbook` does).
     Play(PlayArgs),
+    /// Show the inventory (what `ansible-inventory` does).
+    Inventory(crate::inventory_cmd::InventoryArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,6 +115,9 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// List the hosts each play would run on, and stop.
+    #[arg(long = "list-hosts")]
+    pub list_hosts: bool,
     /// Only run plays and tasks tagged with these tags (comma-separated, repeatable).
     #[arg(short = 't', long = "tags", value_name = "TAGS")]
     pub tags: Vec<String>,

@@ -5,6 +5,8 @@ mod args;
 mod console;
 mod diff;
 mod extra_vars;
+mod inventory_cmd;
+mod list_hosts;
 mod play;
 mod pyjson;
 mod snippet;
@@ -45,6 +47,8 @@ fn normalized_args() -> Vec<OsString> {
         .unwrap_or_default();
     if invoked_as == "ansible-playbook" {
         args.insert(1, "play".into());
+    } else if invoked_as == "ansible-inventory" {
+        args.insert(1, "inventory".into());
     }
     args
 }
@@ -87,6 +91,10 @@ fn main() -> ExitCode {
         Command::Play(args) => {
             init_tracing(args.verbose);
             runtime.block_on(play::run(args))
+        }
+        Command::Inventory(args) => {
+            init_tracing(args.verbose);
+            inventory_cmd::run(args)
         }
     };
     match result {
