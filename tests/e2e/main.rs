@@ -6,6 +6,7 @@ mod become_sudo;
 mod differential;
 mod errors;
 mod host_keys;
+mod inventory;
 mod keys;
 mod local;
 mod playbook;

@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run playbooks (what `ansible-playbook` does).
     Play(PlayArgs),
+    /// Show the inventory (what `ansible-inventory` does).
+    Inventory(crate::inventory_cmd::InventoryArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,6 +127,9 @@ pub struct PlayArgs {
     /// List the tags of the tasks, and stop.
     #[arg(long = "list-tags")]
     pub list_tags: bool,
+    /// List the hosts each play would run on, and stop.
+    #[arg(long = "list-hosts")]
+    pub list_hosts: bool,
     /// Only run plays and tasks tagged with these tags (comma-separated, repeatable).
     #[arg(short = 't', long = "tags", value_name = "TAGS")]
     pub tags: Vec<String>,

@@ -5,6 +5,8 @@ mod args;
 mod console;
 mod diff;
 mod extra_vars;
+mod inventory_cmd;
+mod list_hosts;
 mod listing;
 mod play;
 mod prompts;
@@ -47,6 +49,8 @@ fn normalized_args() -> Vec<OsString> {
         .unwrap_or_default();
     if invoked_as == "ansible-playbook" {
         args.insert(1, "play".into());
+    } else if invoked_as == "ansible-inventory" {
+        args.insert(1, "inventory".into());
     }
     args
 }
@@ -89,6 +93,10 @@ fn main() -> ExitCode {
         Command::Play(args) => {
             init_tracing(args.verbose);
             runtime.block_on(play::run(args))
+        }
+        Command::Inventory(args) => {
+            init_tracing(args.verbose);
+            inventory_cmd::run(args)
         }
     };
     match result {

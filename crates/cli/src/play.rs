@@ -1,7 +1,6 @@
 //! `drover play`: load everything (inventory, every playbook) before touching any host,
 //! then run and report.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use drover_engine::{HostKeyChecking, RunOptions, Secret};
@@ -26,26 +25,6 @@ fn source_failure(e: &drover_yaml::SourceError) -> Failure {
         code: 4,
         report: format!("{}\n", report.trim_end()),
     }
-}
-
-fn load_inventory(args: &PlayArgs) -> Result<Inventory, Failure> {
-    let mut sources = args.inventory.clone();
-    if sources.is_empty() {
-        if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
-            sources = env
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-        } else if Path::new("/etc/ansible/hosts").exists() {
-            sources.push("/etc/ansible/hosts".into());
-        }
-    }
-    if sources.is_empty() {
-        eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
-        return Ok(Inventory::implicit());
-    }
-    Inventory::load(&sources).map_err(|e| Failure::new(1, e))
 }
 
 fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
@@ -102,6 +81,36 @@ fn step_prompt() -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
     })
 }
 
+/// ansible-playbook's check before anything runs: a `--limit` (which may read
+/// `@retry` files) that leaves no host is an error, unless the inventory is empty to
+/// begin with (only the implicit localhost), which is a warning.
+fn check_limit(inventory: &Inventory, limit: Option<&str>) -> Result<(), Failure> {
+    let empty = inventory.hosts().next().is_none();
+    if empty && crate::inventory_cmd::env_flag("ANSIBLE_LOCALHOST_WARNING", true) {
+        crate::inventory_cmd::warn(
+            "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
+        );
+    }
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    let sel = inventory
+        .select_limit(limit)
+        .map_err(|e| Failure::new(1, e))?;
+    for part in &sel.unmatched {
+        crate::inventory_cmd::warn(format!(
+            "Could not match supplied host pattern, ignoring: {part}"
+        ));
+    }
+    if sel.hosts.is_empty() && !empty {
+        return Err(Failure::new(
+            1,
+            "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.",
+        ));
+    }
+    Ok(())
+}
+
 /// `-t a,b -t c` -> [a, b, c]
 fn split_tags(values: &[String]) -> Vec<String> {
     values
@@ -122,7 +131,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }
     }
     let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
-    let inventory = load_inventory(&args)?;
+    let mut inventory = crate::inventory_cmd::load_inventory(&args.inventory)?;
     let known = drover_engine::is_action;
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
@@ -159,17 +168,23 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     crate::prompts::answer(&mut playbooks, &extra_vars)?;
     drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
-    if let Some(limit) = &args.limit {
-        let sel = inventory.select(limit).map_err(|e| Failure::new(1, e))?;
-        if sel.hosts.is_empty() {
-            for part in &sel.unmatched {
-                eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {part}");
-            }
-            return Err(Failure::new(
-                1,
-                "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.",
-            ));
-        }
+    check_limit(&inventory, args.limit.as_deref())?;
+    if args.list_hosts {
+        let extra: serde_json::Map<String, serde_json::Value> = extra_vars.into_iter().collect();
+        crate::list_hosts::print(&playbooks, &inventory, args.limit.as_deref(), &extra)?;
+        return Ok(0);
+    }
+    // group_vars/ and host_vars/ beside the playbook rank above the inventory's own.
+    // ansible reads them beside each playbook in turn; drover reads the first
+    // playbook's directory for the whole run.
+    if let Some(first) = args.playbooks.first() {
+        let dir = match first.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        inventory
+            .load_vars_dirs(&dir)
+            .map_err(|e| Failure::new(1, e))?;
     }
     let opts = RunOptions {
         forks: args.forks.max(1),

@@ -182,7 +182,7 @@ impl<'a> Runner<'a> {
 
     pub async fn run(self, playbooks: &[Playbook]) -> Result<Outcome, EngineError> {
         let limit = match &self.opts.limit {
-            Some(l) => Some(self.select(l)?),
+            Some(l) => Some(self.select_limit(l)?),
             None => None,
         };
         // Everything static is loaded before any host is touched: roles, imports.
@@ -214,6 +214,15 @@ impl<'a> Runner<'a> {
             any_unreachable: stats.iter().any(|(_, s)| s.unreachable > 0),
             stats,
         })
+    }
+
+    /// `--limit`: a pattern that may also name `@retry` files.
+    fn select_limit(&self, limit: &str) -> Result<Vec<String>, EngineError> {
+        let sel = self
+            .inv()
+            .select_limit(limit)
+            .map_err(|e| EngineError::Inventory(e.to_string()))?;
+        Ok(sel.hosts)
     }
 
     fn select(&self, pattern: &str) -> Result<Vec<String>, EngineError> {
