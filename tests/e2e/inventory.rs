@@ -257,7 +257,8 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
     let env_none: &[(&str, &str)] = &[];
-    let cases: Vec<(Vec<&str>, &[(&str, &str)])> = vec![
+    type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)]);
+    let cases: Vec<Case> = vec![
         (vec!["-i", "missing", "local.yml"], env_none),
         (vec!["-i", "missing", "-i", "~/gone", "local.yml"], env_none),
         (
