@@ -76,7 +76,10 @@ impl Console {
         let debug = r.action == "debug";
         let keep = |k: &str| {
             if k.starts_with("_ansible_")
-                || matches!(k, "failed" | "skipped" | "warnings" | "deprecations")
+                || matches!(
+                    k,
+                    "failed" | "skipped" | "warnings" | "deprecations" | "diff" | "exception"
+                )
             {
                 return false;
             }

@@ -540,6 +540,12 @@ impl Runner<'_> {
             if attempts > 1 {
                 done.result.insert("attempts".into(), attempt.into());
             }
+            // ansible-core 2.19 gives every failed result an `exception`.
+            if done.status == Status::Failed {
+                done.result
+                    .entry("exception")
+                    .or_insert_with(|| "(traceback unavailable)".into());
+            }
             self.apply_conditions(task, scope, &mut done);
             if let Some(d) = &delegate {
                 done.result
@@ -719,13 +725,28 @@ impl Runner<'_> {
                     done.result
                         .insert("failed_when_result".into(), failed.into());
                     done.result.insert("failed".into(), failed.into());
+                    if failed {
+                        done.result
+                            .entry("exception")
+                            .or_insert_with(|| "(traceback unavailable)".into());
+                    } else if let Some(e) = done.result.remove("exception") {
+                        done.result
+                            .insert("failed_when_suppressed_exception".into(), e);
+                    }
                 }
+                // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
-                    *done = Done::failed(format!(
+                    let msg = format!(
                         "The conditional check '{}' failed. The error was: {e}",
                         task.failed_when.join(" and ")
-                    ));
-                    return;
+                    );
+                    done.result
+                        .insert("failed_when_result".into(), msg.clone().into());
+                    done.result.insert("failed".into(), true.into());
+                    done.result.insert("msg".into(), msg.into());
+                    done.result
+                        .entry("exception")
+                        .or_insert_with(|| "(traceback unavailable)".into());
                 }
             }
         }
@@ -1077,17 +1098,17 @@ impl Runner<'_> {
 }
 
 /// `loop_control` options other than `loop_var`.
-struct LoopControl {
+pub(crate) struct LoopControl {
     label: Option<String>,
-    index_var: Option<String>,
+    pub index_var: Option<String>,
     pause: f64,
-    extended: bool,
-    extended_allitems: bool,
+    pub extended: bool,
+    pub extended_allitems: bool,
     break_when: Option<String>,
 }
 
 impl LoopControl {
-    fn from(v: Option<&Value>) -> Self {
+    pub(crate) fn from(v: Option<&Value>) -> Self {
         let get = |k: &str| v.and_then(|v| v.get(k));
         let text = |k: &str| {
             get(k).map(|v| match v {
@@ -1126,7 +1147,7 @@ impl LoopControl {
 }
 
 /// `ansible_loop` for `loop_control.extended`.
-fn loop_info(items: &[Value], index: usize, total: usize, allitems: bool) -> Value {
+pub(crate) fn loop_info(items: &[Value], index: usize, total: usize, allitems: bool) -> Value {
     let mut m = Map::new();
     if allitems {
         m.insert("allitems".into(), Value::Array(items.to_vec()));

@@ -19,7 +19,7 @@ use crate::play::{PlayCtx, Runner};
 type Boxed<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Hosts that included one file (or role) with one loop item.
-type IncludeGroups = IndexMap<(String, Option<String>), (Vec<String>, Option<(String, Value)>)>;
+type IncludeGroups = IndexMap<(String, Option<String>), (Vec<String>, Vec<(String, Value)>)>;
 
 /// Actions the engine itself carries out (they steer the run rather than a host).
 pub const ENGINE_ACTIONS: &[&str] = &[
@@ -296,12 +296,31 @@ impl<'r> Runner<'r> {
                 },
             };
             let loop_var = t.loop_var.clone().unwrap_or_else(|| "item".into());
+            let control = crate::task::LoopControl::from(t.loop_control.as_ref());
+            let all_items: Vec<Value> = items.iter().flatten().cloned().collect();
             let mut any = false;
-            for item in items {
-                let scope = match &item {
-                    Some(i) => scope.clone().with_var(&loop_var, i.clone()),
-                    None => scope.clone(),
-                };
+            for (index, item) in items.into_iter().enumerate() {
+                // The item and its loop_control variables, given to the included tasks.
+                let mut item_vars: Vec<(String, Value)> = Vec::new();
+                if let Some(i) = &item {
+                    item_vars.push((loop_var.clone(), i.clone()));
+                    if let Some(iv) = &control.index_var {
+                        item_vars.push((iv.clone(), index.into()));
+                    }
+                    if control.extended {
+                        let info = crate::task::loop_info(
+                            &all_items,
+                            index,
+                            all_items.len(),
+                            control.extended_allitems,
+                        );
+                        item_vars.push(("ansible_loop".into(), info));
+                    }
+                }
+                let mut scope = scope.clone();
+                for (k, v) in &item_vars {
+                    scope = scope.with_var(k, v.clone());
+                }
                 match self.conditions_hold(t, &scope) {
                     Ok(true) => {}
                     Ok(false) => continue,
@@ -336,7 +355,7 @@ impl<'r> Runner<'r> {
                 let label = item.as_ref().map(crate::task::item_label);
                 let entry = groups
                     .entry((target, label))
-                    .or_insert_with(|| (Vec::new(), item.clone().map(|i| (loop_var.clone(), i))));
+                    .or_insert_with(|| (Vec::new(), item_vars.clone()));
                 entry.0.push(host.name.clone());
                 any = true;
             }
@@ -362,7 +381,7 @@ impl<'r> Runner<'r> {
             parent.name = None;
             parent.when.clear();
             parent.loop_items = None;
-            if let Some((var, value)) = item {
+            for (var, value) in item {
                 parent.vars.insert(var, value);
             }
             // Include parameters become variables of the included tasks.
