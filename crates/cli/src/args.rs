@@ -60,6 +60,14 @@ pub struct PlayArgs {
         env = "ANSIBLE_FORKS"
     )]
     pub forks: usize,
+    /// Connection type to use by default (ssh, local).
+    #[arg(
+        short = 'c',
+        long = "connection",
+        value_name = "CONNECTION",
+        env = "ANSIBLE_TRANSPORT"
+    )]
+    pub connection: Option<String>,
     /// Connect as this user.
     #[arg(
         short = 'u',

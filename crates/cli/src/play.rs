@@ -194,6 +194,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         extra_vars,
         limit: args.limit.clone(),
         remote_user: args.user.clone(),
+        connection: args.connection.clone(),
         private_key: args.private_key.clone(),
         timeout: args.timeout,
         r#become: args.r#become,

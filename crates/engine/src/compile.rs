@@ -28,6 +28,10 @@ pub enum Node {
 pub struct Plan {
     pub sections: Vec<Vec<Node>>,
     pub handlers: Vec<Arc<Task>>,
+    /// Every loaded role's vars and defaults, in load order (the last wins): roles are
+    /// public, so the whole play sees them, below each task's own role.
+    pub role_vars: IndexMap<String, Value>,
+    pub role_defaults: IndexMap<String, Value>,
 }
 
 pub struct Compiler<'a> {
@@ -38,6 +42,8 @@ pub struct Compiler<'a> {
     seen_roles: Vec<(String, Value)>,
     /// Handlers of the roles loaded, in load order; they come before the play's own.
     pub role_handlers: Vec<Arc<Task>>,
+    role_vars: IndexMap<String, Value>,
+    role_defaults: IndexMap<String, Value>,
 }
 
 const IMPORT_DEPTH: usize = 64;
@@ -54,6 +60,8 @@ impl<'a> Compiler<'a> {
             tags,
             seen_roles: Vec::new(),
             role_handlers: Vec::new(),
+            role_vars: IndexMap::new(),
+            role_defaults: IndexMap::new(),
         }
     }
 
@@ -76,6 +84,8 @@ impl<'a> Compiler<'a> {
         Ok(Plan {
             sections: vec![pre, main, post],
             handlers,
+            role_vars: self.role_vars,
+            role_defaults: self.role_defaults,
         })
     }
 
@@ -174,12 +184,23 @@ impl<'a> Compiler<'a> {
         }
         self.seen_roles.push(key);
 
+        // A dependency also sees the variables, defaults and params of the roles that
+        // depend on it (Ansible's dependency chain), its own winning.
+        let chain = parent.and_then(|p| p.role.clone());
+        let layered = |own: &IndexMap<String, Value>,
+                       inherited: Option<&IndexMap<String, Value>>| {
+            let mut m = inherited.cloned().unwrap_or_default();
+            for (k, v) in own {
+                m.insert(k.clone(), v.clone());
+            }
+            Arc::new(m)
+        };
         let info = Arc::new(RoleInfo {
             name: role.name.clone(),
             path: role.path.clone(),
-            defaults: Arc::new(role.defaults.clone()),
-            vars: Arc::new(role.vars.clone()),
-            params: Arc::new(r.params.clone()),
+            defaults: layered(&role.defaults, chain.as_ref().map(|c| c.defaults.as_ref())),
+            vars: layered(&role.vars, chain.as_ref().map(|c| c.vars.as_ref())),
+            params: layered(&r.params, chain.as_ref().map(|c| c.params.as_ref())),
         });
         // The role entry acts as a parent of every task of the role.
         let mut holder = Task::new(r.location.clone());
@@ -196,6 +217,12 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for dep in &role.dependencies {
             out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), depth + 1)?);
+        }
+        for (k, v) in info.vars.iter() {
+            self.role_vars.insert(k.clone(), v.clone());
+        }
+        for (k, v) in info.defaults.iter() {
+            self.role_defaults.insert(k.clone(), v.clone());
         }
         out.extend(self.tasks(&role.tasks, Some(&holder), depth + 1)?);
         for h in &role.handlers {
@@ -312,6 +339,12 @@ pub fn inherit(parent: &Task, child: &mut Task) {
         if !child.tags.contains(tag) {
             child.tags.push(tag.clone());
         }
+    }
+    for (k, v) in &parent.include_params {
+        child
+            .include_params
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
     }
     if !parent.vars.is_empty() {
         let mut vars = parent.vars.clone();

@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub extra_vars: VarMap,
     pub limit: Option<String>,
     pub remote_user: Option<String>,
+    /// `-c`: the connection type when neither the play nor the host says.
+    pub connection: Option<String>,
     pub private_key: Option<PathBuf>,
     /// SSH connect timeout in seconds (`-T`).
     pub timeout: Option<u64>,

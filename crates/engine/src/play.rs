@@ -36,6 +36,9 @@ pub struct PlayCtx<'p> {
     pub info: Arc<PlayInfo>,
     pub play_vars: Arc<VarMap>,
     pub vars_files: Arc<VarMap>,
+    /// Vars and defaults of every role of the play (roles are public).
+    pub role_vars: Arc<VarMap>,
+    pub role_defaults: Arc<VarMap>,
     /// Handlers in definition order; `include_role` adds its role's at run time.
     handlers: Mutex<Vec<Arc<drover_playbook::Task>>>,
     pub max_fail_percentage: Option<f64>,
@@ -328,6 +331,8 @@ impl<'a> Runner<'a> {
             }),
             play_vars,
             vars_files,
+            role_vars: Arc::new(plan.role_vars.clone()),
+            role_defaults: Arc::new(plan.role_defaults.clone()),
             handlers: Mutex::new(plan.handlers.clone()),
             max_fail_percentage: play.extra.get("max_fail_percentage").and_then(|v| {
                 v.as_f64().or_else(|| {
@@ -425,6 +430,9 @@ impl<'a> Runner<'a> {
         };
         let role = task.and_then(|t| t.role.as_ref());
         let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());
+        if let Some(t) = task.filter(|t| !t.include_params.is_empty()) {
+            s = s.below(Arc::new(t.include_params.clone()));
+        }
         if let Some(r) = role {
             s = s.below(r.params.clone());
         }
@@ -438,6 +446,7 @@ impl<'a> Runner<'a> {
             s = s.below(r.vars.clone());
         }
         s = s
+            .below(pc.role_vars.clone())
             .below(pc.vars_files.clone())
             .below(pc.play_vars.clone())
             .below(host.fact_vars())
@@ -445,7 +454,7 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.defaults.clone());
         }
-        s
+        s.below(pc.role_defaults.clone())
     }
 
     /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.
@@ -470,7 +479,12 @@ impl<'a> Runner<'a> {
                     )))
                 }
             };
-            let path = std::path::Path::new(pb_dir).join(&name);
+            // Like Ansible's lookup of relative vars_files: `vars/` first, then beside.
+            let base = std::path::Path::new(pb_dir);
+            let path = [base.join("vars").join(&name), base.join(&name)]
+                .into_iter()
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| base.join(&name));
             if !path.is_file() {
                 return Err(EngineError::Source(
                     play.location

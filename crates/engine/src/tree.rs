@@ -381,10 +381,16 @@ impl<'r> Runner<'r> {
             parent.name = None;
             parent.when.clear();
             parent.loop_items = None;
+            // The include's `vars:` are "include params" for the included tasks: they
+            // rank above set_fact, as in Ansible.
+            for (k, v) in std::mem::take(&mut parent.vars) {
+                parent.include_params.insert(k, v);
+            }
             for (var, value) in item {
                 parent.vars.insert(var, value);
             }
-            // Include parameters become variables of the included tasks.
+            // Include parameters become variables of the included tasks, ranking above
+            // set_fact (Ansible's "include params").
             for (k, v) in &t.args {
                 if !matches!(
                     k.as_str(),
@@ -399,7 +405,7 @@ impl<'r> Runner<'r> {
                         | "public"
                         | "allow_duplicates"
                 ) {
-                    parent.vars.insert(k.clone(), v.clone());
+                    parent.include_params.insert(k.clone(), v.clone());
                 }
             }
             let known = crate::tree::is_action;
