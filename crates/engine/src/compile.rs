@@ -32,6 +32,8 @@ pub struct Plan {
     /// public, so the whole play sees them, below each task's own role.
     pub role_vars: IndexMap<String, Value>,
     pub role_defaults: IndexMap<String, Value>,
+    /// Roles the play loaded statically; `include_role` dedupes against them.
+    pub seen_roles: Vec<(String, Value)>,
 }
 
 pub struct Compiler<'a> {
@@ -39,11 +41,13 @@ pub struct Compiler<'a> {
     pub known_action: &'a dyn Fn(&str) -> bool,
     pub tags: &'a TagFilter,
     /// Roles already in the play (name + params), for Ansible's once-per-play rule.
-    seen_roles: Vec<(String, Value)>,
+    pub seen_roles: Vec<(String, Value)>,
     /// Handlers of the roles loaded, in load order; they come before the play's own.
     pub role_handlers: Vec<Arc<Task>>,
     role_vars: IndexMap<String, Value>,
     role_defaults: IndexMap<String, Value>,
+    /// Play and extra vars, for templated `tags`.
+    tag_vars: serde_json::Map<String, Value>,
 }
 
 const IMPORT_DEPTH: usize = 64;
@@ -62,7 +66,43 @@ impl<'a> Compiler<'a> {
             role_handlers: Vec::new(),
             role_vars: IndexMap::new(),
             role_defaults: IndexMap::new(),
+            tag_vars: serde_json::Map::new(),
         }
+    }
+
+    /// Variables templated `tags: "{{ ... }}"` are rendered with (play vars, extra vars).
+    pub fn with_tag_vars(mut self, layers: &[&IndexMap<String, Value>]) -> Self {
+        for layer in layers {
+            for (k, v) in layer.iter() {
+                self.tag_vars.insert(k.clone(), v.clone());
+            }
+        }
+        self
+    }
+
+    fn render_tags(&self, tags: &mut Vec<String>) {
+        if !tags.iter().any(|t| t.contains("{{")) {
+            return;
+        }
+        let templar = drover_template::Templar::new();
+        let mut out = Vec::new();
+        for t in tags.drain(..) {
+            match templar.render(&t, &self.tag_vars) {
+                Ok(Value::Array(items)) => out.extend(items.iter().map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })),
+                Ok(Value::String(s)) => out.extend(
+                    s.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty()),
+                ),
+                Ok(other) => out.push(other.to_string()),
+                Err(_) => out.push(t),
+            }
+        }
+        *tags = out;
     }
 
     pub fn plan(mut self, play: &Play) -> Result<Plan, SourceError> {
@@ -86,6 +126,7 @@ impl<'a> Compiler<'a> {
             handlers,
             role_vars: self.role_vars,
             role_defaults: self.role_defaults,
+            seen_roles: self.seen_roles,
         })
     }
 
@@ -123,6 +164,7 @@ impl<'a> Compiler<'a> {
                     out.extend(self.role(&r, &files, Some(&t), depth)?);
                 }
                 _ => {
+                    self.render_tags(&mut t.tags);
                     if self.tags.selects(&t.tags) {
                         out.push(Node::Task(Arc::new(t)));
                     }

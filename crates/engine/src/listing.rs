@@ -21,7 +21,9 @@ pub fn list_tasks(
     tags: &TagFilter,
 ) -> Result<Vec<ListedTask>, SourceError> {
     let dir = crate::play::playbook_dir(pb);
-    let plan = Compiler::new(dir.into(), &is_action, tags).plan(play)?;
+    let plan = Compiler::new(dir.into(), &is_action, tags)
+        .with_tag_vars(&[&play.vars])
+        .plan(play)?;
     let mut out = Vec::new();
     for section in &plan.sections {
         collect(section, &mut out);

@@ -39,6 +39,8 @@ pub struct PlayCtx<'p> {
     /// Vars and defaults of every role of the play (roles are public).
     pub role_vars: Arc<VarMap>,
     pub role_defaults: Arc<VarMap>,
+    /// Roles loaded so far in the play (for once-per-play deduplication).
+    pub seen_roles: Mutex<Vec<(String, serde_json::Value)>>,
     /// Handlers in definition order; `include_role` adds its role's at run time.
     handlers: Mutex<Vec<Arc<drover_playbook::Task>>>,
     pub max_fail_percentage: Option<f64>,
@@ -194,7 +196,9 @@ impl<'a> Runner<'a> {
         for pb in playbooks {
             for play in &pb.plays {
                 let dir = playbook_dir(pb);
-                let plan = Compiler::new(dir.into(), &known, &self.opts.tags).plan(play)?;
+                let plan = Compiler::new(dir.into(), &known, &self.opts.tags)
+                    .with_tag_vars(&[&play.vars, &self.opts.extra_vars])
+                    .plan(play)?;
                 plans.push((pb, play, plan));
             }
         }
@@ -333,6 +337,7 @@ impl<'a> Runner<'a> {
             vars_files,
             role_vars: Arc::new(plan.role_vars.clone()),
             role_defaults: Arc::new(plan.role_defaults.clone()),
+            seen_roles: Mutex::new(plan.seen_roles.clone()),
             handlers: Mutex::new(plan.handlers.clone()),
             max_fail_percentage: play.extra.get("max_fail_percentage").and_then(|v| {
                 v.as_f64().or_else(|| {

@@ -422,7 +422,14 @@ impl<'r> Runner<'r> {
                         continue;
                     }
                 };
+                compiler.seen_roles = pc
+                    .seen_roles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 let nodes = compiler.role(&r, &role_files(t), Some(&parent), depth + 1);
+                *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
+                    compiler.seen_roles.clone();
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
                 nodes
             } else {
