@@ -145,7 +145,7 @@ pub struct PlayArgs {
     #[arg(long = "skip-tags", value_name = "SKIP_TAGS")]
     pub skip_tags: Vec<String>,
     /// Run handlers even if a task fails.
-    #[arg(long = "force-handlers", env = "ANSIBLE_FORCE_HANDLERS")]
+    #[arg(long = "force-handlers")]
     pub force_handlers: bool,
     /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
     #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]

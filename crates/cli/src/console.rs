@@ -276,6 +276,17 @@ impl Console {
 impl Reporter for Console {
     fn event(&mut self, event: &Event) {
         match event {
+            Event::PlaybookStart { path, plays } => {
+                // ansible-playbook -vv: "PLAYBOOK: file" then "N plays in path".
+                if self.verbosity > 1 {
+                    let base = std::path::Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.clone());
+                    self.out(&self.banner(&format!("PLAYBOOK: {base}")));
+                    self.out(&format!("{plays} plays in {path}"));
+                }
+            }
             Event::PlayStart { name } => self.out(&self.banner(&format!("PLAY [{name}]"))),
             Event::NoHostsMatched => {
                 self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched"))

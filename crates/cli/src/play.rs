@@ -209,7 +209,14 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
         tags: tag_filter,
-        force_handlers: args.force_handlers,
+        // ANSIBLE_FORCE_HANDLERS takes Ansible's boolean spellings (1, yes, true...).
+        force_handlers: args.force_handlers
+            || std::env::var("ANSIBLE_FORCE_HANDLERS").is_ok_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "1" | "yes" | "true" | "on" | "y" | "t"
+                )
+            }),
         start_at_task: args.start_at_task.clone(),
         step: args.step.then(step_prompt),
     };

@@ -382,6 +382,9 @@ pub fn inherit(parent: &Task, child: &mut Task) {
             child.tags.push(tag.clone());
         }
     }
+    if child.notify.is_empty() {
+        child.notify = parent.notify.clone();
+    }
     for (k, v) in &parent.include_params {
         child
             .include_params

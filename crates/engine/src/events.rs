@@ -44,6 +44,11 @@ pub struct Stats {
 
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// A playbook file starts (its path as given, and how many plays it holds).
+    PlaybookStart {
+        path: String,
+        plays: usize,
+    },
     PlayStart {
         name: String,
     },

@@ -202,7 +202,15 @@ impl<'a> Runner<'a> {
                 plans.push((pb, play, plan));
             }
         }
+        let mut current: Option<&std::path::Path> = None;
         for (pb, play, plan) in &plans {
+            if current != Some(pb.path.as_path()) {
+                current = Some(pb.path.as_path());
+                self.emit(Event::PlaybookStart {
+                    path: pb.path.display().to_string(),
+                    plays: pb.plays.len(),
+                });
+            }
             if !self.run_play(pb, play, plan, limit.as_deref()).await? {
                 break;
             }
@@ -216,9 +224,12 @@ impl<'a> Runner<'a> {
             .collect();
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         self.emit(Event::Recap(stats.clone()));
+        // The exit code follows the hosts' state at the end, as in ansible-playbook:
+        // a failure cleared by `meta: clear_host_errors` or rescued does not count.
+        let hosts = self.all_hosts();
         Ok(Outcome {
-            any_failed: stats.iter().any(|(_, s)| s.failed > 0),
-            any_unreachable: stats.iter().any(|(_, s)| s.unreachable > 0),
+            any_failed: hosts.values().any(|h| h.is_failed()),
+            any_unreachable: hosts.values().any(|h| h.is_unreachable()),
             stats,
         })
     }

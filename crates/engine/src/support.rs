@@ -64,7 +64,10 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "ignore_unreachable" => true,
             // free and host_pinned run as linear: the same tasks on the same hosts, only
             // the interleaving of hosts differs (see README).
-            "strategy" => matches!(v.as_str(), Some("linear" | "free" | "host_pinned")),
+            "strategy" => {
+                matches!(v.as_str(), Some("linear" | "free" | "host_pinned"))
+                    || v.as_str().is_some_and(|s| s.contains("{{"))
+            }
             "order" => matches!(
                 v.as_str(),
                 Some("inventory" | "reverse_inventory" | "sorted" | "reverse_sorted" | "shuffle")

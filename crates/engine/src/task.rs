@@ -825,7 +825,6 @@ impl Runner<'_> {
             let task_info = serde_json::json!({
                 "name": task.name.clone().unwrap_or_default(),
                 "action": task.action,
-                "args": task.args,
             });
             host.set_last_failure(task_info, registered(&done.result));
         }

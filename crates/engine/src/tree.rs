@@ -192,19 +192,26 @@ impl<'r> Runner<'r> {
             Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
             None => false,
         };
-        if failed > 0 && (pc.any_errors_fatal || task_fatal || too_many) {
+        if failed == 0 {
+            return false;
+        }
+        if pc.any_errors_fatal || task_fatal || too_many {
+            // Every host of the batch fails with it (uncounted in the recap, as in
+            // Ansible); enclosing `rescue`/`always` sections still run.
             for h in &batch {
                 if let Some(s) = known.get(h) {
-                    s.set_ended(true);
+                    if !s.is_unreachable() {
+                        s.mark_failed();
+                    }
                 }
             }
+        }
+        if too_many {
             pc.set_broken();
+            // ansible-core's linear strategy announces it twice: for the failure
+            // percentage, then because no host is left.
             self.emit(Event::NoMoreHosts);
-            // ansible-core's linear strategy says it a second time when every host of
-            // the batch has failed.
-            if failed == batch.len() {
-                self.emit(Event::NoMoreHosts);
-            }
+            self.emit(Event::NoMoreHosts);
             return true;
         }
         false
@@ -259,15 +266,20 @@ impl<'r> Runner<'r> {
                 })
                 .cloned()
                 .collect();
+            let mut cleared = Vec::new();
             for h in &still_failed {
                 if let Some(s) = known.get(h) {
                     s.clear_failed();
+                    cleared.push(s.errors_cleared());
                 }
             }
             self.run_nodes(pc, always, &entered, depth + 1).await;
-            for h in &still_failed {
+            for (h, before) in still_failed.iter().zip(cleared) {
                 if let Some(s) = known.get(h) {
-                    s.mark_failed();
+                    // Unless `meta: clear_host_errors` ran in the meantime.
+                    if s.errors_cleared() == before {
+                        s.mark_failed();
+                    }
                 }
             }
         }
@@ -498,7 +510,7 @@ impl<'r> Runner<'r> {
                 let known = self.all_hosts();
                 for h in hosts {
                     if let Some(s) = known.get(h) {
-                        s.clear_failed();
+                        s.clear_errors();
                     }
                 }
             }
