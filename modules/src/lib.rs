@@ -19,6 +19,9 @@ mod ping;
 mod raw;
 pub mod set_fact;
 mod setup;
+mod service;
+mod sys;
+mod systemd;
 pub mod shlex;
 
 pub use args::Args;
@@ -121,6 +124,9 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &service::Service,
+    &systemd::Systemd,
+    &systemd::SystemdService,
 ];
 
 /// The module for a short name.
