@@ -12,9 +12,11 @@ use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
+mod apt;
 mod args;
 mod command;
 mod debug;
+mod package;
 mod ping;
 mod raw;
 pub mod set_fact;
@@ -127,6 +129,8 @@ static MODULES: &[&dyn Module] = &[
     &service::Service,
     &systemd::Systemd,
     &systemd::SystemdService,
+    &apt::Apt,
+    &package::Package,
 ];
 
 /// The module for a short name.
