@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Args, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -62,7 +62,7 @@ impl Module for Apt {
         "apt"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        run(ctx, &ctx.args).await
+        run(ctx, &ctx.args).await.map(sys::add_lines)
     }
 }
 
@@ -105,7 +105,9 @@ fn parse_dpkg(text: &str, known: &mut Map<String, Value>) {
         };
         let name = name.split(':').next().unwrap_or(name);
         let s = status.as_bytes();
-        let installed = s.get(1).is_some_and(|c| matches!(c, b'i' | b'U' | b'F' | b'W' | b't'));
+        let installed = s
+            .get(1)
+            .is_some_and(|c| matches!(c, b'i' | b'U' | b'F' | b'W' | b't'));
         let has_files = s.get(1).is_some_and(|c| *c != b'n');
         let entry = known
             .entry(name.to_string())
@@ -142,7 +144,11 @@ fn parse_policy(text: &str, known: &mut Map<String, Value>) {
 
 fn known_of(map: &Map<String, Value>, name: &str) -> Known {
     let m = map.get(name).and_then(Value::as_object);
-    let s = |k: &str| m.and_then(|m| m.get(k)).and_then(Value::as_str).map(str::to_string);
+    let s = |k: &str| {
+        m.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     Known {
         installed: s("installed"),
         has_files: m
@@ -172,14 +178,19 @@ fn prepared(out: &str) -> Value {
         .iter()
         .position(|l| {
             let mut w = l.split_whitespace();
-            w.next().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+            w.next()
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
                 && matches!(w.next(), Some("upgraded," | "packages"))
         })
         .map_or(lines.len(), |i| i + 1);
     let mut d = Map::new();
     d.insert(
         "prepared".into(),
-        lines.get(start..end.max(start)).unwrap_or(&[]).join("\n").into(),
+        lines
+            .get(start..end.max(start))
+            .unwrap_or(&[])
+            .join("\n")
+            .into(),
     );
     Value::Object(d)
 }
@@ -202,8 +213,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
         Some("present"),
     )?
     .unwrap_or_default();
-    let upgrade = sys::choice(&args, "upgrade", &["dist", "full", "no", "safe", "yes"], Some("no"))?
-        .unwrap_or_default();
+    let upgrade = sys::choice(
+        &args,
+        "upgrade",
+        &["dist", "full", "no", "safe", "yes"],
+        Some("no"),
+    )?
+    .unwrap_or_default();
     let upgrade = match upgrade.as_str() {
         "no" => None,
         other => Some(other.to_string()),
@@ -214,7 +230,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
         .into_iter()
         .filter(|n| !n.is_empty())
         .collect();
-    let specs = names.iter().map(|n| spec(n)).collect::<Result<Vec<_>, _>>()?;
+    let specs = names
+        .iter()
+        .map(|n| spec(n))
+        .collect::<Result<Vec<_>, _>>()?;
     let deb = args.str("deb")?;
     let update_cache = args.bool("update_cache", false)?;
     let valid = sys::int(&args, "cache_valid_time")?.unwrap_or(0);
@@ -294,7 +313,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     if specs.is_empty() && upgrade.is_none() && deb.is_none() {
         let mut r = with_cache(result(cache_updated));
         if args.bool("autoremove", false)? || args.bool("autoclean", false)? {
-            let op = if args.bool("autoremove", false)? { "autoremove" } else { "autoclean" };
+            let op = if args.bool("autoremove", false)? {
+                "autoremove"
+            } else {
+                "autoclean"
+            };
             r = cleanup(ctx, op, purge, &dpkg_options).await?;
         }
         return Ok(r);
@@ -310,7 +333,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     }
 
     if let Some(kind) = upgrade {
-        let verb = if matches!(kind.as_str(), "dist" | "full") { "dist-upgrade" } else { "upgrade" };
+        let verb = if matches!(kind.as_str(), "dist" | "full") {
+            "dist-upgrade"
+        } else {
+            "upgrade"
+        };
         apt_get.push(verb.into());
         if verb == "upgrade" {
             apt_get.push("--with-new-pkgs".into());
@@ -333,7 +360,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     }
 
     if let Some(d) = deb {
-        return install_deb(ctx, &d, sect(&secs, "deb"), force, &dpkg_options).await.map(with_cache);
+        return install_deb(ctx, &d, sect(&secs, "deb"), force, &dpkg_options)
+            .await
+            .map(with_cache);
     }
 
     if state == "absent" {
@@ -373,7 +402,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
         let o = apt(ctx, &cmd).await?;
         if o.rc != 0 {
             return Ok(sys::cmd_failed(
-                format!("'apt-get remove {}' failed: {}", targets.join(" "), o.stderr),
+                format!(
+                    "'apt-get remove {}' failed: {}",
+                    targets.join(" "),
+                    o.stderr
+                ),
                 &o,
             ));
         }
@@ -389,7 +422,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
         }
         let k = known_of(&known, &s.name);
         if k.installed.is_none() && k.candidate.is_none() {
-            return Ok(failed(format!("No package matching '{}' is available", s.name)));
+            return Ok(failed(format!(
+                "No package matching '{}' is available",
+                s.name
+            )));
         }
         if k.installed.is_none() && args.bool("only_upgrade", false)? {
             continue;
@@ -397,7 +433,9 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
         let need = match (&k.installed, &s.version) {
             (None, _) => true,
             (Some(have), Some(want)) => !version_matches(want, have),
-            (Some(have), None) => state == "latest" && k.candidate.as_ref().is_some_and(|c| c != have),
+            (Some(have), None) => {
+                state == "latest" && k.candidate.as_ref().is_some_and(|c| c != have)
+            }
         };
         if need {
             targets.push(match &s.version {
@@ -421,7 +459,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     if state == "fixed" {
         apt_get.push("--fix-broken".into());
     }
-    apt_get.push(if state == "build-dep" { "build-dep" } else { "install" }.into());
+    apt_get.push(
+        if state == "build-dep" {
+            "build-dep"
+        } else {
+            "install"
+        }
+        .into(),
+    );
     apt_get.extend(targets);
     if let Some(rel) = args.str("default_release")? {
         apt_get.push("-t".into());
@@ -430,7 +475,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     if args.get("install_recommends").is_some() {
         let yes = args.bool("install_recommends", false)?;
         apt_get.push("-o".into());
-        apt_get.push(format!("APT::Install-Recommends={}", if yes { "yes" } else { "no" }));
+        apt_get.push(format!(
+            "APT::Install-Recommends={}",
+            if yes { "yes" } else { "no" }
+        ));
     }
     for (flag, opt) in [
         ("--allow-unauthenticated", "allow_unauthenticated"),
@@ -450,7 +498,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, raw: &Args) -> Result<ModuleResult, Modul
     }
     let mut r = changed_result(&o, ctx.diff);
     if state == "build-dep" {
-        r.insert("changed".into(), Value::Bool(!o.stdout.contains(APT_GET_ZERO)));
+        r.insert(
+            "changed".into(),
+            Value::Bool(!o.stdout.contains(APT_GET_ZERO)),
+        );
     }
     Ok(with_cache(r))
 }
@@ -461,7 +512,11 @@ fn changed_result(o: &sys::Output, diff: bool) -> ModuleResult {
     r.insert("stderr".into(), o.stderr.clone().into());
     r.insert(
         "diff".into(),
-        if diff { prepared(&o.stdout) } else { Value::Object(Map::new()) },
+        if diff {
+            prepared(&o.stdout)
+        } else {
+            Value::Object(Map::new())
+        },
     );
     r
 }
@@ -495,7 +550,10 @@ async fn cleanup(
     cmd.push(op.into());
     let o = apt(ctx, &cmd).await?;
     if o.rc != 0 {
-        return Ok(sys::cmd_failed(format!("'apt-get {op}' failed: {}", o.stderr), &o));
+        return Ok(sys::cmd_failed(
+            format!("'apt-get {op}' failed: {}", o.stderr),
+            &o,
+        ));
     }
     let mut r = result(!o.stdout.contains(APT_GET_ZERO) && o.stdout.contains("Remov"));
     r.insert("stdout".into(), o.stdout.clone().into());
@@ -552,9 +610,20 @@ mod tests {
         );
         assert_eq!(
             known_of(&m, "sl"),
-            Known { installed: Some("5.02-1+b1".into()), has_files: true, candidate: Some("5.02-1+b1".into()) }
+            Known {
+                installed: Some("5.02-1+b1".into()),
+                has_files: true,
+                candidate: Some("5.02-1+b1".into())
+            }
         );
-        assert_eq!(known_of(&m, "old"), Known { installed: None, has_files: true, candidate: None });
+        assert_eq!(
+            known_of(&m, "old"),
+            Known {
+                installed: None,
+                has_files: true,
+                candidate: None
+            }
+        );
         assert_eq!(known_of(&m, "new").candidate.as_deref(), Some("2.0"));
         assert_eq!(known_of(&m, "none"), Known::default());
     }

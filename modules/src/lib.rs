@@ -16,15 +16,17 @@ mod apt;
 mod args;
 mod command;
 mod debug;
+mod group;
 mod package;
 mod ping;
 mod raw;
+mod service;
 pub mod set_fact;
 mod setup;
-mod service;
+pub mod shlex;
 mod sys;
 mod systemd;
-pub mod shlex;
+mod user;
 
 pub use args::Args;
 pub use drover_template::TextOptions;
@@ -131,6 +133,8 @@ static MODULES: &[&dyn Module] = &[
     &systemd::SystemdService,
     &apt::Apt,
     &package::Package,
+    &user::User,
+    &group::Group,
 ];
 
 /// The module for a short name.

@@ -23,7 +23,7 @@ impl Module for Package {
         let mut map = ctx.args.0.clone();
         map.remove("use");
         match manager.as_str() {
-            "apt" => crate::apt::run(ctx, &Args::new(map)).await,
+            "apt" => crate::apt::run(ctx, &Args::new(map)).await.map(sys::add_lines),
             "unknown" | "" => Ok(failed(
                 "Could not detect which package manager to use. Try gathering facts or setting the \"use\" option.",
             )),

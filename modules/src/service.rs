@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::sys::{self, failed, line, section, sect, sections};
+use crate::sys::{self, failed, line, sect, section, sections};
 use crate::{result, Args, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -48,9 +48,11 @@ impl Module for Service {
                 verbosity: ctx.verbosity,
                 target: ctx.target,
             };
-            return crate::systemd::run(&sub, "systemd").await;
+            return crate::systemd::run(&sub, "systemd")
+                .await
+                .map(sys::add_lines);
         }
-        generic(ctx, &args).await
+        generic(ctx, &args).await.map(sys::add_lines)
     }
 }
 
@@ -86,7 +88,10 @@ async fn generic(ctx: &Ctx<'_>, args: &Args) -> Result<ModuleResult, ModuleError
     let q = sys::quote(&name);
     let running_check = match &pattern {
         // A pattern means "running" is a process whose command line matches it.
-        Some(p) => format!("ps -eo args 2>/dev/null | grep -v grep | grep -q -- {}", sys::quote(p)),
+        Some(p) => format!(
+            "ps -eo args 2>/dev/null | grep -v grep | grep -q -- {}",
+            sys::quote(p)
+        ),
         None => format!("service {q} status >/dev/null 2>&1"),
     };
     let probe = format!(
@@ -99,7 +104,9 @@ async fn generic(ctx: &Ctx<'_>, args: &Args) -> Result<ModuleResult, ModuleError
     let secs = sections(&out.stdout);
     let code = |s: &str| sect(&secs, s).trim() == "0";
     if !code("exists") {
-        return Ok(failed(format!("Could not find the requested service {name}: host")));
+        return Ok(failed(format!(
+            "Could not find the requested service {name}: host"
+        )));
     }
     let mut r = result(false);
     r.insert("name".into(), name.clone().into());
@@ -139,7 +146,10 @@ async fn generic(ctx: &Ctx<'_>, args: &Args) -> Result<ModuleResult, ModuleError
     let out = sys::sh(ctx, &cmds.join(" && ")).await?;
     if out.rc != 0 {
         let mut f = sys::cmd_failed(
-            format!("Unable to change service {name}: {}{}", out.stdout, out.stderr),
+            format!(
+                "Unable to change service {name}: {}{}",
+                out.stdout, out.stderr
+            ),
             &out,
         );
         f.insert("name".into(), name.into());

@@ -129,6 +129,21 @@ pub fn line<S: AsRef<str>>(words: &[S]) -> String {
         .join(" ")
 }
 
+/// Add `stdout_lines`/`stderr_lines` beside `stdout`/`stderr`, as Ansible's action
+/// layer does for every module result that has them.
+pub fn add_lines(mut r: ModuleResult) -> ModuleResult {
+    for k in ["stdout", "stderr"] {
+        let lines_key = format!("{k}_lines");
+        if let Some(Value::String(text)) = r.get(k) {
+            if !r.contains_key(&lines_key) {
+                let l = crate::lines(text);
+                r.insert(lines_key, l);
+            }
+        }
+    }
+    r
+}
+
 /// A diff entry as the console prints it with `--diff`.
 pub fn diff(before: impl Into<String>, after: impl Into<String>) -> Value {
     let mut d = Map::new();

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::sys::{self, failed, line, section, sections, sect};
+use crate::sys::{self, failed, line, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 pub(crate) const OPTIONS: &[&str] = &[
@@ -36,7 +36,7 @@ impl Module for Systemd {
         "systemd"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        run(ctx, "systemd").await
+        run(ctx, "systemd").await.map(sys::add_lines)
     }
 }
 
@@ -46,7 +46,7 @@ impl Module for SystemdService {
         "systemd_service"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        run(ctx, "systemd_service").await
+        run(ctx, "systemd_service").await.map(sys::add_lines)
     }
 }
 
@@ -97,8 +97,13 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
     args.check_supported(module, OPTIONS)?;
     let name = args.str("name")?;
     let state = sys::choice(&args, "state", STATES, None)?;
-    let scope = sys::choice(&args, "scope", &["system", "user", "global"], Some("system"))?
-        .unwrap_or_default();
+    let scope = sys::choice(
+        &args,
+        "scope",
+        &["system", "user", "global"],
+        Some("system"),
+    )?
+    .unwrap_or_default();
     let enabled = match args.get("enabled") {
         Some(_) => Some(args.bool("enabled", false)?),
         None => None,
@@ -161,16 +166,17 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
     } else {
         Map::new()
     };
-    let load_state = status.get("LoadState").and_then(Value::as_str).unwrap_or("");
+    let load_state = status
+        .get("LoadState")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let is_masked = load_state == "masked";
     let initd = with_rc(sect(&secs, "initd")).1 == 0;
     let found = (!load_state.is_empty() && load_state != "not-found") || initd;
     r.insert("name".into(), name.clone().into());
     r.insert("status".into(), Value::Object(status.clone()));
     if !found && (state.is_some() || enabled.is_some()) && masked != Some(true) {
-        let mut f = failed(format!(
-            "Could not find the requested service {name}: host"
-        ));
+        let mut f = failed(format!("Could not find the requested service {name}: host"));
         f.insert("name".into(), name.into());
         return Ok(f);
     }
@@ -211,7 +217,11 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
         if let Some(verb) = verb {
             actions.push((verb, format!("Unable to {verb} service {name}")));
         }
-        let shown = if want == "stopped" { "stopped" } else { "started" };
+        let shown = if want == "stopped" {
+            "stopped"
+        } else {
+            "started"
+        };
         r.insert("state".into(), shown.into());
     }
     if actions.is_empty() {

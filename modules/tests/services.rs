@@ -89,7 +89,11 @@ impl Fixture {
     }
 
     fn has(&self, file: &str) -> bool {
-        self.dir.path().join("units/web.service").join(file).exists()
+        self.dir
+            .path()
+            .join("units/web.service")
+            .join(file)
+            .exists()
     }
 }
 
@@ -98,18 +102,37 @@ async fn systemd_starts_enables_and_is_idempotent() {
     let f = Fixture::new().await;
     let args = json!({"name": "web", "state": "started", "enabled": true});
 
-    let r = f.host.run("systemd", args.clone(), true, false).await.unwrap();
+    let r = f
+        .host
+        .run("systemd", args.clone(), true, false)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true);
-    assert!(!f.has("active") && !f.has("enabled"), "check mode changes nothing");
+    assert!(
+        !f.has("active") && !f.has("enabled"),
+        "check mode changes nothing"
+    );
     assert_eq!(f.calls(), ["show web", "is-enabled web -l"]);
 
     let r = f.host.ok("systemd", args.clone()).await;
     assert_eq!(r["changed"], true);
-    assert_eq!((r["name"].clone(), r["state"].clone(), r["enabled"].clone()), (json!("web"), json!("started"), json!(true)));
-    assert_eq!(r["status"]["ActiveState"], "inactive", "status is read before the change, as Ansible");
-    assert_eq!(r["status"]["ExecStart"], "{ path=/bin/true ; argv[]=/bin/true ;\n ignore_errors=no }");
+    assert_eq!(
+        (r["name"].clone(), r["state"].clone(), r["enabled"].clone()),
+        (json!("web"), json!("started"), json!(true))
+    );
+    assert_eq!(
+        r["status"]["ActiveState"], "inactive",
+        "status is read before the change, as Ansible"
+    );
+    assert_eq!(
+        r["status"]["ExecStart"],
+        "{ path=/bin/true ; argv[]=/bin/true ;\n ignore_errors=no }"
+    );
     assert!(f.has("active") && f.has("enabled"));
-    assert_eq!(f.calls(), ["show web", "is-enabled web -l", "enable web", "start web"]);
+    assert_eq!(
+        f.calls(),
+        ["show web", "is-enabled web -l", "enable web", "start web"]
+    );
 
     let r = f.host.ok("systemd_service", args).await;
     assert_eq!(r["changed"], false, "second run changes nothing");
@@ -120,62 +143,168 @@ async fn systemd_starts_enables_and_is_idempotent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn systemd_restart_stop_mask_and_reload() {
     let f = Fixture::new().await;
-    let r = f.host.ok("systemd", json!({"name": "web", "state": "restarted", "daemon_reload": true})).await;
-    assert_eq!((r["changed"].clone(), r["state"].clone()), (json!(true), json!("started")));
-    assert_eq!(f.calls(), ["daemon-reload", "show web", "is-enabled web -l", "start web"], "restarting a stopped unit starts it");
-    let r = f.host.ok("systemd", json!({"name": "web", "state": "reloaded"})).await;
+    let r = f
+        .host
+        .ok(
+            "systemd",
+            json!({"name": "web", "state": "restarted", "daemon_reload": true}),
+        )
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone()),
+        (json!(true), json!("started"))
+    );
+    assert_eq!(
+        f.calls(),
+        [
+            "daemon-reload",
+            "show web",
+            "is-enabled web -l",
+            "start web"
+        ],
+        "restarting a stopped unit starts it"
+    );
+    let r = f
+        .host
+        .ok("systemd", json!({"name": "web", "state": "reloaded"}))
+        .await;
     assert_eq!(r["changed"], true);
     assert_eq!(f.calls().last().map(String::as_str), Some("reload web"));
-    let r = f.host.ok("systemd", json!({"name": "web", "state": "stopped"})).await;
-    assert_eq!((r["changed"].clone(), r["state"].clone()), (json!(true), json!("stopped")));
+    let r = f
+        .host
+        .ok("systemd", json!({"name": "web", "state": "stopped"}))
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone()),
+        (json!(true), json!("stopped"))
+    );
     assert!(!f.has("active"));
     f.calls();
-    let r = f.host.ok("systemd", json!({"unit": "web.service", "masked": true, "scope": "system"})).await;
+    let r = f
+        .host
+        .ok(
+            "systemd",
+            json!({"unit": "web.service", "masked": true, "scope": "system"}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
-    assert_eq!(f.calls().last().map(String::as_str), Some("mask web.service"));
-    let r = f.host.ok("systemd", json!({"name": "web", "masked": true})).await;
+    assert_eq!(
+        f.calls().last().map(String::as_str),
+        Some("mask web.service")
+    );
+    let r = f
+        .host
+        .ok("systemd", json!({"name": "web", "masked": true}))
+        .await;
     assert_eq!(r["changed"], false);
-    let r = f.host.ok("systemd", json!({"name": "web", "state": "started"})).await;
+    let r = f
+        .host
+        .ok("systemd", json!({"name": "web", "state": "started"}))
+        .await;
     assert_eq!(r["failed"], true);
-    assert!(r["msg"].as_str().unwrap().starts_with("Unable to start service web: Failed to start web.service: Unit web.service is masked."), "{r:?}");
-    f.host.ok("systemd", json!({"name": "web", "masked": false})).await;
+    assert!(
+        r["msg"].as_str().unwrap().starts_with(
+            "Unable to start service web: Failed to start web.service: Unit web.service is masked."
+        ),
+        "{r:?}"
+    );
+    f.host
+        .ok("systemd", json!({"name": "web", "masked": false}))
+        .await;
     assert!(!f.has("masked"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn systemd_reports_missing_units_and_bad_options() {
     let f = Fixture::new().await;
-    let r = f.host.ok("systemd", json!({"name": "nope; touch /tmp/x", "state": "started"})).await;
+    let r = f
+        .host
+        .ok(
+            "systemd",
+            json!({"name": "nope; touch /tmp/x", "state": "started"}),
+        )
+        .await;
     assert_eq!(r["failed"], true);
-    assert_eq!(r["msg"], "Could not find the requested service nope; touch /tmp/x: host");
-    assert!(f.calls().contains(&"show nope; touch /tmp/x".to_string()), "the name reaches systemctl as one word");
-    let e = f.host.run("systemd", json!({"name": "web", "state": "bogus"}), false, false).await.unwrap_err();
-    assert_eq!(e.to_string(), "value of state must be one of: reloaded, restarted, started, stopped, got: bogus");
-    let e = f.host.run("systemd", json!({"name": "web", "pattern": "x"}), false, false).await.unwrap_err();
-    assert!(e.to_string().starts_with("Unsupported parameters for (ansible.legacy.systemd) module: pattern."));
+    assert_eq!(
+        r["msg"],
+        "Could not find the requested service nope; touch /tmp/x: host"
+    );
+    assert!(
+        f.calls().contains(&"show nope; touch /tmp/x".to_string()),
+        "the name reaches systemctl as one word"
+    );
+    let e = f
+        .host
+        .run(
+            "systemd",
+            json!({"name": "web", "state": "bogus"}),
+            false,
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "value of state must be one of: reloaded, restarted, started, stopped, got: bogus"
+    );
+    let e = f
+        .host
+        .run(
+            "systemd",
+            json!({"name": "web", "pattern": "x"}),
+            false,
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(e
+        .to_string()
+        .starts_with("Unsupported parameters for (ansible.legacy.systemd) module: pattern."));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn service_uses_systemd_or_the_generic_service_command() {
     let f = Fixture::new().await;
-    let r = f.host.ok("service", json!({"name": "web", "state": "started", "use": "systemd"})).await;
+    let r = f
+        .host
+        .ok(
+            "service",
+            json!({"name": "web", "state": "started", "use": "systemd"}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
-    assert_eq!(r["status"]["LoadState"], "loaded", "the systemd path returns systemd's fields");
+    assert_eq!(
+        r["status"]["LoadState"], "loaded",
+        "the systemd path returns systemd's fields"
+    );
     assert!(f.has("active"));
     f.calls();
     // This machine's PID 1 is not systemd, so `auto` takes the generic path.
     let args = json!({"name": "app", "state": "started"});
-    let r = f.host.run("service", args.clone(), true, false).await.unwrap();
+    let r = f
+        .host
+        .run("service", args.clone(), true, false)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true);
     assert_eq!(f.calls(), ["service app status"]);
     let r = f.host.ok("service", args.clone()).await;
-    assert_eq!((r["changed"].clone(), r["name"].clone(), r["state"].clone()), (json!(true), json!("app"), json!("started")));
+    assert_eq!(
+        (r["changed"].clone(), r["name"].clone(), r["state"].clone()),
+        (json!(true), json!("app"), json!("started"))
+    );
     assert_eq!(f.calls(), ["service app status", "service app start"]);
     let r = f.host.ok("service", args).await;
     assert_eq!(r["changed"], false);
-    let r = f.host.ok("service", json!({"name": "app", "state": "restarted"})).await;
+    let r = f
+        .host
+        .ok("service", json!({"name": "app", "state": "restarted"}))
+        .await;
     assert_eq!(r["changed"], true, "restarted always restarts");
-    let r = f.host.ok("service", json!({"name": "app", "state": "stopped"})).await;
+    let r = f
+        .host
+        .ok("service", json!({"name": "app", "state": "stopped"}))
+        .await;
     assert_eq!(r["changed"], true);
     assert!(!f.dir.path().join("running-app").exists());
 }

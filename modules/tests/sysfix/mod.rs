@@ -51,5 +51,9 @@ pub fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}{}{:x}", std::process::id() % 100000, nanos % 0xffff)
+    format!(
+        "{prefix}{}{:x}",
+        std::process::id() % 100000,
+        nanos % 0xffff
+    )
 }
