@@ -16,7 +16,9 @@ mod apt;
 mod args;
 mod command;
 mod debug;
+mod getent;
 mod group;
+mod hostname;
 mod package;
 mod ping;
 mod raw;
@@ -25,6 +27,7 @@ pub mod set_fact;
 mod setup;
 pub mod shlex;
 mod sys;
+mod sysctl;
 mod systemd;
 mod user;
 
@@ -135,6 +138,9 @@ static MODULES: &[&dyn Module] = &[
     &package::Package,
     &user::User,
     &group::Group,
+    &getent::Getent,
+    &sysctl::Sysctl,
+    &hostname::Hostname,
 ];
 
 /// The module for a short name.
