@@ -13,8 +13,10 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod apt;
+mod authorized_key;
 mod args;
 mod command;
+mod cron;
 mod debug;
 mod getent;
 mod group;
@@ -141,6 +143,8 @@ static MODULES: &[&dyn Module] = &[
     &getent::Getent,
     &sysctl::Sysctl,
     &hostname::Hostname,
+    &cron::Cron,
+    &authorized_key::AuthorizedKey,
 ];
 
 /// The module for a short name.
