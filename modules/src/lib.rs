@@ -19,6 +19,7 @@ mod command;
 mod cron;
 mod debug;
 mod getent;
+mod git;
 mod group;
 mod hostname;
 mod package;
@@ -145,6 +146,7 @@ static MODULES: &[&dyn Module] = &[
     &hostname::Hostname,
     &cron::Cron,
     &authorized_key::AuthorizedKey,
+    &git::Git,
 ];
 
 /// The module for a short name.
