@@ -23,6 +23,7 @@ mod git;
 mod group;
 mod hostname;
 mod package;
+mod pip;
 mod ping;
 mod raw;
 mod service;
@@ -147,6 +148,7 @@ static MODULES: &[&dyn Module] = &[
     &cron::Cron,
     &authorized_key::AuthorizedKey,
     &git::Git,
+    &pip::Pip,
 ];
 
 /// The module for a short name.
