@@ -27,6 +27,7 @@ mod pip;
 mod ping;
 mod raw;
 mod service;
+mod supervisorctl;
 pub mod set_fact;
 mod setup;
 pub mod shlex;
@@ -149,6 +150,7 @@ static MODULES: &[&dyn Module] = &[
     &authorized_key::AuthorizedKey,
     &git::Git,
     &pip::Pip,
+    &supervisorctl::Supervisorctl,
 ];
 
 /// The module for a short name.
