@@ -18,6 +18,7 @@ mod args;
 mod command;
 mod cron;
 mod debug;
+mod external;
 mod getent;
 mod git;
 mod group;
@@ -37,6 +38,7 @@ mod systemd;
 mod user;
 
 pub use args::Args;
+pub use external::{external, find_external};
 pub use drover_template::TextOptions;
 
 /// Which controller-side directory a module looks in for a relative source path
