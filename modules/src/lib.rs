@@ -18,6 +18,7 @@ mod args;
 mod command;
 mod cron;
 mod debug;
+pub mod docs;
 mod external;
 mod getent;
 mod git;

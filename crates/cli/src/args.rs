@@ -19,6 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run playbooks (what `ansible-playbook` does).
     Play(PlayArgs),
+    /// Show module documentation (what `ansible-doc` does).
+    Doc(crate::doc_cmd::DocArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

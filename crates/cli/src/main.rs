@@ -4,6 +4,7 @@
 mod args;
 mod console;
 mod diff;
+mod doc_cmd;
 mod extra_vars;
 mod play;
 mod pyjson;
@@ -88,6 +89,7 @@ fn main() -> ExitCode {
             init_tracing(args.verbose);
             runtime.block_on(play::run(args))
         }
+        Command::Doc(args) => doc_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
