@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -65,7 +65,10 @@ fn parse(line: &str) -> Option<Entry> {
     let mut words = rest.splitn(3, char::is_whitespace);
     let kind = words.next()?.to_string();
     let blob = words.next()?.to_string();
-    let comment = words.next().map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let comment = words
+        .next()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
     Some(Entry {
         options: options.map(str::to_string),
         kind,
@@ -106,7 +109,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let user = sys::required(args, "user")?;
     let key_text = sys::required(args, "key")?;
     if key_text.starts_with("http://") || key_text.starts_with("https://") {
-        return Ok(failed("drover's authorized_key does not fetch keys from URLs yet"));
+        return Ok(failed(
+            "drover's authorized_key does not fetch keys from URLs yet",
+        ));
     }
     let state =
         sys::choice(args, "state", &["absent", "present"], Some("present"))?.unwrap_or_default();
@@ -149,22 +154,22 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let secs = sections(&out.stdout);
     let home = sect(&secs, "home").trim().to_string();
     if home.is_empty() {
-        return Ok(failed(format!("Failed to lookup user {user}: 'getpwnam(): name not found: '{user}''")));
+        return Ok(failed(format!(
+            "Failed to lookup user {user}: 'getpwnam(): name not found: '{user}''"
+        )));
     }
     let keyfile = sect(&secs, "file").trim_end_matches('\n').to_string();
     let before = sect(&secs, "content").to_string();
 
     // Existing lines, each either a key (matched by blob) or kept verbatim.
-    let mut lines: Vec<(Option<Entry>, String)> = before
-        .lines()
-        .map(|l| (parse(l), l.to_string()))
-        .collect();
+    let mut lines: Vec<(Option<Entry>, String)> =
+        before.lines().map(|l| (parse(l), l.to_string())).collect();
     if state == "present" {
         for w in &wanted {
-            match lines
-                .iter_mut()
-                .find(|(e, _)| e.as_ref().is_some_and(|e| e.blob == w.blob && e.kind == w.kind))
-            {
+            match lines.iter_mut().find(|(e, _)| {
+                e.as_ref()
+                    .is_some_and(|e| e.blob == w.blob && e.kind == w.kind)
+            }) {
                 Some(slot) => {
                     let mut merged = w.clone();
                     let old = slot.0.clone();
@@ -254,10 +259,19 @@ mod tests {
     #[test]
     fn keys_parse_with_options_and_comments() {
         let e = parse(r#"from="10.0.0.1,host a",no-pty ssh-ed25519 AAAAC3 me@host x"#).unwrap();
-        assert_eq!(e.options.as_deref(), Some(r#"from="10.0.0.1,host a",no-pty"#));
-        assert_eq!((e.kind.as_str(), e.blob.as_str()), ("ssh-ed25519", "AAAAC3"));
+        assert_eq!(
+            e.options.as_deref(),
+            Some(r#"from="10.0.0.1,host a",no-pty"#)
+        );
+        assert_eq!(
+            (e.kind.as_str(), e.blob.as_str()),
+            ("ssh-ed25519", "AAAAC3")
+        );
         assert_eq!(e.comment.as_deref(), Some("me@host x"));
-        assert_eq!(render(&e), r#"from="10.0.0.1,host a",no-pty ssh-ed25519 AAAAC3 me@host x"#);
+        assert_eq!(
+            render(&e),
+            r#"from="10.0.0.1,host a",no-pty ssh-ed25519 AAAAC3 me@host x"#
+        );
         assert!(parse("# comment").is_none());
         assert_eq!(parse("ssh-rsa AAAB").unwrap().comment, None);
     }

@@ -83,7 +83,11 @@ impl Tab {
         }
         let job = job?;
         let i = self.lines.iter().position(|l| l == job)?;
-        let prev = if i > 0 { self.lines[i - 1].as_str() } else { "" };
+        let prev = if i > 0 {
+            self.lines[i - 1].as_str()
+        } else {
+            ""
+        };
         if !prev.starts_with(MARK) {
             self.lines.insert(i, header);
             return Some((job.to_string(), true));
@@ -178,12 +182,13 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let special = sys::choice(
         &args,
         "special_time",
-        &["annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly"],
+        &[
+            "annually", "daily", "hourly", "monthly", "reboot", "weekly", "yearly",
+        ],
         None,
     )?;
-    let field = |k: &str| -> Result<String, ModuleError> {
-        Ok(args.str(k)?.unwrap_or_else(|| "*".into()))
-    };
+    let field =
+        |k: &str| -> Result<String, ModuleError> { Ok(args.str(k)?.unwrap_or_else(|| "*".into())) };
     let (minute, hour, day, month, weekday) = (
         field("minute")?,
         field("hour")?,
@@ -213,7 +218,11 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
             "Will not manage /etc/crontab via cron_file, see documentation.",
         ));
     }
-    if special.is_some() && [&minute, &hour, &day, &month, &weekday].iter().any(|f| *f != "*") {
+    if special.is_some()
+        && [&minute, &hour, &day, &month, &weekday]
+            .iter()
+            .any(|f| *f != "*")
+    {
         return Ok(failed(
             "You cannot combine special_time with any of the time or day/date parameters.",
         ));
@@ -314,9 +323,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         };
         let line = match &special {
             Some(s) => format!("{prefix}@{s}{user_field} {job_text}"),
-            None => format!(
-                "{prefix}{minute} {hour} {day} {month} {weekday}{user_field} {job_text}"
-            ),
+            None => {
+                format!("{prefix}{minute} {hour} {day} {month} {weekday}{user_field} {job_text}")
+            }
         };
         match tab.find_job(&name, Some(&line)) {
             None => {
@@ -416,7 +425,10 @@ mod tests {
     #[test]
     fn unnamed_identical_job_gets_a_header() {
         let mut t = tab("* * * * * ls\n");
-        assert_eq!(t.find_job("x", Some("* * * * * ls")), Some(("* * * * * ls".into(), true)));
+        assert_eq!(
+            t.find_job("x", Some("* * * * * ls")),
+            Some(("* * * * * ls".into(), true))
+        );
         assert_eq!(t.lines, ["#Ansible: x", "* * * * * ls"]);
         t.update_job("x", Some("1 * * * * ls"));
         assert_eq!(t.render(), "#Ansible: x\n1 * * * * ls\n");

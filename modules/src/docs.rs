@@ -24,7 +24,10 @@ static DOCS: &[(&str, &str)] = &[
     ("supervisorctl", include_str!("../docs/supervisorctl.yml")),
     ("sysctl", include_str!("../docs/sysctl.yml")),
     ("systemd", include_str!("../docs/systemd.yml")),
-    ("systemd_service", include_str!("../docs/systemd_service.yml")),
+    (
+        "systemd_service",
+        include_str!("../docs/systemd_service.yml"),
+    ),
     ("user", include_str!("../docs/user.yml")),
 ];
 

@@ -45,9 +45,7 @@ pub fn external(path: PathBuf) -> Arc<dyn Module> {
 /// The first file named `name` (or `name.EXT`) in `dirs`, searched in order, as
 /// Ansible's module loader looks through library paths.
 pub fn find_external(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
-    let short = name
-        .strip_prefix("ansible.legacy.")
-        .unwrap_or(name);
+    let short = name.strip_prefix("ansible.legacy.").unwrap_or(name);
     if short.contains('/') || short.is_empty() {
         return None;
     }
@@ -160,7 +158,11 @@ fn parse_output(stdout: &str) -> Option<(Map<String, Value>, Vec<String>)> {
         return None;
     };
     let mut warnings = Vec::new();
-    let trailing: Vec<&str> = lines[end + 1..].iter().copied().filter(|l| !l.trim().is_empty()).collect();
+    let trailing: Vec<&str> = lines[end + 1..]
+        .iter()
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     if !trailing.is_empty() {
         warnings.push(format!(
             "Module invocation had junk after the JSON data: {}",
@@ -249,7 +251,8 @@ fn is_ansible_python(code: &[u8]) -> bool {
         return false;
     };
     !text.contains("WANT_JSON")
-        && (text.contains("from ansible.module_utils") || text.contains("import ansible.module_utils"))
+        && (text.contains("from ansible.module_utils")
+            || text.contains("import ansible.module_utils"))
 }
 
 #[cfg(test)]
@@ -259,7 +262,10 @@ mod tests {
     #[test]
     fn output_json_is_found_among_junk() {
         let (m, w) = parse_output("hello\n{\"changed\": true,\n \"x\": 1}\nbye\n").unwrap();
-        assert_eq!((m["changed"].clone(), m["x"].clone()), (Value::Bool(true), 1.into()));
+        assert_eq!(
+            (m["changed"].clone(), m["x"].clone()),
+            (Value::Bool(true), 1.into())
+        );
         assert_eq!(w, ["Module invocation had junk after the JSON data: bye"]);
         assert!(parse_output("no json here").is_none());
     }

@@ -48,7 +48,10 @@ impl Module for Getent {
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         let args = &ctx.args;
-        args.check_supported("getent", &["database", "fail_key", "key", "service", "split"])?;
+        args.check_supported(
+            "getent",
+            &["database", "fail_key", "key", "service", "split"],
+        )?;
         let database = sys::required(args, "database")?;
         let key = args.str("key")?;
         let fail_key = args.bool("fail_key", true)?;
@@ -72,7 +75,10 @@ impl Module for Getent {
         let msg = match out.rc {
             0 => {
                 let mut r = result(false);
-                r.insert("ansible_facts".into(), facts(records(&out.stdout, split.as_deref())));
+                r.insert(
+                    "ansible_facts".into(),
+                    facts(records(&out.stdout, split.as_deref())),
+                );
                 return Ok(r);
             }
             1 => "Missing arguments, or database unknown.",
@@ -103,7 +109,10 @@ mod tests {
     #[test]
     fn repeated_keys_become_lists_of_records() {
         let m = records("a:1:x\nb:2\na:3\na:4\n", Some(":"));
-        assert_eq!(Value::Object(m), json!({"a": [["1", "x"], ["3"], ["4"]], "b": ["2"]}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": [["1", "x"], ["3"], ["4"]], "b": ["2"]})
+        );
         let m = records("127.0.0.1   localhost  lh\n", None);
         assert_eq!(Value::Object(m), json!({"127.0.0.1": ["localhost", "lh"]}));
     }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -73,17 +73,26 @@ fn resolve(ls_remote: &str, version: &str) -> Option<Target> {
             refs.push((sha, name));
         }
     }
-    let find = |name: &str| refs.iter().find(|(_, n)| *n == name).map(|(s, _)| s.to_string());
+    let find = |name: &str| {
+        refs.iter()
+            .find(|(_, n)| *n == name)
+            .map(|(s, _)| s.to_string())
+    };
     if version == "HEAD" {
         let sha = find("HEAD")?;
-        return Some(Target::Branch(head_branch.unwrap_or("HEAD").to_string(), sha));
+        return Some(Target::Branch(
+            head_branch.unwrap_or("HEAD").to_string(),
+            sha,
+        ));
     }
     let short = version.strip_prefix("refs/heads/").unwrap_or(version);
     if let Some(sha) = find(&format!("refs/heads/{short}")) {
         return Some(Target::Branch(short.to_string(), sha));
     }
     let tag = version.strip_prefix("refs/tags/").unwrap_or(version);
-    if let Some(sha) = find(&format!("refs/tags/{tag}^{{}}")).or_else(|| find(&format!("refs/tags/{tag}"))) {
+    if let Some(sha) =
+        find(&format!("refs/tags/{tag}^{{}}")).or_else(|| find(&format!("refs/tags/{tag}")))
+    {
         return Some(Target::Tag(tag.to_string(), sha));
     }
     (version.len() >= 4 && version.chars().all(|c| c.is_ascii_hexdigit()))
@@ -91,17 +100,32 @@ fn resolve(ls_remote: &str, version: &str) -> Option<Target> {
 }
 
 async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-    let args = sys::aliased(&ctx.args, &[("name", "repo"), ("gpg_whitelist", "gpg_allowlist")]);
+    let args = sys::aliased(
+        &ctx.args,
+        &[("name", "repo"), ("gpg_whitelist", "gpg_allowlist")],
+    );
     args.check_supported("git", OPTIONS)?;
     let repo = sys::required(&args, "repo")?;
     let dest = match args.str("dest")? {
         Some(d) => d,
         None if !args.bool("clone", true)? => String::new(),
-        None => return Ok(failed("the destination directory must be specified unless clone=no")),
+        None => {
+            return Ok(failed(
+                "the destination directory must be specified unless clone=no",
+            ))
+        }
     };
-    for k in ["archive", "separate_git_dir", "verify_commit", "reference", "refspec"] {
+    for k in [
+        "archive",
+        "separate_git_dir",
+        "verify_commit",
+        "reference",
+        "refspec",
+    ] {
         if args.get(k).is_some_and(|v| v != &Value::Bool(false)) {
-            return Ok(failed(format!("drover's git module does not support '{k}' yet")));
+            return Ok(failed(format!(
+                "drover's git module does not support '{k}' yet"
+            )));
         }
     }
     let version = args.str("version")?.unwrap_or_else(|| "HEAD".into());
@@ -152,7 +176,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let remote_text = sect(&secs, "remote");
     let remote_ok = remote_text.trim_end().ends_with("rc=0");
     if !remote_ok {
-        let text = remote_text.trim_end().rsplit_once('\n').map_or("", |(t, _)| t);
+        let text = remote_text
+            .trim_end()
+            .rsplit_once('\n')
+            .map_or("", |(t, _)| t);
         return Ok(failed(format!(
             "Failed to read the remote {repo}: {}",
             text.trim()
@@ -169,7 +196,13 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     };
 
     let mut r = result(false);
-    let null_or = |s: &str| if s.is_empty() { Value::Null } else { Value::from(s) };
+    let null_or = |s: &str| {
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::from(s)
+        }
+    };
     if !exists {
         r.insert("before".into(), Value::Null);
         if !clone {
@@ -178,7 +211,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         }
         r.insert("changed".into(), true.into());
         if ctx.check_mode {
-            r.insert("after".into(), target_sha.map_or(Value::from(version.clone()), Value::from));
+            r.insert(
+                "after".into(),
+                target_sha.map_or(Value::from(version.clone()), Value::from),
+            );
             return Ok(r);
         }
         let mut cmd = format!("{env}{git} clone");
@@ -209,7 +245,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
                 Target::Tag(t, _) => t.clone(),
                 Target::Commit(c) => c.clone(),
             };
-            script.push_str(&format!("{gd} checkout --force {} 2>&1 || exit $?; ", quote(&v)));
+            script.push_str(&format!(
+                "{gd} checkout --force {} 2>&1 || exit $?; ",
+                quote(&v)
+            ));
         }
         if !bare && args.bool("recursive", true)? {
             script.push_str(&format!("if [ -f {qd}/.gitmodules ]; then {env}{gd} submodule update --init --recursive 2>&1 || exit $?; fi; "));
@@ -229,7 +268,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
 
     r.insert("before".into(), null_or(&before));
     if local_mods && !force && !bare {
-        let mut f = failed("Local modifications exist in the destination: ".to_string() + &dest + " (force=no).");
+        let mut f = failed(
+            "Local modifications exist in the destination: ".to_string() + &dest + " (force=no).",
+        );
         f.insert("before".into(), null_or(&before));
         return Ok(f);
     }
@@ -247,7 +288,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     }
     r.insert("changed".into(), true.into());
     if ctx.check_mode {
-        r.insert("after".into(), target_sha.map_or(Value::from(version.clone()), Value::from));
+        r.insert(
+            "after".into(),
+            target_sha.map_or(Value::from(version.clone()), Value::from),
+        );
         return Ok(r);
     }
     let mut script = String::new();
@@ -267,13 +311,22 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
                 ));
             }
             Target::Branch(_, sha) => {
-                script.push_str(&format!("{gd} reset --hard {} 2>&1 || exit $?; ", quote(sha)));
+                script.push_str(&format!(
+                    "{gd} reset --hard {} 2>&1 || exit $?; ",
+                    quote(sha)
+                ));
             }
             Target::Tag(t, _) => {
-                script.push_str(&format!("{gd} checkout --force {} 2>&1 || exit $?; ", quote(&format!("refs/tags/{t}"))));
+                script.push_str(&format!(
+                    "{gd} checkout --force {} 2>&1 || exit $?; ",
+                    quote(&format!("refs/tags/{t}"))
+                ));
             }
             Target::Commit(c) => {
-                script.push_str(&format!("{gd} checkout --force {} 2>&1 || exit $?; ", quote(c)));
+                script.push_str(&format!(
+                    "{gd} checkout --force {} 2>&1 || exit $?; ",
+                    quote(c)
+                ));
             }
         }
         if args.bool("recursive", true)? {
@@ -289,7 +342,15 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     }
     let after = sect(&sections(&o.stdout), "after").trim().to_string();
     if ctx.diff && after != before {
-        let d = sys::sh(ctx, &format!("{gd} diff --stat {} {} 2>/dev/null", quote(&before), quote(&after))).await?;
+        let d = sys::sh(
+            ctx,
+            &format!(
+                "{gd} diff --stat {} {} 2>/dev/null",
+                quote(&before),
+                quote(&after)
+            ),
+        )
+        .await?;
         let mut m = serde_json::Map::new();
         m.insert("prepared".into(), d.stdout.into());
         r.insert("diff".into(), Value::Object(m));
@@ -305,9 +366,18 @@ mod tests {
     #[test]
     fn versions_resolve_against_ls_remote() {
         let ls = "ref: refs/heads/main\tHEAD\naaa\tHEAD\naaa\trefs/heads/main\nbbb\trefs/heads/dev\nccc\trefs/tags/v1\nddd\trefs/tags/v1^{}\n";
-        assert_eq!(resolve(ls, "HEAD"), Some(Target::Branch("main".into(), "aaa".into())));
-        assert_eq!(resolve(ls, "dev"), Some(Target::Branch("dev".into(), "bbb".into())));
-        assert_eq!(resolve(ls, "v1"), Some(Target::Tag("v1".into(), "ddd".into())));
+        assert_eq!(
+            resolve(ls, "HEAD"),
+            Some(Target::Branch("main".into(), "aaa".into()))
+        );
+        assert_eq!(
+            resolve(ls, "dev"),
+            Some(Target::Branch("dev".into(), "bbb".into()))
+        );
+        assert_eq!(
+            resolve(ls, "v1"),
+            Some(Target::Tag("v1".into(), "ddd".into()))
+        );
         assert_eq!(resolve(ls, "abc123"), Some(Target::Commit("abc123".into())));
         assert_eq!(resolve(ls, "nope"), None);
     }

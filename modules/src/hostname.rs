@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 const STRATEGIES: &[&str] = &[
@@ -52,7 +52,10 @@ impl Module for Hostname {
         if ctx.diff && changed {
             r.insert(
                 "diff".into(),
-                sys::diff(format!("hostname = {current}\n"), format!("hostname = {name}\n")),
+                sys::diff(
+                    format!("hostname = {current}\n"),
+                    format!("hostname = {name}\n"),
+                ),
             );
         }
         if !changed || ctx.check_mode {
@@ -73,7 +76,10 @@ impl Module for Hostname {
         let o = sys::sh(ctx, &cmd).await?;
         if o.rc != 0 {
             return Ok(sys::cmd_failed(
-                format!("Command failed rc={}, out={}, err={}", o.rc, o.stdout, o.stderr),
+                format!(
+                    "Command failed rc={}, out={}, err={}",
+                    o.rc, o.stdout, o.stderr
+                ),
                 &o,
             ));
         }

@@ -13,8 +13,8 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod apt;
-mod authorized_key;
 mod args;
+mod authorized_key;
 mod command;
 mod cron;
 mod debug;
@@ -25,22 +25,22 @@ mod git;
 mod group;
 mod hostname;
 mod package;
-mod pip;
 mod ping;
+mod pip;
 mod raw;
 mod service;
-mod supervisorctl;
 pub mod set_fact;
 mod setup;
 pub mod shlex;
+mod supervisorctl;
 mod sys;
 mod sysctl;
 mod systemd;
 mod user;
 
 pub use args::Args;
-pub use external::{external, find_external};
 pub use drover_template::TextOptions;
+pub use external::{external, find_external};
 
 /// Which controller-side directory a module looks in for a relative source path
 /// (`copy: src=`, `template: src=`, `script:`), as Ansible searches them.

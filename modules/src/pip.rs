@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -63,9 +63,7 @@ fn split_req(req: &str) -> Option<(String, String)> {
     if t.contains("://") || t.starts_with('.') || t.starts_with('/') || t.contains('@') {
         return None;
     }
-    let cut = t
-        .find(|c: char| "<>=!~;[ ".contains(c))
-        .unwrap_or(t.len());
+    let cut = t.find(|c: char| "<>=!~;[ ".contains(c)).unwrap_or(t.len());
     Some((normalize(&t[..cut]), t[cut..].trim().to_string()))
 }
 
@@ -102,10 +100,14 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let requirements = args.str("requirements")?;
     let venv = args.str("virtualenv")?;
     if names.is_empty() && requirements.is_none() {
-        return Ok(failed("one of the following is required: name, requirements"));
+        return Ok(failed(
+            "one of the following is required: name, requirements",
+        ));
     }
     if !names.is_empty() && requirements.is_some() {
-        return Ok(failed("parameters are mutually exclusive: name|requirements"));
+        return Ok(failed(
+            "parameters are mutually exclusive: name|requirements",
+        ));
     }
     if version.is_some() && names.len() != 1 {
         return Ok(failed(
@@ -146,7 +148,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         let make = if ctx.check_mode {
             "true".to_string()
         } else {
-            format!("{} 2>&1 || {{ echo VENV_FAILED; exit 1; }}", sys::line(&create))
+            format!(
+                "{} 2>&1 || {{ echo VENV_FAILED; exit 1; }}",
+                sys::line(&create)
+            )
         };
         probe.push_str(&format!(
             "if [ ! -x {qv}/bin/python ]; then echo VENV_CREATED; {make}; fi; "
@@ -181,9 +186,18 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         "name".into(),
         Value::Array(names.iter().map(|n| Value::from(n.as_str())).collect()),
     );
-    r.insert("requirements".into(), requirements.clone().map_or(Value::Null, Value::from));
-    r.insert("version".into(), version.clone().map_or(Value::Null, Value::from));
-    r.insert("virtualenv".into(), venv.clone().map_or(Value::Null, Value::from));
+    r.insert(
+        "requirements".into(),
+        requirements.clone().map_or(Value::Null, Value::from),
+    );
+    r.insert(
+        "version".into(),
+        version.clone().map_or(Value::Null, Value::from),
+    );
+    r.insert(
+        "virtualenv".into(),
+        venv.clone().map_or(Value::Null, Value::from),
+    );
     r.insert("state".into(), state.clone().into());
     if pip.is_empty() && !(ctx.check_mode && created) {
         return Ok(failed(
@@ -191,7 +205,11 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ));
     }
 
-    let mut cmd = vec![if pip.is_empty() { "pip".to_string() } else { pip.clone() }];
+    let mut cmd = vec![if pip.is_empty() {
+        "pip".to_string()
+    } else {
+        pip.clone()
+    }];
     match state.as_str() {
         "absent" => cmd.extend(["uninstall".into(), "-y".into()]),
         "latest" => cmd.extend(["install".into(), "-U".into()]),
@@ -210,9 +228,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     match &requirements {
         Some(req) => cmd.extend(["-r".into(), req.clone()]),
         // pip uninstall takes names only.
-        None if state == "absent" => {
-            cmd.extend(reqs.iter().map(|r| split_req(r).map_or(r.clone(), |(n, _)| n)))
-        }
+        None if state == "absent" => cmd.extend(
+            reqs.iter()
+                .map(|r| split_req(r).map_or(r.clone(), |(n, _)| n)),
+        ),
         None => cmd.extend(reqs.iter().cloned()),
     }
     r.insert("cmd".into(), cmd.join(" ").into());
@@ -220,9 +239,15 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     // Decide from the listing where it can; pip decides the rest.
     let known: Vec<Option<bool>> = reqs.iter().map(|q| satisfied(&freeze, q)).collect();
     let decided = match state.as_str() {
-        "present" if requirements.is_none() && known.iter().all(|k| *k == Some(true)) => Some(false),
+        "present" if requirements.is_none() && known.iter().all(|k| *k == Some(true)) => {
+            Some(false)
+        }
         "absent" if requirements.is_none() => Some(reqs.iter().any(|q| {
-            split_req(q).is_none_or(|(n, _)| freeze.lines().any(|l| l.split("==").next().is_some_and(|x| normalize(x) == n)))
+            split_req(q).is_none_or(|(n, _)| {
+                freeze
+                    .lines()
+                    .any(|l| l.split("==").next().is_some_and(|x| normalize(x) == n))
+            })
         })),
         _ => None,
     };
@@ -245,7 +270,12 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     );
     // The pip path goes in as $1 so the listing after uses the same pip.
     let o = sys::sh(ctx, &format!("set -- {}; {script}", quote(&cmd[0]))).await?;
-    let body = o.stdout.split(&format!("\n{}", sys::SECTION)).next().unwrap_or("").to_string();
+    let body = o
+        .stdout
+        .split(&format!("\n{}", sys::SECTION))
+        .next()
+        .unwrap_or("")
+        .to_string();
     let after = sect(&sections(&o.stdout), "after").to_string();
     r.insert("stdout".into(), body.clone().into());
     r.insert("stderr".into(), o.stderr.clone().into());

@@ -96,13 +96,22 @@ async fn run(ctx: &Ctx<'_>, tmp: &mut Option<String>) -> Result<ModuleResult, Mo
     let state = sys::choice(
         args,
         "state",
-        &["present", "started", "stopped", "restarted", "absent", "signalled"],
+        &[
+            "present",
+            "started",
+            "stopped",
+            "restarted",
+            "absent",
+            "signalled",
+        ],
         None,
     )?
     .ok_or_else(|| ModuleError::Failed("missing required arguments: state".into()))?;
     let signal = args.str("signal")?;
     if state == "signalled" && signal.is_none() {
-        return Ok(failed("state is signalled but all of the following are missing: signal"));
+        return Ok(failed(
+            "state is signalled but all of the following are missing: signal",
+        ));
     }
     let is_group = raw_name.ends_with(':');
     let name = raw_name.trim_end_matches(':').to_string();
@@ -134,7 +143,11 @@ async fn run(ctx: &Ctx<'_>, tmp: &mut Option<String>) -> Result<ModuleResult, Mo
         if let Some(p) = &password {
             conf.push_str(&format!("password={p}\n"));
         }
-        let made = sys::sh(ctx, "umask 077; mktemp \"${TMPDIR:-/tmp}/drover-supervisorctl.XXXXXX\"").await?;
+        let made = sys::sh(
+            ctx,
+            "umask 077; mktemp \"${TMPDIR:-/tmp}/drover-supervisorctl.XXXXXX\"",
+        )
+        .await?;
         let path = made.stdout.trim().to_string();
         if made.rc != 0 || path.is_empty() {
             return Ok(sys::cmd_failed("could not create a temporary file", &made));
@@ -216,8 +229,14 @@ async fn run(ctx: &Ctx<'_>, tmp: &mut Option<String>) -> Result<ModuleResult, Mo
         return Ok(no_such());
     }
     let (targets, action) = match state.as_str() {
-        "started" => (not_in(&processes, &["RUNNING", "STARTING"]), "start".to_string()),
-        "stopped" => (not_in(&processes, &["STOPPED", "EXITED", "FATAL"]), "stop".to_string()),
+        "started" => (
+            not_in(&processes, &["RUNNING", "STARTING"]),
+            "start".to_string(),
+        ),
+        "stopped" => (
+            not_in(&processes, &["STOPPED", "EXITED", "FATAL"]),
+            "stop".to_string(),
+        ),
         _ => (
             not_in(&processes, &["EXITED"]),
             format!("signal {}", signal.unwrap_or_default()),
@@ -291,9 +310,15 @@ mod tests {
     #[test]
     fn status_lines_select_processes_and_groups() {
         let s = "web                RUNNING   pid 1, uptime 0:00:01\nq:w1   STOPPED   Not started\nq:w2   RUNNING   pid 2\n";
-        assert_eq!(matched(s, "web", false), [("web".to_string(), "RUNNING".to_string())]);
+        assert_eq!(
+            matched(s, "web", false),
+            [("web".to_string(), "RUNNING".to_string())]
+        );
         assert_eq!(matched(s, "q", true).len(), 2);
         assert_eq!(matched(s, "all", false).len(), 3);
-        assert_eq!(serverurl_of("[unix_http_server]\nfile = /t/s.sock\n"), Some("unix:///t/s.sock".into()));
+        assert_eq!(
+            serverurl_of("[unix_http_server]\nfile = /t/s.sock\n"),
+            Some("unix:///t/s.sock".into())
+        );
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::sys::{self, failed, quote, section, sect, sections};
+use crate::sys::{self, failed, quote, sect, section, sections};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 const OPTIONS: &[&str] = &[
@@ -84,7 +84,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         _ => args.str("value")?,
     };
     if state == "present" && value.is_none() {
-        return Ok(failed("state is present but all of the following are missing: value"));
+        return Ok(failed(
+            "state is present but all of the following are missing: value",
+        ));
     }
     let file = args
         .str("sysctl_file")?
@@ -104,7 +106,11 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let before = sect(&secs, "file").to_string();
     let live = norm(sect(&secs, "live"));
     let want = value.as_deref().map(norm);
-    let after = rewrite(&before, &name, want.as_deref().filter(|_| state == "present"));
+    let after = rewrite(
+        &before,
+        &name,
+        want.as_deref().filter(|_| state == "present"),
+    );
     let file_changed = after != before;
     let set_live = set && state == "present" && want.as_deref().is_some_and(|w| w != live);
     if ignore && !file_changed && !set_live {
@@ -156,7 +162,10 @@ mod tests {
         let text = "# c\nnet.a = 1\nnet.b=2\nnet.a=3\n";
         assert_eq!(rewrite(text, "net.a", Some("5")), "# c\nnet.a=5\nnet.b=2\n");
         assert_eq!(rewrite("net.a = 1\n", "net.a", Some("1")), "net.a = 1\n");
-        assert_eq!(rewrite(text, "net.c", Some("7")), format!("{text}net.c=7\n"));
+        assert_eq!(
+            rewrite(text, "net.c", Some("7")),
+            format!("{text}net.c=7\n")
+        );
         assert_eq!(rewrite(text, "net.a", None), "# c\nnet.b=2\n");
         assert_eq!(rewrite("x=1", "y", Some("2")), "x=1\ny=2\n");
         assert_eq!(norm(" 4096\t87380  6291456\n"), "4096 87380 6291456");

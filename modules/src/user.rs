@@ -145,296 +145,294 @@ impl Module for User {
 }
 
 async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-    {
-        let args = sys::aliased(
-            &ctx.args,
-            &[("user", "name"), ("createhome", "create_home")],
-        );
-        args.check_supported("user", OPTIONS)?;
-        for k in NOT_YET {
-            if args.get(k).is_some_and(|v| v != &Value::Bool(false)) {
-                return Ok(failed(format!(
-                    "drover's user module does not support '{k}' yet"
-                )));
-            }
+    let args = sys::aliased(
+        &ctx.args,
+        &[("user", "name"), ("createhome", "create_home")],
+    );
+    args.check_supported("user", OPTIONS)?;
+    for k in NOT_YET {
+        if args.get(k).is_some_and(|v| v != &Value::Bool(false)) {
+            return Ok(failed(format!(
+                "drover's user module does not support '{k}' yet"
+            )));
         }
-        let name = sys::required(&args, "name")?;
-        let state = sys::choice(&args, "state", &["absent", "present"], Some("present"))?
-            .unwrap_or_default();
-        let update_password = sys::choice(
-            &args,
-            "update_password",
-            &["always", "on_create"],
-            Some("always"),
-        )?
-        .unwrap_or_default();
-        let q = quote(&name);
-        let probe = format!(
+    }
+    let name = sys::required(&args, "name")?;
+    let state =
+        sys::choice(&args, "state", &["absent", "present"], Some("present"))?.unwrap_or_default();
+    let update_password = sys::choice(
+        &args,
+        "update_password",
+        &["always", "on_create"],
+        Some("always"),
+    )?
+    .unwrap_or_default();
+    let q = quote(&name);
+    let probe = format!(
             "{}; awk -F: -v n={q} '$1==n' /etc/passwd; {}; cat /etc/group; {}; awk -F: -v n={q} '$1==n {{print $2}}' /etc/shadow 2>/dev/null; true",
             section("passwd"),
             section("group"),
             section("shadow")
         );
-        let out = sys::sh(ctx, &probe).await?;
-        let secs = sections(&out.stdout);
-        let current = sect(&secs, "passwd")
-            .lines()
-            .filter_map(parse_passwd)
-            .find(|p| p.name == name);
-        let groups = parse_groups(sect(&secs, "group"));
-        let shadow = sect(&secs, "shadow").trim().to_string();
+    let out = sys::sh(ctx, &probe).await?;
+    let secs = sections(&out.stdout);
+    let current = sect(&secs, "passwd")
+        .lines()
+        .filter_map(parse_passwd)
+        .find(|p| p.name == name);
+    let groups = parse_groups(sect(&secs, "group"));
+    let shadow = sect(&secs, "shadow").trim().to_string();
 
-        let mut r = result(false);
-        r.insert("name".into(), name.clone().into());
-        r.insert("state".into(), state.clone().into());
+    let mut r = result(false);
+    r.insert("name".into(), name.clone().into());
+    r.insert("state".into(), state.clone().into());
 
-        if state == "absent" {
-            let force = args.bool("force", false)?;
-            let remove = args.bool("remove", false)?;
-            if current.is_none() {
-                return Ok(r);
-            }
-            r.insert("force".into(), force.into());
-            r.insert("remove".into(), remove.into());
-            r.insert("changed".into(), true.into());
-            if ctx.check_mode {
-                return Ok(r);
-            }
-            let mut cmd = vec!["userdel".to_string()];
-            if force {
-                cmd.push("-f".into());
-            }
-            if remove {
-                cmd.push("-r".into());
-            }
-            cmd.push(name.clone());
-            let o = sys::sh(ctx, &sys::line(&cmd)).await?;
-            if o.rc != 0 {
-                return Ok(sys::cmd_failed(o.stderr.trim().to_string(), &o));
-            }
-            r.insert("stdout".into(), o.stdout.into());
-            r.insert("stderr".into(), o.stderr.into());
+    if state == "absent" {
+        let force = args.bool("force", false)?;
+        let remove = args.bool("remove", false)?;
+        if current.is_none() {
             return Ok(r);
         }
-
-        let uid = sys::int(&args, "uid")?;
-        let group = args.str("group")?;
-        let want_groups = args.list("groups")?.map(|g| {
-            g.into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<String>>()
-        });
-        let append = args.bool("append", false)?;
-        let comment = args.str("comment")?;
-        let home = args.str("home")?;
-        let shell = args.str("shell")?;
-        let password = args.str("password")?;
-        let system = args.bool("system", false)?;
-        let create_home = args.bool("create_home", true)?;
-        let move_home = args.bool("move_home", false)?;
-
-        let primary = match &group {
-            Some(g) => match find_group(&groups, g) {
-                Some(e) => Some(e),
-                None => return Ok(failed(format!("Group {g} does not exist"))),
-            },
-            None => None,
-        };
-        if let Some(want) = &want_groups {
-            if let Some(missing) = want.iter().find(|g| find_group(&groups, g).is_none()) {
-                return Ok(failed(format!("Group {missing} does not exist")));
-            }
+        r.insert("force".into(), force.into());
+        r.insert("remove".into(), remove.into());
+        r.insert("changed".into(), true.into());
+        if ctx.check_mode {
+            return Ok(r);
         }
-        // Supplementary groups by name, as the group file lists members by name.
-        let member_of: BTreeSet<String> = groups
-            .iter()
-            .filter(|e| e.members.iter().any(|m| m == &name))
-            .map(|e| e.name.clone())
-            .collect();
-        let want_set: Option<BTreeSet<String>> = want_groups.as_ref().map(|w| {
-            w.iter()
-                .filter_map(|g| find_group(&groups, g).map(|e| e.name.clone()))
-                .collect()
-        });
+        let mut cmd = vec!["userdel".to_string()];
+        if force {
+            cmd.push("-f".into());
+        }
+        if remove {
+            cmd.push("-r".into());
+        }
+        cmd.push(name.clone());
+        let o = sys::sh(ctx, &sys::line(&cmd)).await?;
+        if o.rc != 0 {
+            return Ok(sys::cmd_failed(o.stderr.trim().to_string(), &o));
+        }
+        r.insert("stdout".into(), o.stdout.into());
+        r.insert("stderr".into(), o.stderr.into());
+        return Ok(r);
+    }
 
-        let mut cmd: Vec<String>;
-        let set_password;
-        match &current {
-            None => {
-                cmd = vec!["useradd".into()];
-                if let Some(u) = uid {
-                    cmd.extend(["-u".into(), u.to_string()]);
-                    if args.bool("non_unique", false)? {
-                        cmd.push("-o".into());
+    let uid = sys::int(&args, "uid")?;
+    let group = args.str("group")?;
+    let want_groups = args.list("groups")?.map(|g| {
+        g.into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<String>>()
+    });
+    let append = args.bool("append", false)?;
+    let comment = args.str("comment")?;
+    let home = args.str("home")?;
+    let shell = args.str("shell")?;
+    let password = args.str("password")?;
+    let system = args.bool("system", false)?;
+    let create_home = args.bool("create_home", true)?;
+    let move_home = args.bool("move_home", false)?;
+
+    let primary = match &group {
+        Some(g) => match find_group(&groups, g) {
+            Some(e) => Some(e),
+            None => return Ok(failed(format!("Group {g} does not exist"))),
+        },
+        None => None,
+    };
+    if let Some(want) = &want_groups {
+        if let Some(missing) = want.iter().find(|g| find_group(&groups, g).is_none()) {
+            return Ok(failed(format!("Group {missing} does not exist")));
+        }
+    }
+    // Supplementary groups by name, as the group file lists members by name.
+    let member_of: BTreeSet<String> = groups
+        .iter()
+        .filter(|e| e.members.iter().any(|m| m == &name))
+        .map(|e| e.name.clone())
+        .collect();
+    let want_set: Option<BTreeSet<String>> = want_groups.as_ref().map(|w| {
+        w.iter()
+            .filter_map(|g| find_group(&groups, g).map(|e| e.name.clone()))
+            .collect()
+    });
+
+    let mut cmd: Vec<String>;
+    let set_password;
+    match &current {
+        None => {
+            cmd = vec!["useradd".into()];
+            if let Some(u) = uid {
+                cmd.extend(["-u".into(), u.to_string()]);
+                if args.bool("non_unique", false)? {
+                    cmd.push("-o".into());
+                }
+            }
+            if let Some(e) = primary {
+                cmd.extend(["-g".into(), e.name.clone()]);
+            } else if groups.iter().any(|e| e.name == name) {
+                // A group of the user's name exists: useradd would fail creating it.
+                cmd.push("-N".into());
+            }
+            if let Some(w) = &want_set {
+                if !w.is_empty() {
+                    cmd.extend(["-G".into(), w.iter().cloned().collect::<Vec<_>>().join(",")]);
+                }
+            }
+            if let Some(c) = &comment {
+                cmd.extend(["-c".into(), c.clone()]);
+            }
+            if let Some(h) = &home {
+                cmd.extend(["-d".into(), h.clone()]);
+            }
+            if let Some(s) = &shell {
+                cmd.extend(["-s".into(), s.clone()]);
+            }
+            if system {
+                cmd.push("-r".into());
+            }
+            if create_home {
+                cmd.push("-m".into());
+                if let Some(k) = args.str("skeleton")? {
+                    cmd.extend(["-k".into(), k]);
+                }
+            } else {
+                cmd.push("-M".into());
+            }
+            if let Some(u) = sys::int(&args, "uid_min")? {
+                cmd.extend(["-K".into(), format!("UID_MIN={u}")]);
+            }
+            if let Some(u) = sys::int(&args, "uid_max")? {
+                cmd.extend(["-K".into(), format!("UID_MAX={u}")]);
+            }
+            if let Some(u) = args.str("umask")? {
+                cmd.extend(["-K".into(), format!("UMASK={u}")]);
+            }
+            cmd.push(name.clone());
+            set_password = password.is_some();
+        }
+        Some(cur) => {
+            cmd = vec!["usermod".into()];
+            if let Some(u) = uid.filter(|u| *u != cur.uid) {
+                cmd.extend(["-u".into(), u.to_string()]);
+                if args.bool("non_unique", false)? {
+                    cmd.push("-o".into());
+                }
+            }
+            if let Some(e) = primary.filter(|e| e.gid != cur.gid) {
+                cmd.extend(["-g".into(), e.name.clone()]);
+            }
+            if let Some(w) = &want_set {
+                let differs = if append {
+                    !w.is_subset(&member_of)
+                } else {
+                    w != &member_of
+                };
+                if differs {
+                    if append {
+                        cmd.push("-a".into());
                     }
+                    cmd.extend(["-G".into(), w.iter().cloned().collect::<Vec<_>>().join(",")]);
                 }
-                if let Some(e) = primary {
-                    cmd.extend(["-g".into(), e.name.clone()]);
-                } else if groups.iter().any(|e| e.name == name) {
-                    // A group of the user's name exists: useradd would fail creating it.
-                    cmd.push("-N".into());
-                }
-                if let Some(w) = &want_set {
-                    if !w.is_empty() {
-                        cmd.extend(["-G".into(), w.iter().cloned().collect::<Vec<_>>().join(",")]);
-                    }
-                }
-                if let Some(c) = &comment {
-                    cmd.extend(["-c".into(), c.clone()]);
-                }
-                if let Some(h) = &home {
-                    cmd.extend(["-d".into(), h.clone()]);
-                }
-                if let Some(s) = &shell {
-                    cmd.extend(["-s".into(), s.clone()]);
-                }
-                if system {
-                    cmd.push("-r".into());
-                }
-                if create_home {
+            }
+            if let Some(c) = comment.as_ref().filter(|c| **c != cur.comment) {
+                cmd.extend(["-c".into(), c.clone()]);
+            }
+            if let Some(h) = home.as_ref().filter(|h| **h != cur.home) {
+                cmd.extend(["-d".into(), h.clone()]);
+                if move_home {
                     cmd.push("-m".into());
-                    if let Some(k) = args.str("skeleton")? {
-                        cmd.extend(["-k".into(), k]);
-                    }
-                } else {
-                    cmd.push("-M".into());
                 }
-                if let Some(u) = sys::int(&args, "uid_min")? {
-                    cmd.extend(["-K".into(), format!("UID_MIN={u}")]);
-                }
-                if let Some(u) = sys::int(&args, "uid_max")? {
-                    cmd.extend(["-K".into(), format!("UID_MAX={u}")]);
-                }
-                if let Some(u) = args.str("umask")? {
-                    cmd.extend(["-K".into(), format!("UMASK={u}")]);
-                }
+            }
+            if let Some(s) = shell.as_ref().filter(|s| **s != cur.shell) {
+                cmd.extend(["-s".into(), s.clone()]);
+            }
+            if cmd.len() > 1 {
                 cmd.push(name.clone());
-                set_password = password.is_some();
+            } else {
+                cmd.clear();
             }
-            Some(cur) => {
-                cmd = vec!["usermod".into()];
-                if let Some(u) = uid.filter(|u| *u != cur.uid) {
-                    cmd.extend(["-u".into(), u.to_string()]);
-                    if args.bool("non_unique", false)? {
-                        cmd.push("-o".into());
-                    }
-                }
-                if let Some(e) = primary.filter(|e| e.gid != cur.gid) {
-                    cmd.extend(["-g".into(), e.name.clone()]);
-                }
-                if let Some(w) = &want_set {
-                    let differs = if append {
-                        !w.is_subset(&member_of)
-                    } else {
-                        w != &member_of
-                    };
-                    if differs {
-                        if append {
-                            cmd.push("-a".into());
-                        }
-                        cmd.extend(["-G".into(), w.iter().cloned().collect::<Vec<_>>().join(",")]);
-                    }
-                }
-                if let Some(c) = comment.as_ref().filter(|c| **c != cur.comment) {
-                    cmd.extend(["-c".into(), c.clone()]);
-                }
-                if let Some(h) = home.as_ref().filter(|h| **h != cur.home) {
-                    cmd.extend(["-d".into(), h.clone()]);
-                    if move_home {
-                        cmd.push("-m".into());
-                    }
-                }
-                if let Some(s) = shell.as_ref().filter(|s| **s != cur.shell) {
-                    cmd.extend(["-s".into(), s.clone()]);
-                }
-                if cmd.len() > 1 {
-                    cmd.push(name.clone());
-                } else {
-                    cmd.clear();
-                }
-                set_password =
-                    update_password == "always" && password.as_ref().is_some_and(|p| *p != shadow);
-            }
+            set_password =
+                update_password == "always" && password.as_ref().is_some_and(|p| *p != shadow);
         }
-        let changed = !cmd.is_empty() || set_password;
-        r.insert("changed".into(), changed.into());
-        if let Some(p) = &password {
-            r.insert("password".into(), HIDDEN_PASSWORD.into());
-            // Crypt hashes start with `$`; `!` and `*` lock the account.
-            if !p.starts_with(['$', '!', '*']) && !p.is_empty() {
-                r.insert(
+    }
+    let changed = !cmd.is_empty() || set_password;
+    r.insert("changed".into(), changed.into());
+    if let Some(p) = &password {
+        r.insert("password".into(), HIDDEN_PASSWORD.into());
+        // Crypt hashes start with `$`; `!` and `*` lock the account.
+        if !p.starts_with(['$', '!', '*']) && !p.is_empty() {
+            r.insert(
                     "warnings".into(),
                     serde_json::json!(["The input password appears not to have been hashed. The 'password' argument must be encrypted for this module to work properly."]),
                 );
-            }
         }
-        if let Some(w) = &want_groups {
-            r.insert("groups".into(), w.join(",").into());
-        }
-        if current.is_some() {
-            r.insert("append".into(), append.into());
-            r.insert("move_home".into(), move_home.into());
-        } else {
-            r.insert("create_home".into(), create_home.into());
-            r.insert("system".into(), system.into());
-        }
-        let fill = |r: &mut ModuleResult, p: &Passwd| {
-            r.insert("uid".into(), p.uid.into());
-            r.insert("group".into(), p.gid.into());
-            r.insert("comment".into(), p.comment.clone().into());
-            r.insert("home".into(), p.home.clone().into());
-            r.insert("shell".into(), p.shell.clone().into());
-        };
-        if ctx.check_mode || !changed {
-            if let Some(cur) = &current {
-                fill(&mut r, cur);
-            }
-            return Ok(r);
-        }
-        let mut script = String::new();
-        if !cmd.is_empty() {
-            script.push_str(&format!("{} || exit $?; ", sys::line(&cmd)));
-        }
-        let mut stdin = None;
-        if set_password {
-            script.push_str("chpasswd -e || exit $?; ");
-            stdin = password
-                .as_ref()
-                .map(|p| format!("{name}:{p}\n").into_bytes());
-        }
-        script.push_str(&format!(
-            "{}; awk -F: -v n={q} '$1==n' /etc/passwd",
-            section("passwd")
-        ));
-        let o = ctx.exec(&script, stdin.as_deref()).await?;
-        let o = sys::Output {
-            rc: o.rc,
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        };
-        let secs = sections(&o.stdout);
-        let before_marker = o.stdout.split(sys::SECTION).next().unwrap_or("").trim_end();
-        if o.rc != 0 {
-            let mut f = failed(o.stderr.trim().to_string());
-            f.insert("name".into(), name.into());
-            f.insert("rc".into(), o.rc.into());
-            return Ok(f);
-        }
-        if let Some(p) = sect(&secs, "passwd")
-            .lines()
-            .filter_map(parse_passwd)
-            .next()
-        {
-            fill(&mut r, &p);
-        }
-        if !before_marker.is_empty() {
-            r.insert("stdout".into(), before_marker.to_string().into());
-        }
-        if !o.stderr.is_empty() {
-            r.insert("stderr".into(), o.stderr.into());
-        }
-        Ok(r)
     }
+    if let Some(w) = &want_groups {
+        r.insert("groups".into(), w.join(",").into());
+    }
+    if current.is_some() {
+        r.insert("append".into(), append.into());
+        r.insert("move_home".into(), move_home.into());
+    } else {
+        r.insert("create_home".into(), create_home.into());
+        r.insert("system".into(), system.into());
+    }
+    let fill = |r: &mut ModuleResult, p: &Passwd| {
+        r.insert("uid".into(), p.uid.into());
+        r.insert("group".into(), p.gid.into());
+        r.insert("comment".into(), p.comment.clone().into());
+        r.insert("home".into(), p.home.clone().into());
+        r.insert("shell".into(), p.shell.clone().into());
+    };
+    if ctx.check_mode || !changed {
+        if let Some(cur) = &current {
+            fill(&mut r, cur);
+        }
+        return Ok(r);
+    }
+    let mut script = String::new();
+    if !cmd.is_empty() {
+        script.push_str(&format!("{} || exit $?; ", sys::line(&cmd)));
+    }
+    let mut stdin = None;
+    if set_password {
+        script.push_str("chpasswd -e || exit $?; ");
+        stdin = password
+            .as_ref()
+            .map(|p| format!("{name}:{p}\n").into_bytes());
+    }
+    script.push_str(&format!(
+        "{}; awk -F: -v n={q} '$1==n' /etc/passwd",
+        section("passwd")
+    ));
+    let o = ctx.exec(&script, stdin.as_deref()).await?;
+    let o = sys::Output {
+        rc: o.rc,
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    let secs = sections(&o.stdout);
+    let before_marker = o.stdout.split(sys::SECTION).next().unwrap_or("").trim_end();
+    if o.rc != 0 {
+        let mut f = failed(o.stderr.trim().to_string());
+        f.insert("name".into(), name.into());
+        f.insert("rc".into(), o.rc.into());
+        return Ok(f);
+    }
+    if let Some(p) = sect(&secs, "passwd")
+        .lines()
+        .filter_map(parse_passwd)
+        .next()
+    {
+        fill(&mut r, &p);
+    }
+    if !before_marker.is_empty() {
+        r.insert("stdout".into(), before_marker.to_string().into());
+    }
+    if !o.stderr.is_empty() {
+        r.insert("stderr".into(), o.stderr.into());
+    }
+    Ok(r)
 }
 
 #[cfg(test)]

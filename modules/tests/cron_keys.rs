@@ -39,17 +39,33 @@ async fn cron_file_jobs_env_and_removal() {
     let r = host.run("cron", args.clone(), true, true).await.unwrap();
     assert_eq!(r["changed"], true);
     assert!(!file.exists(), "check mode writes nothing");
-    assert_eq!(r["diff"]["after"], format!("#Ansible: backup db\n5 */2 * * * root {job}\n"));
+    assert_eq!(
+        r["diff"]["after"],
+        format!("#Ansible: backup db\n5 */2 * * * root {job}\n")
+    );
     assert_eq!(r["diff"]["before_header"], f);
 
     let r = host.ok("cron", args.clone()).await;
-    assert_eq!((r["changed"].clone(), r["jobs"].clone(), r["cron_file"].clone()), (json!(true), json!(["backup db"]), json!(f)));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), format!("#Ansible: backup db\n5 */2 * * * root {job}\n"));
+    assert_eq!(
+        (
+            r["changed"].clone(),
+            r["jobs"].clone(),
+            r["cron_file"].clone()
+        ),
+        (json!(true), json!(["backup db"]), json!(f))
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("#Ansible: backup db\n5 */2 * * * root {job}\n")
+    );
     let r = host.ok("cron", args.clone()).await;
     assert_eq!(r["changed"], false, "second run changes nothing");
 
     let r = host.ok("cron", json!({"name": "PATH", "env": true, "job": "/usr/bin:/bin", "user": "root", "cron_file": f})).await;
-    assert_eq!((r["changed"].clone(), r["envs"].clone()), (json!(true), json!(["PATH"])));
+    assert_eq!(
+        (r["changed"].clone(), r["envs"].clone()),
+        (json!(true), json!(["PATH"]))
+    );
     let r = host.ok("cron", json!({"name": "reboot", "special_time": "reboot", "job": "true", "disabled": true, "user": "root", "cron_file": f})).await;
     assert_eq!(r["changed"], true);
     assert_eq!(
@@ -57,17 +73,39 @@ async fn cron_file_jobs_env_and_removal() {
         format!("PATH=\"/usr/bin:/bin\"\n#Ansible: backup db\n5 */2 * * * root {job}\n#Ansible: reboot\n#@reboot root true\n")
     );
     let r = host.ok("cron", json!({"name": "backup db", "minute": "7", "hour": "*/2", "job": job, "user": "root", "cron_file": f})).await;
-    assert_eq!(r["changed"], true, "a changed schedule replaces the line under the marker");
-    assert!(std::fs::read_to_string(&file).unwrap().contains(&format!("\n7 */2 * * * root {job}\n")));
+    assert_eq!(
+        r["changed"], true,
+        "a changed schedule replaces the line under the marker"
+    );
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains(&format!("\n7 */2 * * * root {job}\n")));
 
     for name in ["backup db", "reboot"] {
-        let r = host.ok("cron", json!({"name": name, "state": "absent", "cron_file": f})).await;
+        let r = host
+            .ok(
+                "cron",
+                json!({"name": name, "state": "absent", "cron_file": f}),
+            )
+            .await;
         assert_eq!(r["changed"], true);
     }
     assert!(file.exists(), "the env line keeps the file");
-    host.ok("cron", json!({"name": "PATH", "env": true, "state": "absent", "cron_file": f})).await;
-    let r = host.ok("cron", json!({"name": "x", "job": "true", "special_time": "daily", "minute": "1"})).await;
-    assert_eq!(r["msg"], "You cannot combine special_time with any of the time or day/date parameters.");
+    host.ok(
+        "cron",
+        json!({"name": "PATH", "env": true, "state": "absent", "cron_file": f}),
+    )
+    .await;
+    let r = host
+        .ok(
+            "cron",
+            json!({"name": "x", "job": "true", "special_time": "daily", "minute": "1"}),
+        )
+        .await;
+    assert_eq!(
+        r["msg"],
+        "You cannot combine special_time with any of the time or day/date parameters."
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -76,7 +114,10 @@ async fn cron_user_crontab_through_crontab() {
     open_dir(dir.path());
     script(&dir.path().join("crontab"), FAKE_CRONTAB);
     let mut host = TestHost::ssh().await;
-    host.conn = Arc::new(PathFirst { inner: host.conn.clone(), dir: dir.path().display().to_string() });
+    host.conn = Arc::new(PathFirst {
+        inner: host.conn.clone(),
+        dir: dir.path().display().to_string(),
+    });
     let user = host.sh("id -un").await.trim().to_string();
     let tab = dir.path().join(format!("tab.{user}"));
     std::fs::write(&tab, "MAILTO=\"\"\n* * * * * ls\n").unwrap();
@@ -84,12 +125,26 @@ async fn cron_user_crontab_through_crontab() {
 
     let args = json!({"name": "ls", "job": "ls"});
     let r = host.run("cron", args.clone(), false, true).await.unwrap();
-    assert_eq!(r["changed"], true, "an identical unnamed line gets the marker: {r:?}");
-    assert_eq!(r["diff"]["before"], "MAILTO=\"\"\n* * * * * ls\n", "crontab -l's header is not content");
-    assert_eq!(std::fs::read_to_string(&tab).unwrap(), "MAILTO=\"\"\n#Ansible: ls\n* * * * * ls\n");
+    assert_eq!(
+        r["changed"], true,
+        "an identical unnamed line gets the marker: {r:?}"
+    );
+    assert_eq!(
+        r["diff"]["before"], "MAILTO=\"\"\n* * * * * ls\n",
+        "crontab -l's header is not content"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&tab).unwrap(),
+        "MAILTO=\"\"\n#Ansible: ls\n* * * * * ls\n"
+    );
     let r = host.ok("cron", args).await;
     assert_eq!(r["changed"], false);
-    let r = host.ok("cron", json!({"name": "ls", "state": "absent", "user": user})).await;
+    let r = host
+        .ok(
+            "cron",
+            json!({"name": "ls", "state": "absent", "user": user}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
     assert_eq!(std::fs::read_to_string(&tab).unwrap(), "MAILTO=\"\"\n");
 }
@@ -107,23 +162,43 @@ async fn authorized_key_adds_replaces_and_removes_keys() {
     let keys = "ssh-ed25519 AAAAC3one one@x\nssh-ed25519 AAAAC3two two@x";
     let args = json!({"user": user, "key": keys, "path": p, "manage_dir": false});
 
-    let r = host.run("authorized_key", args.clone(), true, true).await.unwrap();
+    let r = host
+        .run("authorized_key", args.clone(), true, true)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true);
-    assert_eq!(r["diff"]["after"], format!("# managed\nssh-rsa AAAAOLD old@x\n{keys}\n"));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "# managed\nssh-rsa AAAAOLD old@x\n");
+    assert_eq!(
+        r["diff"]["after"],
+        format!("# managed\nssh-rsa AAAAOLD old@x\n{keys}\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "# managed\nssh-rsa AAAAOLD old@x\n"
+    );
     let r = host.ok("authorized_key", args.clone()).await;
-    assert_eq!((r["changed"].clone(), r["keyfile"].clone()), (json!(true), json!(p)));
+    assert_eq!(
+        (r["changed"].clone(), r["keyfile"].clone()),
+        (json!(true), json!(p))
+    );
     let r = host.ok("authorized_key", args.clone()).await;
     assert_eq!(r["changed"], false);
 
     let r = host.ok("authorized_key", json!({"user": user, "key": "ssh-ed25519 AAAAC3one", "key_options": "no-pty,from=\"10.0.0.1\"", "path": p, "manage_dir": false})).await;
     assert_eq!(r["changed"], true);
-    assert!(std::fs::read_to_string(&file).unwrap().contains("\nno-pty,from=\"10.0.0.1\" ssh-ed25519 AAAAC3one one@x\n"), "options replace in place, comment kept");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("\nno-pty,from=\"10.0.0.1\" ssh-ed25519 AAAAC3one one@x\n"),
+        "options replace in place, comment kept"
+    );
     let r = host.ok("authorized_key", json!({"user": user, "key": "ssh-ed25519 AAAAC3two", "state": "absent", "path": p, "manage_dir": false})).await;
     assert_eq!(r["changed"], true);
     let r = host.ok("authorized_key", json!({"user": user, "key": "ssh-ed25519 AAAAC3one x", "exclusive": true, "path": p, "manage_dir": false})).await;
     assert_eq!(r["changed"], true);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "no-pty,from=\"10.0.0.1\" ssh-ed25519 AAAAC3one x\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "no-pty,from=\"10.0.0.1\" ssh-ed25519 AAAAC3one x\n"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,11 +210,35 @@ async fn authorized_key_manages_the_users_ssh_dir() {
     let host = TestHost::local();
     let name = unique_name("drk");
     host.ok("user", json!({"name": name})).await;
-    let r = host.ok("authorized_key", json!({"user": name, "key": "ssh-ed25519 AAAAC3k k"})).await;
+    let r = host
+        .ok(
+            "authorized_key",
+            json!({"user": name, "key": "ssh-ed25519 AAAAC3k k"}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
-    let home = host.sh(&format!("getent passwd {name} | cut -d: -f6")).await.trim().to_string();
-    assert_eq!(host.sh(&format!("stat -c '%a %U' {home}/.ssh {home}/.ssh/authorized_keys")).await, format!("700 {name}\n600 {name}\n"));
-    let r = host.ok("authorized_key", json!({"user": name, "key": "ssh-ed25519 AAAAC3k k"})).await;
+    let home = host
+        .sh(&format!("getent passwd {name} | cut -d: -f6"))
+        .await
+        .trim()
+        .to_string();
+    assert_eq!(
+        host.sh(&format!(
+            "stat -c '%a %U' {home}/.ssh {home}/.ssh/authorized_keys"
+        ))
+        .await,
+        format!("700 {name}\n600 {name}\n")
+    );
+    let r = host
+        .ok(
+            "authorized_key",
+            json!({"user": name, "key": "ssh-ed25519 AAAAC3k k"}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
-    host.ok("user", json!({"name": name, "state": "absent", "remove": true})).await;
+    host.ok(
+        "user",
+        json!({"name": name, "state": "absent", "remove": true}),
+    )
+    .await;
 }

@@ -49,8 +49,17 @@ fn write_module(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 async fn run(host: &TestHost, path: PathBuf, args: Value, check: bool) -> ModuleResult {
     let module = external(path);
-    let Value::Object(map) = args else { panic!("args") };
-    let ctx = Ctx { host: "testhost", args: Args::new(map), check_mode: check, diff: false, verbosity: 0, target: host };
+    let Value::Object(map) = args else {
+        panic!("args")
+    };
+    let ctx = Ctx {
+        host: "testhost",
+        args: Args::new(map),
+        check_mode: check,
+        diff: false,
+        verbosity: 0,
+        target: host,
+    };
     module.run(&ctx).await.expect("module runs")
 }
 
@@ -67,44 +76,92 @@ async fn external_modules_run_with_ansibles_protocol() {
 
     let dirs = vec![PathBuf::from("/nonexistent"), lib.path().to_path_buf()];
     let touch = find_external("touchit", &dirs).expect("found");
-    assert_eq!(find_external("echo_json", &dirs), Some(lib.path().join("echo_json.sh")));
-    assert_eq!(find_external("ansible.legacy.fail", &dirs), Some(lib.path().join("fail")));
+    assert_eq!(
+        find_external("echo_json", &dirs),
+        Some(lib.path().join("echo_json.sh"))
+    );
+    assert_eq!(
+        find_external("ansible.legacy.fail", &dirs),
+        Some(lib.path().join("fail"))
+    );
     assert_eq!(find_external("nothere", &dirs), None);
     assert_eq!(external(touch.clone()).name(), "touchit");
 
     let target = out.path().join("it's a $file");
     let t = target.display().to_string();
     let r = run(&host, touch.clone(), json!({"path": t}), true).await;
-    assert_eq!((r["changed"].clone(), r["msg"].clone()), (json!(true), json!("would create")));
+    assert_eq!(
+        (r["changed"].clone(), r["msg"].clone()),
+        (json!(true), json!("would create"))
+    );
     assert!(!target.exists(), "check mode reaches the module");
     let r = run(&host, touch.clone(), json!({"path": t}), false).await;
-    assert_eq!((r["changed"].clone(), r["msg"].clone()), (json!(true), json!("created")), "{r:?}");
+    assert_eq!(
+        (r["changed"].clone(), r["msg"].clone()),
+        (json!(true), json!("created")),
+        "{r:?}"
+    );
     assert!(target.exists());
     let r = run(&host, touch.clone(), json!({"path": t}), false).await;
     assert_eq!(r["changed"], false);
 
-    let r = run(&host, lib.path().join("echo_json.sh"), json!({"n": [1, 2], "s": "x y"}), false).await;
+    let r = run(
+        &host,
+        lib.path().join("echo_json.sh"),
+        json!({"n": [1, 2], "s": "x y"}),
+        false,
+    )
+    .await;
     assert_eq!(r["changed"], true, "changed: \"yes\" is true");
     assert_eq!(r["raw"]["n"], json!([1, 2]));
     assert_eq!(r["raw"]["_ansible_module_name"], "echo_json");
     assert_eq!(r["raw"]["_ansible_check_mode"], false);
 
     let r = run(&host, lib.path().join("fail"), json!({}), false).await;
-    assert_eq!((r["failed"].clone(), r["msg"].clone(), r["rc"].clone()), (json!(true), json!("boom"), json!(3)));
+    assert_eq!(
+        (r["failed"].clone(), r["msg"].clone(), r["rc"].clone()),
+        (json!(true), json!("boom"), json!(3))
+    );
     let r = run(&host, lib.path().join("junk"), json!({}), false).await;
-    assert_eq!(r["msg"], "MODULE FAILURE\nSee stdout/stderr for the exact error");
-    assert_eq!((r["module_stdout"].clone(), r["module_stderr"].clone(), r["rc"].clone()), (json!("not json\n"), json!("oops\n"), json!(2)));
-    assert_eq!(host.sh("ls ${TMPDIR:-/tmp} | grep -c '^drover-module\\.' || true").await.trim(), "0", "temp dirs are removed");
+    assert_eq!(
+        r["msg"],
+        "MODULE FAILURE\nSee stdout/stderr for the exact error"
+    );
+    assert_eq!(
+        (
+            r["module_stdout"].clone(),
+            r["module_stderr"].clone(),
+            r["rc"].clone()
+        ),
+        (json!("not json\n"), json!("oops\n"), json!(2))
+    );
+    assert_eq!(
+        host.sh("ls ${TMPDIR:-/tmp} | grep -c '^drover-module\\.' || true")
+            .await
+            .trim(),
+        "0",
+        "temp dirs are removed"
+    );
 
     let src = lib.path().join("m.c");
     std::fs::write(&src, C_MODULE).unwrap();
     let bin = lib.path().join("cmod");
-    let built = std::process::Command::new("cc").arg("-o").arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
+    let built = std::process::Command::new("cc")
+        .arg("-o")
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !built {
         eprintln!("no C compiler: the compiled-module case is skipped");
         return;
     }
     let r = run(&host, bin, json!({"who": "me"}), false).await;
-    assert_eq!((r["changed"].clone(), r["json_args"].clone()), (json!(false), json!(true)), "{r:?}");
+    assert_eq!(
+        (r["changed"].clone(), r["json_args"].clone()),
+        (json!(false), json!(true)),
+        "{r:?}"
+    );
     assert!(r["args_bytes"].as_u64().unwrap() > 20);
 }

@@ -28,7 +28,9 @@ impl Drop for Supervisord {
 }
 
 fn start() -> Option<Supervisord> {
-    let bin = ["/usr/bin/supervisord", "/usr/local/bin/supervisord"].into_iter().find(|p| std::path::Path::new(p).exists())?;
+    let bin = ["/usr/bin/supervisord", "/usr/local/bin/supervisord"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
     let dir = TempDir::new("drover-supervisor");
     open_dir(dir.path());
     let d = dir.path().display();
@@ -42,7 +44,11 @@ fn start() -> Option<Supervisord> {
          [include]\nfiles = {d}/conf.d/*.conf\n"
     );
     std::fs::write(dir.path().join("supervisord.conf"), conf).unwrap();
-    let child = Command::new(bin).arg("-c").arg(dir.path().join("supervisord.conf")).spawn().ok()?;
+    let child = Command::new(bin)
+        .arg("-c")
+        .arg(dir.path().join("supervisord.conf"))
+        .spawn()
+        .ok()?;
     let sock = dir.path().join("s.sock");
     let deadline = Instant::now() + Duration::from_secs(20);
     while !sock.exists() && Instant::now() < deadline {
@@ -58,16 +64,28 @@ async fn supervisorctl_drives_a_real_supervisord() {
         return;
     };
     let host = TestHost::ssh().await;
-    let config = sup.dir.path().join("supervisord.conf").display().to_string();
+    let config = sup
+        .dir
+        .path()
+        .join("supervisord.conf")
+        .display()
+        .to_string();
     let args = |name: &str, state: &str| json!({"name": name, "state": state, "config": config, "username": "admin", "password": PASSWORD});
 
-    let r = host.run("supervisorctl", args("sleeper", "started"), true, false).await.unwrap();
+    let r = host
+        .run("supervisorctl", args("sleeper", "started"), true, false)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true, "{r:?}");
     let r = host.ok("supervisorctl", args("sleeper", "stopped")).await;
     assert_eq!(r["changed"], false, "check mode started nothing: {r:?}");
 
     let r = host.ok("supervisorctl", args("sleeper", "started")).await;
-    assert_eq!((r["changed"].clone(), r["affected"].clone()), (json!(true), json!(["sleeper"])), "{r:?}");
+    assert_eq!(
+        (r["changed"].clone(), r["affected"].clone()),
+        (json!(true), json!(["sleeper"])),
+        "{r:?}"
+    );
     let r = host.ok("supervisorctl", args("sleeper", "started")).await;
     assert_eq!(r["changed"], false);
     let r = host.ok("supervisorctl", args("sleeper", "restarted")).await;
@@ -80,7 +98,11 @@ async fn supervisorctl_drives_a_real_supervisord() {
     assert_eq!(r["changed"], false);
 
     // A program added to the config after start: present adds it, absent removes it.
-    std::fs::write(sup.dir.path().join("conf.d/extra.conf"), "[program:extra]\ncommand=sleep 1000\nautostart=false\n").unwrap();
+    std::fs::write(
+        sup.dir.path().join("conf.d/extra.conf"),
+        "[program:extra]\ncommand=sleep 1000\nautostart=false\n",
+    )
+    .unwrap();
     let r = host.ok("supervisorctl", args("extra", "present")).await;
     assert_eq!(r["changed"], true, "{r:?}");
     let r = host.ok("supervisorctl", args("extra", "present")).await;
@@ -89,8 +111,17 @@ async fn supervisorctl_drives_a_real_supervisord() {
     assert_eq!(r["changed"], true, "{r:?}");
 
     let r = host.ok("supervisorctl", args("nope", "started")).await;
-    assert_eq!((r["failed"].clone(), r["msg"].clone()), (json!(true), json!("ERROR (no such process)")));
+    assert_eq!(
+        (r["failed"].clone(), r["msg"].clone()),
+        (json!(true), json!("ERROR (no such process)"))
+    );
     let r = host.ok("supervisorctl", json!({"name": "sleeper", "state": "started", "config": config, "username": "admin", "password": "wrong"})).await;
     assert_eq!(r["failed"], true, "a wrong password fails: {r:?}");
-    assert_eq!(host.sh("ls ${TMPDIR:-/tmp} | grep -c drover-supervisorctl || true").await.trim(), "0", "the credentials file is removed");
+    assert_eq!(
+        host.sh("ls ${TMPDIR:-/tmp} | grep -c drover-supervisorctl || true")
+            .await
+            .trim(),
+        "0",
+        "the credentials file is removed"
+    );
 }

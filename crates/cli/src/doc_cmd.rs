@@ -87,7 +87,11 @@ pub fn render(d: &Value) -> String {
     if let Some(opts) = d["options"].as_object() {
         out.push_str("OPTIONS (= indicates it is required):\n\n");
         for (opt, spec) in opts {
-            let mark = if spec["required"] == Value::Bool(true) { '=' } else { '-' };
+            let mark = if spec["required"] == Value::Bool(true) {
+                '='
+            } else {
+                '-'
+            };
             out.push_str(&format!("{mark} {opt}\n"));
             if let Some(desc) = spec["description"].as_str() {
                 out.push_str(&indent(desc, "        "));
@@ -137,9 +141,20 @@ mod tests {
         for name in drover_modules::names() {
             let d = load(name).unwrap_or_else(|f| panic!("{name}: {}", f.report));
             assert_eq!(d["module"], name);
-            assert!(d["short_description"].is_string(), "{name}: short_description");
-            assert!(d["options"].is_object() || d["options"].is_null(), "{name}: options");
-            assert!(d["examples"].as_str().is_some_and(|e| e.contains(name) || e.contains("ansible.")), "{name}: examples");
+            assert!(
+                d["short_description"].is_string(),
+                "{name}: short_description"
+            );
+            assert!(
+                d["options"].is_object() || d["options"].is_null(),
+                "{name}: options"
+            );
+            assert!(
+                d["examples"]
+                    .as_str()
+                    .is_some_and(|e| e.contains(name) || e.contains("ansible.")),
+                "{name}: examples"
+            );
             let text = render(&d);
             assert!(text.starts_with(&format!("> MODULE {name}\n")));
         }
@@ -149,7 +164,12 @@ mod tests {
     fn options_show_required_marks_and_facts() {
         let text = render(&load("ansible.builtin.user").expect("user docs"));
         assert!(text.contains("\n- name\n") || text.contains("\n= name\n"));
-        assert!(text.contains("        choices: [absent, present]\n        default: present\n        type: str\n"), "{text}");
+        assert!(
+            text.contains(
+                "        choices: [absent, present]\n        default: present\n        type: str\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("RETURN VALUES:"));
         assert!(load("no_such_module").is_err());
     }
