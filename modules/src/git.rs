@@ -195,6 +195,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         Target::Commit(_) => None,
     };
 
+    // Check mode's "after": the commit the remote advertises, else the version asked for.
+    let planned_after = target_sha
+        .clone()
+        .map_or_else(|| Value::from(version.clone()), Value::from);
     let mut r = result(false);
     let null_or = |s: &str| {
         if s.is_empty() {
@@ -211,10 +215,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         }
         r.insert("changed".into(), true.into());
         if ctx.check_mode {
-            r.insert(
-                "after".into(),
-                target_sha.map_or(Value::from(version.clone()), Value::from),
-            );
+            r.insert("after".into(), planned_after);
             return Ok(r);
         }
         let mut cmd = format!("{env}{git} clone");
@@ -288,10 +289,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     }
     r.insert("changed".into(), true.into());
     if ctx.check_mode {
-        r.insert(
-            "after".into(),
-            target_sha.map_or(Value::from(version.clone()), Value::from),
-        );
+        r.insert("after".into(), planned_after);
         return Ok(r);
     }
     let mut script = String::new();
