@@ -170,7 +170,10 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
         .get("LoadState")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let is_masked = load_state == "masked";
+    let (enabled_text, enabled_rc) = with_rc(sect(&secs, "enabled"));
+    let enabled_text = enabled_text.trim();
+    // is-enabled's word is what Ansible trusts for masking (LoadState as a fallback).
+    let is_masked = enabled_text == "masked" || load_state == "masked";
     let initd = with_rc(sect(&secs, "initd")).1 == 0;
     let found = (!load_state.is_empty() && load_state != "not-found") || initd;
     r.insert("name".into(), name.clone().into());
@@ -186,12 +189,14 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
     if let Some(want) = masked {
         if want != is_masked {
             let verb = if want { "mask" } else { "unmask" };
-            actions.push((verb, format!("Unable to {verb} service {name}")));
+            actions.push((verb, format!("Failed to {verb} the service ({name})")));
         }
     }
     if let Some(want) = enabled {
-        let (enabled_text, enabled_rc) = with_rc(sect(&secs, "enabled"));
-        let is_enabled = enabled_rc == 0 && enabled_text.trim() != "static";
+        // rc 0 means enabled (static units too), except for states where enabling
+        // still has work to do, as Ansible decides.
+        let is_enabled = enabled_rc == 0
+            && !matches!(enabled_text, "enabled-runtime" | "indirect" | "alias");
         if want != is_enabled {
             let verb = if want { "enable" } else { "disable" };
             actions.push((verb, format!("Unable to {verb} service {name}")));
