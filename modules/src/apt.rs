@@ -579,16 +579,23 @@ async fn install_deb(
     if !force && !installed.is_empty() && installed == version {
         return Ok(result(false));
     }
-    let mut cmd = vec!["dpkg".to_string()];
-    cmd.extend(dpkg_options.split(',').map(|o| format!("--{}", o.trim())));
+    // apt-get installs a local .deb with its dependencies (Ansible resolves them
+    // through python-apt, then runs dpkg -i): the result is the same package state.
+    let mut cmd = vec!["apt-get".to_string(), "-y".into()];
+    cmd.extend(dpkg_opts(dpkg_options));
+    if force {
+        cmd.extend(["-o".into(), "Dpkg::Options::=--force-all".into()]);
+    }
     if ctx.check_mode {
         cmd.push("--simulate".into());
     }
-    if force {
-        cmd.push("--force-all".into());
-    }
-    cmd.push("-i".into());
-    cmd.push(path.into());
+    cmd.push("install".into());
+    // apt-get takes a word as a file only when it contains a slash.
+    cmd.push(if path.contains('/') {
+        path.to_string()
+    } else {
+        format!("./{path}")
+    });
     let o = apt(ctx, &cmd).await?;
     if o.rc != 0 {
         return Ok(sys::cmd_failed(format!("{} failed", cmd.join(" ")), &o));

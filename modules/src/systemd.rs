@@ -195,8 +195,8 @@ pub(crate) async fn run(ctx: &Ctx<'_>, module: &str) -> Result<ModuleResult, Mod
     if let Some(want) = enabled {
         // rc 0 means enabled (static units too), except for states where enabling
         // still has work to do, as Ansible decides.
-        let is_enabled = enabled_rc == 0
-            && !matches!(enabled_text, "enabled-runtime" | "indirect" | "alias");
+        let is_enabled =
+            enabled_rc == 0 && !matches!(enabled_text, "enabled-runtime" | "indirect" | "alias");
         if want != is_enabled {
             let verb = if want { "enable" } else { "disable" };
             actions.push((verb, format!("Unable to {verb} service {name}")));

@@ -56,7 +56,6 @@ const OPTIONS: &[&str] = &[
 /// Options Ansible has that drover does not act on yet: refused when set, never ignored.
 const NOT_YET: &[&str] = &[
     "authorization",
-    "expires",
     "generate_ssh_key",
     "hidden",
     "local",
@@ -65,7 +64,6 @@ const NOT_YET: &[&str] = &[
     "password_expire_max",
     "password_expire_min",
     "password_expire_warn",
-    "password_lock",
     "profile",
     "role",
     "seuser",
@@ -169,7 +167,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     .unwrap_or_default();
     let q = quote(&name);
     let probe = format!(
-            "{}; awk -F: -v n={q} '$1==n' /etc/passwd; {}; cat /etc/group; {}; awk -F: -v n={q} '$1==n {{print $2}}' /etc/shadow 2>/dev/null; true",
+            "{}; awk -F: -v n={q} '$1==n' /etc/passwd; {}; cat /etc/group; {}; awk -F: -v n={q} '$1==n {{print $2; print $8}}' /etc/shadow 2>/dev/null; true",
             section("passwd"),
             section("group"),
             section("shadow")
@@ -181,7 +179,11 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         .filter_map(parse_passwd)
         .find(|p| p.name == name);
     let groups = parse_groups(sect(&secs, "group"));
-    let shadow = sect(&secs, "shadow").trim().to_string();
+    let mut shadow_fields = sect(&secs, "shadow").lines();
+    let shadow = shadow_fields.next().unwrap_or("").to_string();
+    // Days since the epoch, empty when the account never expires.
+    let expire_days = shadow_fields.next().unwrap_or("").trim().to_string();
+    let locked = shadow.starts_with('!');
 
     let mut r = result(false);
     r.insert("name".into(), name.clone().into());
@@ -256,6 +258,43 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
             .collect()
     });
 
+    let password_lock = match args.get("password_lock") {
+        Some(_) => Some(args.bool("password_lock", false)?),
+        None => None,
+    };
+    // `expires` is epoch seconds; the shadow file keeps days. Negative: never expires.
+    let expires = match args.get("expires") {
+        None => None,
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(t)) => Some(t.trim().parse::<f64>().map_err(|_| {
+            ModuleError::Failed(format!(
+                "argument 'expires' is of type str and we were unable to convert to float: {t}"
+            ))
+        })?),
+        Some(other) => {
+            return Err(ModuleError::Failed(format!(
+                "argument 'expires' is of type {other} and we were unable to convert to float"
+            )))
+        }
+    };
+    let expire_arg = expires.map(|e| {
+        if e < 0.0 {
+            String::new()
+        } else {
+            chrono::DateTime::from_timestamp(e as i64, 0)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        }
+    });
+    let expire_differs = expires.is_some_and(|e| {
+        let want = if e < 0.0 {
+            String::new()
+        } else {
+            ((e as i64) / 86400).to_string()
+        };
+        want != expire_days
+    });
+
     let mut cmd: Vec<String>;
     let set_password;
     match &current {
@@ -297,6 +336,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
                 }
             } else {
                 cmd.push("-M".into());
+            }
+            if let Some(e) = expire_arg.as_ref().filter(|e| !e.is_empty()) {
+                cmd.extend(["-e".into(), e.clone()]);
             }
             if let Some(u) = sys::int(&args, "uid_min")? {
                 cmd.extend(["-K".into(), format!("UID_MIN={u}")]);
@@ -346,13 +388,27 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
             if let Some(s) = shell.as_ref().filter(|s| **s != cur.shell) {
                 cmd.extend(["-s".into(), s.clone()]);
             }
+            if let (Some(e), true) = (&expire_arg, expire_differs) {
+                cmd.extend(["-e".into(), e.clone()]);
+            }
+            match password_lock {
+                Some(true) if !locked => cmd.push("-L".into()),
+                Some(false) if locked => cmd.push("-U".into()),
+                _ => {}
+            }
             if cmd.len() > 1 {
                 cmd.push(name.clone());
             } else {
                 cmd.clear();
             }
+            // A locked account's hash is the hash behind its `!`.
+            let stored = if password_lock.is_some() {
+                shadow.trim_start_matches('!')
+            } else {
+                shadow.as_str()
+            };
             set_password =
-                update_password == "always" && password.as_ref().is_some_and(|p| *p != shadow);
+                update_password == "always" && password.as_ref().is_some_and(|p| p != stored);
         }
     }
     let changed = !cmd.is_empty() || set_password;
@@ -397,6 +453,10 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let mut stdin = None;
     if set_password {
         script.push_str("chpasswd -e || exit $?; ");
+        if password_lock == Some(true) {
+            // chpasswd writes the hash unlocked: lock again after it.
+            script.push_str(&format!("usermod -L {q} || exit $?; "));
+        }
         stdin = password
             .as_ref()
             .map(|p| format!("{name}:{p}\n").into_bytes());
