@@ -37,6 +37,7 @@ mod sys;
 mod sysctl;
 mod systemd;
 mod user;
+mod user_key;
 
 pub use args::Args;
 pub use drover_template::TextOptions;

@@ -56,7 +56,6 @@ const OPTIONS: &[&str] = &[
 /// Options Ansible has that drover does not act on yet: refused when set, never ignored.
 const NOT_YET: &[&str] = &[
     "authorization",
-    "generate_ssh_key",
     "hidden",
     "local",
     "login_class",
@@ -67,7 +66,6 @@ const NOT_YET: &[&str] = &[
     "profile",
     "role",
     "seuser",
-    "ssh_key_file",
     "ssh_key_passphrase",
 ];
 pub(crate) const HIDDEN_PASSWORD: &str = "NOT_LOGGING_PASSWORD";
@@ -138,7 +136,15 @@ impl Module for User {
         "user"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        run(ctx).await.map(sys::add_lines)
+        let mut r = run(ctx).await?;
+        let args = sys::aliased(&ctx.args, &[("user", "name")]);
+        let wanted = args.bool("generate_ssh_key", false)?
+            && args.str("state")?.as_deref() != Some("absent");
+        if wanted && r.get("failed").is_none() {
+            let name = sys::required(&args, "name")?;
+            crate::user_key::ensure(ctx, &args, &name, &mut r).await?;
+        }
+        Ok(sys::add_lines(r))
     }
 }
 
