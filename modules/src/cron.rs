@@ -369,6 +369,21 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     r.insert("jobs".into(), Value::Array(tab.job_names()));
     r.insert("envs".into(), Value::Array(tab.env_names()));
     let rendered = tab.render();
+    if changed && !ctx.check_mode && args.bool("backup", false)? {
+        // The crontab as it was, in a private file on the host, before it changes.
+        let o = ctx
+            .exec(
+                "_f=$(umask 077; mktemp \"${TMPDIR:-/tmp}/crontabXXXXXXXX\") && cat > \"$_f\" && printf %s \"$_f\"",
+                Some(existing.as_bytes()),
+            )
+            .await?;
+        if o.rc == 0 {
+            r.insert(
+                "backup_file".into(),
+                String::from_utf8_lossy(&o.stdout).into_owned().into(),
+            );
+        }
+    }
     if changed {
         if ctx.diff {
             let mut d = Map::new();
