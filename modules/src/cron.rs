@@ -404,14 +404,9 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
                         ),
                         None => "crontab -".to_string(),
                     };
-                    let o = ctx.exec(&cmd, Some(rendered.as_bytes())).await?;
+                    let o = sys::sh_in(ctx, &cmd, Some(rendered.as_bytes())).await?;
                     if o.rc != 0 {
-                        let out = sys::Output {
-                            rc: o.rc,
-                            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-                            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-                        };
-                        return Ok(sys::cmd_failed("Failed to install new cronfile", &out));
+                        return Ok(sys::cmd_failed("Failed to install new cronfile", &o));
                     }
                 }
             }

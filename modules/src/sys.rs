@@ -19,7 +19,12 @@ pub struct Output {
 
 /// Run a shell line and decode its output.
 pub async fn sh(ctx: &Ctx<'_>, cmd: &str) -> Result<Output, ModuleError> {
-    let out = ctx.exec(cmd, None).await?;
+    sh_in(ctx, cmd, None).await
+}
+
+/// Run a shell line with bytes on its stdin (secrets, file contents) and decode its output.
+pub async fn sh_in(ctx: &Ctx<'_>, cmd: &str, stdin: Option<&[u8]>) -> Result<Output, ModuleError> {
+    let out = ctx.exec(cmd, stdin).await?;
     Ok(Output {
         rc: out.rc,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -471,12 +471,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         "{}; awk -F: -v n={q} '$1==n' /etc/passwd",
         section("passwd")
     ));
-    let o = ctx.exec(&script, stdin.as_deref()).await?;
-    let o = sys::Output {
-        rc: o.rc,
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
+    let o = sys::sh_in(ctx, &script, stdin.as_deref()).await?;
     let secs = sections(&o.stdout);
     let before_marker = o.stdout.split(sys::SECTION).next().unwrap_or("").trim_end();
     if o.rc != 0 {
