@@ -16,19 +16,38 @@ mod add_host;
 mod args;
 mod assert;
 pub mod async_status;
+mod apt;
+mod authorized_key;
 mod command;
+mod cron;
 mod debug;
 mod fail;
 pub mod include_vars;
 mod pause;
+pub mod docs;
+mod external;
+mod getent;
+mod git;
+mod group;
+mod hostname;
+mod package;
 mod ping;
+mod pip;
 mod raw;
+mod service;
 pub mod set_fact;
 mod setup;
 pub mod shlex;
+mod supervisorctl;
+mod sys;
+mod sysctl;
+mod systemd;
+mod user;
+mod user_key;
 
 pub use args::Args;
 pub use drover_template::TextOptions;
+pub use external::{external, find_external};
 
 /// Which controller-side directory a module looks in for a relative source path
 /// (`copy: src=`, `template: src=`, `script:`), as Ansible searches them.
@@ -173,6 +192,21 @@ static MODULES: &[&dyn Module] = &[
     &add_host::AddHost,
     &add_host::GroupBy,
     &async_status::AsyncStatus,
+    &service::Service,
+    &systemd::Systemd,
+    &systemd::SystemdService,
+    &apt::Apt,
+    &package::Package,
+    &user::User,
+    &group::Group,
+    &getent::Getent,
+    &sysctl::Sysctl,
+    &hostname::Hostname,
+    &cron::Cron,
+    &authorized_key::AuthorizedKey,
+    &git::Git,
+    &pip::Pip,
+    &supervisorctl::Supervisorctl,
 ];
 
 /// The module for a short name.

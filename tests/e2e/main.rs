@@ -10,3 +10,4 @@ mod inventory;
 mod keys;
 mod local;
 mod playbook;
+mod system;

@@ -16,11 +16,14 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: size does not matter
 pub enum Command {
     /// Run playbooks (what `ansible-playbook` does).
     Play(PlayArgs),
     /// Show the inventory (what `ansible-inventory` does).
     Inventory(crate::inventory_cmd::InventoryArgs),
+    /// Show module documentation (what `ansible-doc` does).
+    Doc(crate::doc_cmd::DocArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -4,6 +4,7 @@
 mod args;
 mod console;
 mod diff;
+mod doc_cmd;
 mod extra_vars;
 mod inventory_cmd;
 mod list_hosts;
@@ -98,6 +99,7 @@ fn main() -> ExitCode {
             init_tracing(args.verbose);
             inventory_cmd::run(args)
         }
+        Command::Doc(args) => doc_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
