@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 mod args;
 mod command;
 mod debug;
+mod fs;
 mod ping;
 mod raw;
 pub mod set_fact;
@@ -121,6 +122,15 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &fs::file::File,
+    &fs::copy::Copy,
+    &fs::template::Template,
+    &fs::stat::Stat,
+    &fs::slurp::Slurp,
+    &fs::fetch::Fetch,
+    &fs::tempfile::Tempfile,
+    &fs::find::Find,
+    &fs::script::ScriptModule,
 ];
 
 /// The module for a short name.
