@@ -173,25 +173,6 @@ impl Resolved {
         Ok(cmds)
     }
 
-    /// The stat `st` would have after `plan`'s commands ran (for check mode results).
-    pub fn predict(&self, st: &StatInfo) -> StatInfo {
-        let mut out = st.clone();
-        if let Some(u) = self.uid {
-            out.uid = u;
-            out.owner = None;
-        }
-        if let Some(g) = self.gid {
-            out.gid = g;
-            out.group = None;
-        }
-        if let Some(spec) = &self.mode {
-            if let Ok(m) = spec.resolve(st.perm(), st.kind() == Kind::Dir, self.umask) {
-                out.raw_mode = (st.raw_mode & !0o7777) | m;
-            }
-        }
-        out
-    }
-
     /// Shell text applying the attributes to everything below `dir` (file `recurse`).
     pub fn recurse_cmds(&self, dir: &str, follow: bool) -> Vec<String> {
         let d = quote(dir);
@@ -264,7 +245,6 @@ mod tests {
         assert_eq!(cmds, vec!["chown 5 -- '/a b'", "chmod 00744 -- '/a b'"]);
         assert_eq!(d.after["mode"], "0744");
         assert_eq!(d.before["owner"], 0);
-        assert_eq!(r.predict(&st).mode_str(), "0744");
     }
 
     #[test]

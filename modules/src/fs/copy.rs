@@ -49,6 +49,7 @@ impl Module for Copy {
             return Err(fail("can not use content with a dir as dest"));
         }
         let mut wanted = Wanted::from_args(a)?;
+        // `preserve` is the controller file's mode, known once the file is found.
         let preserve = a.str("mode")?.as_deref() == Some("preserve");
         if preserve {
             wanted.mode = None;
@@ -98,12 +99,11 @@ impl Module for Copy {
         }
         let data = std::fs::read(&found)
             .map_err(|e| fail(&format!("could not find src={}, {e}", found.display())))?;
-        if preserve {
-            wanted.mode = Some(ModeSpec::Octal(local_mode(&found)));
-        }
         let label = found.display().to_string();
         let mut j = job(data, label.clone(), basename(&src), false, label)?;
-        j.wanted = wanted;
+        if preserve {
+            j.wanted.mode = Some(ModeSpec::Octal(local_mode(&found)));
+        }
         install_one(ctx, j).await
     }
 }

@@ -478,10 +478,11 @@ impl<'c, 'a> Plan<'c, 'a> {
             "absent" => true,
             "link" => {
                 let old = self.a.text("rl");
-                if old != src {
+                let differs = old != src;
+                if differs {
                     self.diff.set("src", old.into(), src.clone().into());
                 }
-                old != src
+                differs
             }
             "hard" | "file" if same => false,
             "hard" if !self.o.force => {

@@ -22,8 +22,6 @@ const PRELUDE: &str = concat!(
     "_dsum() { _dk \"$1\"; if [ -f \"$2\" ] && [ -r \"$2\" ]; then $3 < \"$2\" 2>/dev/null | cut -d' ' -f1 | tr -d '\\n'; fi; _de; }; ",
     // `_dln KEY PATH`: a symlink's target, byte for byte.
     "_dln() { _dk \"$1\"; [ -L \"$2\" ] && readlink -n -- \"$2\" 2>/dev/null; _de; }; ",
-    // `_dcat KEY PATH`: a file's content (its trailing newlines kept by not using $()).
-    "_dcat() { _dk \"$1\"; [ -f \"$2\" ] && cat -- \"$2\" 2>/dev/null; _de; }; ",
 );
 
 /// A script under construction.
@@ -72,19 +70,15 @@ impl Script {
         self.line(&format!("_dln {} {}", quote(key), quote(path)))
     }
 
-    pub fn cat(&mut self, key: &str, path: &str) -> &mut Self {
-        self.line(&format!("_dcat {} {}", quote(key), quote(path)))
-    }
-
-    /// The stdout of `cmd` (shell text) under `key`; its stderr is discarded.
+    /// The stdout of `cmd` (shell text, run in a subshell) under `key`; stderr is discarded.
     pub fn capture(&mut self, key: &str, cmd: &str) -> &mut Self {
-        self.line(&format!("_dk {}; {{ {cmd}; }} 2>/dev/null; _de", quote(key)))
+        self.line(&format!("_dk {}; ( {cmd} ) 2>/dev/null; _de", quote(key)))
     }
 
     /// The exit status of `cmd` (shell text) under `key`, its output discarded.
     pub fn status(&mut self, key: &str, cmd: &str) -> &mut Self {
         self.line(&format!(
-            "_dk {}; {{ {cmd}; }} >/dev/null 2>&1; printf %s $?; _de",
+            "_dk {}; ( {cmd} ) >/dev/null 2>&1; printf %s $?; _de",
             quote(key)
         ))
     }
@@ -154,7 +148,7 @@ mod tests {
         let mut s = Script::new();
         s.stat("st", p, false)
             .checksum("sum", p, "sha1sum")
-            .cat("cat", p)
+            .capture("cat", &format!("cat -- {}", quote(p)))
             .status("rc", "exit 3")
             .stat("none", "/no/such", true);
         let out = std::process::Command::new("/bin/sh")
