@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use common::TestHost;
 use drover_connection::{Become, ConnError, Connection, ExecOutput};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Counts the commands a module runs (one exec = one round trip).
 struct Counting {
@@ -50,7 +50,8 @@ fn trips(c: &Counting) -> usize {
 async fn workdir(host: &TestHost) -> String {
     let d = host.sh("mktemp -d /tmp/drover-files.XXXXXX").await;
     let d = format!("{}/it's a \"dir\" $x `y`", d.trim());
-    host.sh(&format!("mkdir {}", drover_connection::quote(&d))).await;
+    host.sh(&format!("mkdir {}", drover_connection::quote(&d)))
+        .await;
     d
 }
 
@@ -79,24 +80,51 @@ async fn file_states_modes_check_and_idempotence() {
     let d = format!("{w}/a/b c");
     // Check mode: reports the change, creates nothing.
     let r = host
-        .run("file", json!({"path": d, "state": "directory", "mode": "0750"}), true, true)
+        .run(
+            "file",
+            json!({"path": d, "state": "directory", "mode": "0750"}),
+            true,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(r["changed"], true);
     assert_eq!(r["diff"]["before"]["state"], "absent");
     assert!(!std::path::Path::new(&d).exists());
     trips(&c);
-    let r = host.ok("file", json!({"path": d, "state": "directory", "mode": "0750"})).await;
-    assert_eq!((r["changed"].clone(), r["state"].clone(), r["mode"].clone()), (json!(true), json!("directory"), json!("0750")));
+    let r = host
+        .ok(
+            "file",
+            json!({"path": d, "state": "directory", "mode": "0750"}),
+        )
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone(), r["mode"].clone()),
+        (json!(true), json!("directory"), json!("0750"))
+    );
     assert_eq!(mode_of(&d), 0o750);
-    assert_eq!(mode_of(&format!("{w}/a")), 0o750, "created parents get the mode too");
+    assert_eq!(
+        mode_of(&format!("{w}/a")),
+        0o750,
+        "created parents get the mode too"
+    );
     assert_eq!(trips(&c), 2);
-    let r = host.ok("file", json!({"path": d, "state": "directory", "mode": "0750"})).await;
+    let r = host
+        .ok(
+            "file",
+            json!({"path": d, "state": "directory", "mode": "0750"}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
     assert_eq!(trips(&c), 1, "an unchanged file task is one round trip");
     // Symbolic modes.
     let r = host
-        .run("file", json!({"path": d, "mode": "u-w,g+w,o=rX"}), false, true)
+        .run(
+            "file",
+            json!({"path": d, "mode": "u-w,g+w,o=rX"}),
+            false,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(r["mode"], "0575");
@@ -106,37 +134,115 @@ async fn file_states_modes_check_and_idempotence() {
 
     // touch, file, link, hard, absent with a newline and a backtick in the name.
     let f = format!("{w}/new\nline `f` $HOME");
-    let r = host.ok("file", json!({"path": f, "state": "touch", "mode": "u=rw,go=r"})).await;
-    assert_eq!((r["dest"].clone(), r["state"].clone(), r["mode"].clone()), (json!(f), json!("file"), json!("0644")));
+    let r = host
+        .ok(
+            "file",
+            json!({"path": f, "state": "touch", "mode": "u=rw,go=r"}),
+        )
+        .await;
+    assert_eq!(
+        (r["dest"].clone(), r["state"].clone(), r["mode"].clone()),
+        (json!(f), json!("file"), json!("0644"))
+    );
     assert!(std::path::Path::new(&f).is_file());
-    let r = host.ok("file", json!({"path": f, "state": "file", "mode": "0600"})).await;
-    assert_eq!((r["changed"].clone(), r["mode"].clone()), (json!(true), json!("0600")));
-    let r = host.ok("file", json!({"path": f, "state": "file", "mode": "0600"})).await;
+    let r = host
+        .ok("file", json!({"path": f, "state": "file", "mode": "0600"}))
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["mode"].clone()),
+        (json!(true), json!("0600"))
+    );
+    let r = host
+        .ok("file", json!({"path": f, "state": "file", "mode": "0600"}))
+        .await;
     assert_eq!(r["changed"], false);
-    let missing = host.run("file", json!({"path": format!("{w}/nope"), "state": "file"}), false, false).await;
-    assert!(missing.unwrap_err().to_string().contains("is absent, cannot continue"));
+    let missing = host
+        .run(
+            "file",
+            json!({"path": format!("{w}/nope"), "state": "file"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(missing
+        .unwrap_err()
+        .to_string()
+        .contains("is absent, cannot continue"));
 
     let l = format!("{w}/link");
-    let r = host.ok("file", json!({"path": l, "state": "link", "src": "new\nline `f` $HOME"})).await;
-    assert_eq!((r["changed"].clone(), r["state"].clone()), (json!(true), json!("link")));
-    assert_eq!(std::fs::read_link(&l).unwrap().to_str().unwrap(), "new\nline `f` $HOME");
-    let r = host.ok("file", json!({"path": l, "state": "link", "src": "new\nline `f` $HOME"})).await;
+    let r = host
+        .ok(
+            "file",
+            json!({"path": l, "state": "link", "src": "new\nline `f` $HOME"}),
+        )
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone()),
+        (json!(true), json!("link"))
+    );
+    assert_eq!(
+        std::fs::read_link(&l).unwrap().to_str().unwrap(),
+        "new\nline `f` $HOME"
+    );
+    let r = host
+        .ok(
+            "file",
+            json!({"path": l, "state": "link", "src": "new\nline `f` $HOME"}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
-    let r = host.run("file", json!({"path": l, "state": "link", "src": "/nonexistent"}), false, false).await;
-    assert!(r.unwrap_err().to_string().contains("src file does not exist"));
-    let r = host.ok("file", json!({"path": l, "state": "link", "src": "/nonexistent", "force": true})).await;
+    let r = host
+        .run(
+            "file",
+            json!({"path": l, "state": "link", "src": "/nonexistent"}),
+            false,
+            false,
+        )
+        .await;
+    assert!(r
+        .unwrap_err()
+        .to_string()
+        .contains("src file does not exist"));
+    let r = host
+        .ok(
+            "file",
+            json!({"path": l, "state": "link", "src": "/nonexistent", "force": true}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
 
     let h = format!("{w}/hard");
-    let r = host.ok("file", json!({"path": h, "state": "hard", "src": f})).await;
-    assert_eq!((r["changed"].clone(), r["state"].clone()), (json!(true), json!("hard")));
-    assert_eq!(std::fs::metadata(&h).unwrap().ino(), std::fs::metadata(&f).unwrap().ino());
-    let r = host.ok("file", json!({"path": h, "state": "hard", "src": f})).await;
+    let r = host
+        .ok("file", json!({"path": h, "state": "hard", "src": f}))
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone()),
+        (json!(true), json!("hard"))
+    );
+    assert_eq!(
+        std::fs::metadata(&h).unwrap().ino(),
+        std::fs::metadata(&f).unwrap().ino()
+    );
+    let r = host
+        .ok("file", json!({"path": h, "state": "hard", "src": f}))
+        .await;
     assert_eq!(r["changed"], false);
 
-    let r = host.run("file", json!({"path": w, "state": "absent"}), false, true).await.unwrap();
-    assert_eq!((r["changed"].clone(), r["state"].clone()), (json!(true), json!("absent")));
-    assert!(r["diff"]["before"]["path_content"]["files"].as_array().unwrap().len() >= 3);
+    let r = host
+        .run("file", json!({"path": w, "state": "absent"}), false, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r["changed"].clone(), r["state"].clone()),
+        (json!(true), json!("absent"))
+    );
+    assert!(
+        r["diff"]["before"]["path_content"]["files"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 3
+    );
     assert!(!std::path::Path::new(&w).exists());
     let r = host.ok("file", json!({"path": w, "state": "absent"})).await;
     assert_eq!(r["changed"], false);
@@ -151,24 +257,46 @@ async fn copy_content_checksums_round_trips_backup_validate() {
     let r = host.run("copy", args.clone(), true, true).await.unwrap();
     assert_eq!(r["changed"], true);
     assert_eq!(r["diff"][0]["after"], "hello\n");
-    assert!(!std::path::Path::new(&dest).exists(), "check mode writes nothing");
+    assert!(
+        !std::path::Path::new(&dest).exists(),
+        "check mode writes nothing"
+    );
     trips(&c);
     let r = host.ok("copy", args.clone()).await;
     assert_eq!(trips(&c), 2, "a changed copy is two round trips");
     assert_eq!(r["checksum"], sha1(b"hello\n"));
     assert_eq!(r["md5sum"], "b1946ac92492d2347c6235b4d2611184");
-    assert_eq!((r["size"].clone(), r["mode"].clone(), r["dest"].clone()), (json!(6), json!("0640"), json!(dest)));
+    assert_eq!(
+        (r["size"].clone(), r["mode"].clone(), r["dest"].clone()),
+        (json!(6), json!("0640"), json!(dest))
+    );
     assert_eq!(std::fs::read(&dest).unwrap(), b"hello\n");
     assert_eq!(mode_of(&dest), 0o640);
     let r = host.ok("copy", args.clone()).await;
     assert_eq!(trips(&c), 1, "an unchanged copy is one round trip");
-    assert_eq!((r["changed"].clone(), r["checksum"].clone()), (json!(false), json!(sha1(b"hello\n"))));
+    assert_eq!(
+        (r["changed"].clone(), r["checksum"].clone()),
+        (json!(false), json!(sha1(b"hello\n")))
+    );
     // Only the mode differs: no content is sent, the mode is fixed.
-    let r = host.ok("copy", json!({"content": "hello\n", "dest": dest, "mode": "0600"})).await;
-    assert_eq!((r["changed"].clone(), r["mode"].clone()), (json!(true), json!("0600")));
+    let r = host
+        .ok(
+            "copy",
+            json!({"content": "hello\n", "dest": dest, "mode": "0600"}),
+        )
+        .await;
+    assert_eq!(
+        (r["changed"].clone(), r["mode"].clone()),
+        (json!(true), json!("0600"))
+    );
     // Diff of a change, and a backup of the old file.
     let r = host
-        .run("copy", json!({"content": "hello\nworld\n", "dest": dest, "backup": true}), false, true)
+        .run(
+            "copy",
+            json!({"content": "hello\nworld\n", "dest": dest, "backup": true}),
+            false,
+            true,
+        )
         .await
         .unwrap();
     assert_eq!(r["diff"][0]["before"], "hello\n");
@@ -178,28 +306,59 @@ async fn copy_content_checksums_round_trips_backup_validate() {
     assert_eq!(mode_of(&dest), 0o600, "an existing file keeps its mode");
     // validate: a failing check leaves the file alone.
     let r = host
-        .ok("copy", json!({"content": "bad\n", "dest": dest, "validate": "grep -q good %s"}))
+        .ok(
+            "copy",
+            json!({"content": "bad\n", "dest": dest, "validate": "grep -q good %s"}),
+        )
         .await;
-    assert_eq!((r["failed"].clone(), r["msg"].clone()), (json!(true), json!("failed to validate")));
+    assert_eq!(
+        (r["failed"].clone(), r["msg"].clone()),
+        (json!(true), json!("failed to validate"))
+    );
     assert_eq!(std::fs::read(&dest).unwrap(), b"hello\nworld\n");
     let r = host
-        .ok("copy", json!({"content": "good\n", "dest": dest, "validate": "grep -q good %s"}))
+        .ok(
+            "copy",
+            json!({"content": "good\n", "dest": dest, "validate": "grep -q good %s"}),
+        )
         .await;
     assert_eq!(r["changed"], true);
     // force=false never replaces.
-    let r = host.ok("copy", json!({"content": "other\n", "dest": dest, "force": false})).await;
+    let r = host
+        .ok(
+            "copy",
+            json!({"content": "other\n", "dest": dest, "force": false}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
     assert_eq!(std::fs::read(&dest).unwrap(), b"good\n");
     // A directory dest with content is refused; parent must exist.
-    let r = host.run("copy", json!({"content": "x", "dest": w}), false, false).await;
-    assert!(r.unwrap_err().to_string().contains("can not use content with a dir as dest"));
-    let r = host.run("copy", json!({"content": "x", "dest": format!("{w}/no/such")}), false, false).await;
+    let r = host
+        .run("copy", json!({"content": "x", "dest": w}), false, false)
+        .await;
+    assert!(r
+        .unwrap_err()
+        .to_string()
+        .contains("can not use content with a dir as dest"));
+    let r = host
+        .run(
+            "copy",
+            json!({"content": "x", "dest": format!("{w}/no/such")}),
+            false,
+            false,
+        )
+        .await;
     assert!(r.unwrap_err().to_string().contains("Destination directory"));
     // A mapping as content is written as JSON.
     let j = format!("{w}/data.json");
-    host.ok("copy", json!({"content": {"a": [1, "é"]}, "dest": j})).await;
-    assert_eq!(std::fs::read_to_string(&j).unwrap(), "{\"a\": [1, \"\\u00e9\"]}");
-    host.sh(&format!("rm -rf {}", drover_connection::quote(&w))).await;
+    host.ok("copy", json!({"content": {"a": [1, "é"]}, "dest": j}))
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(&j).unwrap(),
+        "{\"a\": [1, \"\\u00e9\"]}"
+    );
+    host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -213,42 +372,69 @@ async fn copy_files_trees_and_remote_src() {
     std::fs::write(files.join("bin.dat"), &binary).unwrap();
     std::fs::write(files.join("tree/a.txt"), "a\n").unwrap();
     std::fs::write(files.join("tree/sub/b.txt"), "b\n").unwrap();
-    std::fs::set_permissions(files.join("tree/a.txt"), std::fs::Permissions::from_mode(0o751)).unwrap();
+    std::fs::set_permissions(
+        files.join("tree/a.txt"),
+        std::fs::Permissions::from_mode(0o751),
+    )
+    .unwrap();
     let w = workdir(&host).await;
 
     // Non-UTF-8 bytes arrive intact; a directory dest means dest/basename.
-    let r = host.ok("copy", json!({"src": "bin.dat", "dest": format!("{w}/")})).await;
+    let r = host
+        .ok("copy", json!({"src": "bin.dat", "dest": format!("{w}/")}))
+        .await;
     assert_eq!(r["checksum"], sha1(&binary));
     assert_eq!(std::fs::read(format!("{w}/bin.dat")).unwrap(), binary);
     let r = host.ok("copy", json!({"src": "bin.dat", "dest": w})).await;
     assert_eq!(r["changed"], false, "{r:?}");
 
     // Trailing slash: the contents; none: the directory itself.
-    let r = host.ok("copy", json!({"src": "tree/", "dest": format!("{w}/t1"), "mode": "preserve"})).await;
+    let r = host
+        .ok(
+            "copy",
+            json!({"src": "tree/", "dest": format!("{w}/t1"), "mode": "preserve"}),
+        )
+        .await;
     assert_eq!(r["changed"], true);
     assert_eq!(std::fs::read(format!("{w}/t1/sub/b.txt")).unwrap(), b"b\n");
     assert_eq!(mode_of(&format!("{w}/t1/a.txt")), 0o751);
-    let r = host.ok("copy", json!({"src": "tree/", "dest": format!("{w}/t1"), "mode": "preserve"})).await;
+    let r = host
+        .ok(
+            "copy",
+            json!({"src": "tree/", "dest": format!("{w}/t1"), "mode": "preserve"}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
-    let r = host.ok("copy", json!({"src": "tree", "dest": format!("{w}/t2")})).await;
+    let r = host
+        .ok("copy", json!({"src": "tree", "dest": format!("{w}/t2")}))
+        .await;
     assert_eq!(r["changed"], true);
     assert_eq!(std::fs::read(format!("{w}/t2/tree/a.txt")).unwrap(), b"a\n");
     std::fs::write(files.join("tree/a.txt"), "changed\n").unwrap();
-    let r = host.ok("copy", json!({"src": "tree", "dest": format!("{w}/t2")})).await;
+    let r = host
+        .ok("copy", json!({"src": "tree", "dest": format!("{w}/t2")}))
+        .await;
     assert_eq!(r["changed"], true);
-    assert_eq!(std::fs::read(format!("{w}/t2/tree/a.txt")).unwrap(), b"changed\n");
+    assert_eq!(
+        std::fs::read(format!("{w}/t2/tree/a.txt")).unwrap(),
+        b"changed\n"
+    );
 
     // remote_src copies on the host.
     let r = host
         .ok("copy", json!({"src": format!("{w}/bin.dat"), "dest": format!("{w}/copy.dat"), "remote_src": true}))
         .await;
-    assert_eq!((r["changed"].clone(), r["checksum"].clone()), (json!(true), json!(sha1(&binary))));
+    assert_eq!(
+        (r["changed"].clone(), r["checksum"].clone()),
+        (json!(true), json!(sha1(&binary)))
+    );
     assert_eq!(std::fs::read(format!("{w}/copy.dat")).unwrap(), binary);
     let r = host
         .ok("copy", json!({"src": format!("{w}/bin.dat"), "dest": format!("{w}/copy.dat"), "remote_src": true}))
         .await;
     assert_eq!(r["changed"], false);
-    host.sh(&format!("rm -rf {}", drover_connection::quote(&w))).await;
+    host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,7 +452,10 @@ async fn template_renders_on_the_controller() {
     let w = workdir(&host).await;
     let dest = format!("{w}/app.conf");
     let args = json!({"src": "app.j2", "dest": dest, "mode": "0644"});
-    let r = host.run("template", args.clone(), false, true).await.unwrap();
+    let r = host
+        .run("template", args.clone(), false, true)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true);
     let want = "\n# Ansible managed\n  item=a\n  item=b $c\npath=app.j2\n";
     assert_eq!(std::fs::read_to_string(&dest).unwrap(), want);
@@ -277,11 +466,17 @@ async fn template_renders_on_the_controller() {
     // The user's ansible_managed wins; CRLF newlines on request.
     host.vars.insert("ansible_managed".into(), json!("mine"));
     let r = host
-        .ok("template", json!({"src": "app.j2", "dest": dest, "newline_sequence": "\\r\\n"}))
+        .ok(
+            "template",
+            json!({"src": "app.j2", "dest": dest, "newline_sequence": "\\r\\n"}),
+        )
         .await;
     assert_eq!(r["changed"], true);
-    assert!(std::fs::read_to_string(&dest).unwrap().starts_with("\r\n# mine\r\n"));
-    host.sh(&format!("rm -rf {}", drover_connection::quote(&w))).await;
+    assert!(std::fs::read_to_string(&dest)
+        .unwrap()
+        .starts_with("\r\n# mine\r\n"));
+    host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -294,10 +489,16 @@ async fn stat_slurp_fetch_tempfile_find_script() {
     let bytes = b"\x00\xff\xfebinary\n".to_vec();
     host.ok("copy", json!({"content": "", "dest": f})).await;
     std::fs::write(&f, &bytes).unwrap();
-    host.ok("file", json!({"path": format!("{w}/ln"), "state": "link", "src": f})).await;
+    host.ok(
+        "file",
+        json!({"path": format!("{w}/ln"), "state": "link", "src": f}),
+    )
+    .await;
     trips(&c);
 
-    let r = host.ok("stat", json!({"path": f, "checksum_algorithm": "sha256"})).await;
+    let r = host
+        .ok("stat", json!({"path": f, "checksum_algorithm": "sha256"}))
+        .await;
     assert_eq!(trips(&c), 1, "stat is one round trip");
     let st = &r["stat"];
     let meta = std::fs::metadata(&f).unwrap();
@@ -311,18 +512,29 @@ async fn stat_slurp_fetch_tempfile_find_script() {
     assert!((st["mtime"].as_f64().unwrap() - meta.mtime() as f64).abs() < 1.0);
     assert_eq!(st["checksum"].as_str().unwrap().len(), 64);
     let r = host.ok("stat", json!({"path": format!("{w}/ln")})).await;
-    assert_eq!((r["stat"]["islnk"].clone(), r["stat"]["lnk_target"].clone()), (json!(true), json!(f)));
+    assert_eq!(
+        (r["stat"]["islnk"].clone(), r["stat"]["lnk_target"].clone()),
+        (json!(true), json!(f))
+    );
     assert!(r["stat"].get("checksum").is_none());
-    let r = host.ok("stat", json!({"path": format!("{w}/ln"), "follow": true})).await;
+    let r = host
+        .ok("stat", json!({"path": format!("{w}/ln"), "follow": true}))
+        .await;
     assert_eq!(r["stat"]["isreg"], true);
     let r = host.ok("stat", json!({"path": format!("{w}/none")})).await;
     assert_eq!(r["stat"], json!({"exists": false}));
 
     let r = host.ok("slurp", json!({"src": f})).await;
     use base64::Engine;
-    assert_eq!(r["content"], base64::engine::general_purpose::STANDARD.encode(&bytes));
+    assert_eq!(
+        r["content"],
+        base64::engine::general_purpose::STANDARD.encode(&bytes)
+    );
     let r = host.run("slurp", json!({"src": w}), false, false).await;
-    assert!(r.unwrap_err().to_string().starts_with("source is a directory"));
+    assert!(r
+        .unwrap_err()
+        .to_string()
+        .starts_with("source is a directory"));
 
     let r = host.ok("fetch", json!({"src": f, "dest": "fetched"})).await;
     let got = local.path().join(format!("fetched/testhost{f}"));
@@ -331,39 +543,100 @@ async fn stat_slurp_fetch_tempfile_find_script() {
     trips(&c);
     let r = host.ok("fetch", json!({"src": f, "dest": "fetched"})).await;
     assert_eq!((r["changed"].clone(), trips(&c)), (json!(false), 1));
-    let r = host.ok("fetch", json!({"src": format!("{w}/none"), "dest": "fetched", "fail_on_missing": false})).await;
-    assert_eq!(r["msg"], "the remote file does not exist, not transferring, ignored");
+    let r = host
+        .ok(
+            "fetch",
+            json!({"src": format!("{w}/none"), "dest": "fetched", "fail_on_missing": false}),
+        )
+        .await;
+    assert_eq!(
+        r["msg"],
+        "the remote file does not exist, not transferring, ignored"
+    );
     assert!(r.get("failed").is_none());
 
-    let r = host.ok("tempfile", json!({"path": w, "suffix": ".tmp", "prefix": "p-"})).await;
+    let r = host
+        .ok(
+            "tempfile",
+            json!({"path": w, "suffix": ".tmp", "prefix": "p-"}),
+        )
+        .await;
     let p = r["path"].as_str().unwrap();
-    assert!(p.starts_with(&format!("{w}/p-")) && p.ends_with(".tmp"), "{p}");
-    assert_eq!((r["state"].clone(), r["mode"].clone()), (json!("file"), json!("0600")));
-    let r = host.ok("tempfile", json!({"path": w, "state": "directory"})).await;
+    assert!(
+        p.starts_with(&format!("{w}/p-")) && p.ends_with(".tmp"),
+        "{p}"
+    );
+    assert_eq!(
+        (r["state"].clone(), r["mode"].clone()),
+        (json!("file"), json!("0600"))
+    );
+    let r = host
+        .ok("tempfile", json!({"path": w, "state": "directory"}))
+        .await;
     assert_eq!(r["state"], "directory");
 
     std::fs::create_dir_all(format!("{w}/sub/.hid")).unwrap();
     std::fs::write(format!("{w}/sub/a.log"), "needle here\n").unwrap();
     std::fs::write(format!("{w}/sub/.hid/b.log"), "nothing\n").unwrap();
     std::fs::write(format!("{w}/sub/.c.log"), "needle\n").unwrap();
-    let r = host.ok("find", json!({"paths": w, "patterns": "*.log", "recurse": true})).await;
-    let names: Vec<&str> = r["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(names, vec![format!("{w}/sub/a.log"), format!("{w}/sub/.hid/b.log")]);
+    let r = host
+        .ok(
+            "find",
+            json!({"paths": w, "patterns": "*.log", "recurse": true}),
+        )
+        .await;
+    let names: Vec<&str> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![format!("{w}/sub/a.log"), format!("{w}/sub/.hid/b.log")]
+    );
     let r = host.ok("find", json!({"paths": w, "patterns": "*.log", "recurse": true, "hidden": true, "contains": "need.e"})).await;
     assert_eq!(r["matched"], 2);
-    let r = host.ok("find", json!({"paths": w, "patterns": ["^p-.*\\.tmp$"], "use_regex": true})).await;
+    let r = host
+        .ok(
+            "find",
+            json!({"paths": w, "patterns": ["^p-.*\\.tmp$"], "use_regex": true}),
+        )
+        .await;
     assert_eq!(r["matched"], 1);
-    let r = host.ok("find", json!({"paths": w, "file_type": "directory", "size": "-1"})).await;
+    let r = host
+        .ok(
+            "find",
+            json!({"paths": w, "file_type": "directory", "size": "-1"}),
+        )
+        .await;
     assert_eq!(r["matched"], 2, "{r:?}");
 
     std::fs::create_dir_all(local.path().join("files")).unwrap();
-    std::fs::write(local.path().join("files/hello.sh"), "#!/bin/sh\necho \"args: $1|$2\"; pwd; exit ${3:-0}\n").unwrap();
-    let r = host.ok("script", json!({"_raw_params": "hello.sh 'a b' \"$c\"", "chdir": w})).await;
+    std::fs::write(
+        local.path().join("files/hello.sh"),
+        "#!/bin/sh\necho \"args: $1|$2\"; pwd; exit ${3:-0}\n",
+    )
+    .unwrap();
+    let r = host
+        .ok(
+            "script",
+            json!({"_raw_params": "hello.sh 'a b' \"$c\"", "chdir": w}),
+        )
+        .await;
     assert_eq!(r["stdout"], format!("args: a b|$c\n{w}\n"));
     assert_eq!(r["rc"], 0);
-    let r = host.ok("script", json!({"_raw_params": "hello.sh x y 3"})).await;
-    assert_eq!((r["rc"].clone(), r["failed"].clone()), (json!(3), json!(true)));
-    let r = host.ok("script", json!({"_raw_params": "hello.sh", "creates": f})).await;
+    let r = host
+        .ok("script", json!({"_raw_params": "hello.sh x y 3"}))
+        .await;
+    assert_eq!(
+        (r["rc"].clone(), r["failed"].clone()),
+        (json!(3), json!(true))
+    );
+    let r = host
+        .ok("script", json!({"_raw_params": "hello.sh", "creates": f}))
+        .await;
     assert_eq!(r["changed"], false);
-    host.sh(&format!("rm -rf {}", drover_connection::quote(&w))).await;
+    host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
+        .await;
 }

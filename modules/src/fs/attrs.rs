@@ -60,7 +60,11 @@ impl Diff {
 impl Wanted {
     pub fn from_args(args: &Args) -> Result<Wanted, ModuleError> {
         Ok(Wanted {
-            mode: mode::parse(args.get("mode"))?,
+            // `preserve` (copy, template) is resolved by the caller from the source file.
+            mode: match args.get("mode") {
+                Some(Value::String(s)) if s == "preserve" => None,
+                other => mode::parse(other)?,
+            },
             owner: args.str("owner")?.filter(|s| !s.is_empty()),
             group: args.str("group")?.filter(|s| !s.is_empty()),
         })
@@ -101,7 +105,9 @@ impl Wanted {
             })?),
         };
         let ids = a.text("ids");
-        let mut ids = ids.split_whitespace().map(|s| s.parse::<u32>().unwrap_or(0));
+        let mut ids = ids
+            .split_whitespace()
+            .map(|s| s.parse::<u32>().unwrap_or(0));
         Ok(Resolved {
             mode: self.mode.clone(),
             uid,

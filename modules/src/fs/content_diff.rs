@@ -7,12 +7,7 @@ use serde_json::{Map, Value};
 pub const MAX_DIFF: u64 = 104448;
 
 /// `old`: the destination's bytes (`None` when it does not exist) and its size.
-pub fn file_diff(
-    dest: &str,
-    old: Option<(&[u8], u64)>,
-    new: &[u8],
-    after_header: &str,
-) -> Value {
+pub fn file_diff(dest: &str, old: Option<(&[u8], u64)>, new: &[u8], after_header: &str) -> Value {
     let mut d = Map::new();
     match old {
         None => {
@@ -26,7 +21,10 @@ pub fn file_diff(
         }
         Some((bytes, _)) => {
             d.insert("before_header".into(), dest.into());
-            d.insert("before".into(), String::from_utf8_lossy(bytes).into_owned().into());
+            d.insert(
+                "before".into(),
+                String::from_utf8_lossy(bytes).into_owned().into(),
+            );
         }
     }
     if new.len() as u64 > MAX_DIFF {
@@ -35,7 +33,10 @@ pub fn file_diff(
         d.insert("src_binary".into(), 1.into());
     } else {
         d.insert("after_header".into(), after_header.into());
-        d.insert("after".into(), String::from_utf8_lossy(new).into_owned().into());
+        d.insert(
+            "after".into(),
+            String::from_utf8_lossy(new).into_owned().into(),
+        );
     }
     Value::Object(d)
 }

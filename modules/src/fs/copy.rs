@@ -16,9 +16,28 @@ use crate::{Ctx, Module, ModuleError, ModuleResult, SearchKind};
 pub struct Copy;
 
 const OPTIONS: &[&str] = &[
-    "src", "content", "dest", "backup", "force", "mode", "owner", "group", "directory_mode",
-    "remote_src", "local_follow", "follow", "validate", "checksum", "decrypt", "unsafe_writes",
-    "attributes", "attr", "seuser", "serole", "setype", "selevel",
+    "src",
+    "content",
+    "dest",
+    "backup",
+    "force",
+    "mode",
+    "owner",
+    "group",
+    "directory_mode",
+    "remote_src",
+    "local_follow",
+    "follow",
+    "validate",
+    "checksum",
+    "decrypt",
+    "unsafe_writes",
+    "attributes",
+    "attr",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
 ];
 
 #[async_trait]
@@ -54,30 +73,37 @@ impl Module for Copy {
         if preserve {
             wanted.mode = None;
         }
-        let job = |data: Vec<u8>, label: String, name: String, from_content: bool, header: String| {
-            Ok::<_, ModuleError>(OneFile {
-                data,
-                src_label: label,
-                dest: dest.clone(),
-                basename: name,
-                from_content,
-                after_header: header,
-                wanted: wanted.clone(),
-                force: a.bool("force", true)?,
-                backup: a.bool("backup", false)?,
-                follow: a.bool("follow", false)?,
-                validate: a.str("validate")?,
-                remote: None,
-                remote_sum: None,
-            })
-        };
+        let job =
+            |data: Vec<u8>, label: String, name: String, from_content: bool, header: String| {
+                Ok::<_, ModuleError>(OneFile {
+                    data,
+                    src_label: label,
+                    dest: dest.clone(),
+                    basename: name,
+                    from_content,
+                    after_header: header,
+                    wanted: wanted.clone(),
+                    force: a.bool("force", true)?,
+                    backup: a.bool("backup", false)?,
+                    follow: a.bool("follow", false)?,
+                    validate: a.str("validate")?,
+                    remote: None,
+                    remote_sum: None,
+                })
+            };
         if let Some(content) = content {
             let text = match content {
                 Value::String(s) => s,
                 v @ (Value::Object(_) | Value::Array(_)) => crate::fs::python_json(&v),
                 other => other.to_string(),
             };
-            let j = job(text.into_bytes(), dest.clone(), basename(&dest), true, dest.clone())?;
+            let j = job(
+                text.into_bytes(),
+                dest.clone(),
+                basename(&dest),
+                true,
+                dest.clone(),
+            )?;
             return install_one(ctx, j).await;
         }
         let src = src.unwrap_or_default();
@@ -95,7 +121,17 @@ impl Module for Copy {
         };
         if found.is_dir() {
             let dir_mode = super::mode::parse(a.get("directory_mode"))?;
-            return copy_tree(ctx, &found, src.ends_with('/'), &dest, &wanted, preserve, dir_mode, a.bool("force", true)?).await;
+            return copy_tree(
+                ctx,
+                &found,
+                src.ends_with('/'),
+                &dest,
+                &wanted,
+                preserve,
+                dir_mode,
+                a.bool("force", true)?,
+            )
+            .await;
         }
         let data = std::fs::read(&found)
             .map_err(|e| fail(&format!("could not find src={}, {e}", found.display())))?;
@@ -110,16 +146,27 @@ impl Module for Copy {
 
 pub(crate) fn local_mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o644)
+    std::fs::metadata(p)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o644)
 }
 
 /// Files and directories below a controller directory, relative to `prefix`.
-pub(crate) fn walk(dir: &Path, rel: &str, files: &mut Vec<(String, PathBuf)>, dirs: &mut Vec<String>) -> std::io::Result<()> {
+pub(crate) fn walk(
+    dir: &Path,
+    rel: &str,
+    files: &mut Vec<(String, PathBuf)>,
+    dirs: &mut Vec<String>,
+) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let r = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         // local_follow (default): links are copied as what they point to.
         let p = e.path();
         if p.is_dir() {

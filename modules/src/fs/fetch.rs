@@ -13,7 +13,13 @@ use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 pub struct Fetch;
 
-const OPTIONS: &[&str] = &["src", "dest", "flat", "fail_on_missing", "validate_checksum"];
+const OPTIONS: &[&str] = &[
+    "src",
+    "dest",
+    "flat",
+    "fail_on_missing",
+    "validate_checksum",
+];
 
 /// os.path.normpath for the controller path.
 fn normpath(p: &Path) -> PathBuf {
@@ -46,13 +52,23 @@ impl Module for Fetch {
         let fail_on_missing = a.bool("fail_on_missing", true)?;
         let validate = a.bool("validate_checksum", true)?;
         let base = ctx.target.playbook_dir();
-        let dwim = |p: &str| if p.starts_with('/') { PathBuf::from(p) } else { base.join(p) };
+        let dwim = |p: &str| {
+            if p.starts_with('/') {
+                PathBuf::from(p)
+            } else {
+                base.join(p)
+            }
+        };
         let local = if flat {
             let d = dwim(&dest);
             if d.is_dir() && !dest.ends_with('/') {
                 return Err(fail("dest is an existing directory, use a trailing slash if you want to fetch src into that directory"));
             }
-            if dest.ends_with('/') { d.join(basename(&src)) } else { d }
+            if dest.ends_with('/') {
+                d.join(basename(&src))
+            } else {
+                d
+            }
         } else {
             PathBuf::from(format!("{}/{}/{}", dwim(&dest).display(), ctx.host, src))
         };
@@ -69,7 +85,7 @@ impl Module for Fetch {
         s.checksum("sum", &src, "sha1sum");
         let same = quote(local_sum.as_deref().unwrap_or("-"));
         s.line(&format!(
-            "_dk data; if [ -f {q} ] && [ \"$(sha1sum < {q} | cut -d' ' -f1)\" != {same} ]; then cat -- {q}; fi; _de"
+            "_dk @data; if [ -f {q} ] && [ \"$(sha1sum < {q} | cut -d' ' -f1)\" != {same} ]; then cat -- {q}; fi; _de"
         ));
         let ans = run_script(ctx, &s, None).await?;
         let mut r = result(false);
@@ -80,7 +96,11 @@ impl Module for Fetch {
                 "perm" => "file is not readable, not transferring, ignored",
                 _ => "the remote file does not exist, not transferring, ignored",
             };
-            let msg = if why == "dir" && !fail_on_missing { format!("{msg}, not transferring, ignored") } else { msg.to_string() };
+            let msg = if why == "dir" && !fail_on_missing {
+                format!("{msg}, not transferring, ignored")
+            } else {
+                msg.to_string()
+            };
             r.insert("msg".into(), msg.into());
             r.insert("file".into(), src.clone().into());
             if fail_on_missing || why == "dir" && fail_on_missing {
@@ -98,7 +118,7 @@ impl Module for Fetch {
             r.insert("checksum".into(), remote_sum.into());
             return Ok(r);
         }
-        let data = ans.bytes("data").unwrap_or_default();
+        let data = ans.bytes("@data").unwrap_or_default();
         let new_sum = digest_hex(Algo::Sha1, data);
         let md5 = digest_hex(Algo::Md5, data);
         if validate && new_sum != remote_sum {
@@ -113,7 +133,8 @@ impl Module for Fetch {
             return Ok(r);
         }
         if !ctx.check_mode {
-            write_local(&local, data, ctx.host).map_err(|e| fail(&format!("Failed to fetch the file: {e}")))?;
+            write_local(&local, data, ctx.host)
+                .map_err(|e| fail(&format!("Failed to fetch the file: {e}")))?;
         }
         r.insert("changed".into(), true.into());
         r.insert("md5sum".into(), md5.into());

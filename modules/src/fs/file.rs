@@ -16,10 +16,30 @@ use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 pub struct File;
 
 const OPTIONS: &[&str] = &[
-    "path", "dest", "name", "state", "recurse", "force", "follow", "src", "mode", "owner",
-    "group", "modification_time", "modification_time_format", "access_time",
-    "access_time_format", "attributes", "attr", "seuser", "serole", "setype", "selevel",
-    "unsafe_writes", "_original_basename", "_diff_peek",
+    "path",
+    "dest",
+    "name",
+    "state",
+    "recurse",
+    "force",
+    "follow",
+    "src",
+    "mode",
+    "owner",
+    "group",
+    "modification_time",
+    "modification_time_format",
+    "access_time",
+    "access_time_format",
+    "attributes",
+    "attr",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+    "unsafe_writes",
+    "_original_basename",
+    "_diff_peek",
 ];
 const STATES: &[&str] = &["absent", "directory", "file", "hard", "link", "touch"];
 
@@ -40,7 +60,11 @@ fn opts(ctx: &Ctx<'_>) -> Result<Opts, ModuleError> {
     a.check_supported("file", OPTIONS)?;
     let path = match (a.str("path")?, a.str("dest")?, a.str("name")?) {
         (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => p,
-        _ => return Err(ModuleError::Failed("missing required arguments: path".into())),
+        _ => {
+            return Err(ModuleError::Failed(
+                "missing required arguments: path".into(),
+            ))
+        }
     };
     let state = a.str("state")?;
     if let Some(s) = &state {
@@ -51,7 +75,10 @@ fn opts(ctx: &Ctx<'_>) -> Result<Opts, ModuleError> {
             )));
         }
     }
-    if a.str("attributes")?.or(a.str("attr")?).is_some_and(|s| !s.is_empty()) {
+    if a.str("attributes")?
+        .or(a.str("attr")?)
+        .is_some_and(|s| !s.is_empty())
+    {
         return Err(ModuleError::Failed(
             "drover: the 'attributes' option (chattr) is not supported".into(),
         ));
@@ -96,7 +123,10 @@ impl Module for File {
         if let Some(src) = &o.src {
             let abs = |base: &str| join(base, src);
             s.status("src_in_dir", &format!("[ -e {} ]", quote(&abs(p))));
-            s.status("src_beside", &format!("[ -e {} ]", quote(&abs(&dirname(p)))));
+            s.status(
+                "src_beside",
+                &format!("[ -e {} ]", quote(&abs(&dirname(p)))),
+            );
             s.stat("src_st", src, true);
             s.stat("in_dir", &join(p, &basename(src)), false);
             s.capture("dir_entries", &format!("ls -A -- {} | head -n 1", quote(p)));
@@ -153,8 +183,7 @@ impl<'c, 'a> Plan<'c, 'a> {
     fn new(ctx: &'c Ctx<'a>, mut o: Opts, a: Answers, r: Resolved) -> Result<Self, ModuleError> {
         let mut st = a.stat("st");
         // A directory `path` with a hard link `src` means the file of that name inside.
-        if o.state.as_deref() == Some("hard")
-            && st.as_ref().is_some_and(|s| s.kind() == Kind::Dir)
+        if o.state.as_deref() == Some("hard") && st.as_ref().is_some_and(|s| s.kind() == Kind::Dir)
         {
             if let Some(src) = &o.src {
                 o.path = join(&o.path, &basename(src));
@@ -203,7 +232,11 @@ impl<'c, 'a> Plan<'c, 'a> {
         let cmds = self.r.plan(&self.path, st, link_itself, &mut self.diff)?;
         self.changed |= !cmds.is_empty();
         self.cmds.extend(cmds);
-        let default = if self.state == "touch" { TimeSpec::Now } else { TimeSpec::Preserve };
+        let default = if self.state == "touch" {
+            TimeSpec::Now
+        } else {
+            TimeSpec::Preserve
+        };
         let m = self.o.mtime.clone().unwrap_or(default.clone());
         let at = self.o.atime.clone().unwrap_or(default);
         let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
@@ -237,12 +270,18 @@ impl<'c, 'a> Plan<'c, 'a> {
         self.state_change("absent");
         if self.prev == "directory" {
             let list = |k: &str| -> Value {
-                self.a.text(k).lines().map(|l| Value::String(l.into())).collect()
+                self.a
+                    .text(k)
+                    .lines()
+                    .map(|l| Value::String(l.into()))
+                    .collect()
             };
             let mut walk = serde_json::Map::new();
             walk.insert("directories".into(), list("dirs"));
             walk.insert("files".into(), list("files"));
-            self.diff.before.insert("path_content".into(), Value::Object(walk));
+            self.diff
+                .before
+                .insert("path_content".into(), Value::Object(walk));
         }
         self.changed = true;
         self.cmds.push(format!("rm -rf -- {}", quote(&self.path)));
@@ -315,11 +354,16 @@ impl<'c, 'a> Plan<'c, 'a> {
                 let st = self.current.clone().unwrap_or_default();
                 self.attributes(&st, false)?;
                 if self.o.recurse {
-                    let below: Vec<StatInfo> =
-                        self.a.text("below").lines().filter_map(StatInfo::parse).collect();
+                    let below: Vec<StatInfo> = self
+                        .a
+                        .text("below")
+                        .lines()
+                        .filter_map(StatInfo::parse)
+                        .collect();
                     if self.r.any_differs(&below) {
                         self.changed = true;
-                        self.cmds.extend(self.r.recurse_cmds(&self.path, self.o.follow));
+                        self.cmds
+                            .extend(self.r.recurse_cmds(&self.path, self.o.follow));
                     }
                 }
                 Ok(())
@@ -380,7 +424,11 @@ impl<'c, 'a> Plan<'c, 'a> {
                 self.a.rc("src_beside") == 0
             };
             if !exists {
-                let base = if is_real_dir { path.clone() } else { dirname(&path) };
+                let base = if is_real_dir {
+                    path.clone()
+                } else {
+                    dirname(&path)
+                };
                 return Err(fail(&format!(
                     "src file does not exist, use 'force=yes' if you really want to create the link: {}",
                     join(&base, s)
@@ -389,7 +437,9 @@ impl<'c, 'a> Plan<'c, 'a> {
         }
         match self.prev {
             "directory" if !self.o.force => {
-                return Err(fail(&format!("refusing to convert from directory to symlink for {path}")))
+                return Err(fail(&format!(
+                    "refusing to convert from directory to symlink for {path}"
+                )))
             }
             "directory" if !self.a.text("dir_entries").is_empty() => {
                 return Err(fail(&format!(
@@ -426,8 +476,15 @@ impl<'c, 'a> Plan<'c, 'a> {
             if self.prev == "absent" {
                 self.cmds.push(format!("ln -s -- {s} {q}"));
             } else {
-                let tmp = quote(&join(&dirname(&path), &format!(".drover-link-{}", std::process::id())));
-                let rmdir = if is_real_dir { format!("rmdir -- {q} && ") } else { String::new() };
+                let tmp = quote(&join(
+                    &dirname(&path),
+                    &format!(".drover-link-{}", std::process::id()),
+                ));
+                let rmdir = if is_real_dir {
+                    format!("rmdir -- {q} && ")
+                } else {
+                    String::new()
+                };
                 self.cmds.push(format!(
                     "{rmdir}ln -s -- {s} {tmp} && {{ mv -fT -- {tmp} {q} || {{ rm -f -- {tmp}; exit 1; }}; }}"
                 ));
@@ -435,9 +492,17 @@ impl<'c, 'a> Plan<'c, 'a> {
         }
         // Attributes apply to the link's target when following (if it exists).
         let target_exists = if relink {
-            let base = if is_real_dir { path.clone() } else { dirname(&path) };
+            let base = if is_real_dir {
+                path.clone()
+            } else {
+                dirname(&path)
+            };
             let _ = base;
-            self.a.rc(if is_real_dir { "src_in_dir" } else { "src_beside" }) == 0
+            self.a.rc(if is_real_dir {
+                "src_in_dir"
+            } else {
+                "src_beside"
+            }) == 0
         } else {
             self.a.stat("lt").is_some()
         };
@@ -447,7 +512,11 @@ impl<'c, 'a> Plan<'c, 'a> {
                 self.warnings.push("Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.".into());
             }
         } else if has_attrs {
-            let st = if self.o.follow { self.a.stat("lt") } else { self.a.stat("st") };
+            let st = if self.o.follow {
+                self.a.stat("lt")
+            } else {
+                self.a.stat("st")
+            };
             if let Some(st) = st.or_else(|| self.a.stat("src_st")) {
                 let cmds = self.r.plan(&path, &st, !self.o.follow, &mut self.diff)?;
                 self.changed |= !cmds.is_empty();
@@ -473,7 +542,9 @@ impl<'c, 'a> Plan<'c, 'a> {
         };
         self.state_change("hard");
         let cur = self.current.clone();
-        let same = cur.as_ref().is_some_and(|c| c.inode == src_st.inode && c.dev == src_st.dev);
+        let same = cur
+            .as_ref()
+            .is_some_and(|c| c.inode == src_st.inode && c.dev == src_st.dev);
         let relink = match self.prev {
             "absent" => true,
             "link" => {
@@ -486,13 +557,15 @@ impl<'c, 'a> Plan<'c, 'a> {
             }
             "hard" | "file" if same => false,
             "hard" if !self.o.force => {
-                return Err(fail("Cannot link, different hard link exists at destination"))
+                return Err(fail(
+                    "Cannot link, different hard link exists at destination",
+                ))
             }
-            "file" if !self.o.force => {
-                return Err(fail("Cannot link, file exists at destination"))
-            }
+            "file" if !self.o.force => return Err(fail("Cannot link, file exists at destination")),
             "directory" if !self.o.force => {
-                return Err(fail("Cannot link: different hard link exists at destination"))
+                return Err(fail(
+                    "Cannot link: different hard link exists at destination",
+                ))
             }
             _ => true,
         };
@@ -503,8 +576,15 @@ impl<'c, 'a> Plan<'c, 'a> {
             if self.prev == "absent" {
                 self.cmds.push(format!("ln -- {s} {q}"));
             } else {
-                let tmp = quote(&join(&dirname(&path), &format!(".drover-link-{}", std::process::id())));
-                let rm = if self.prev == "directory" { format!("rmdir -- {q} && ") } else { String::new() };
+                let tmp = quote(&join(
+                    &dirname(&path),
+                    &format!(".drover-link-{}", std::process::id()),
+                ));
+                let rm = if self.prev == "directory" {
+                    format!("rmdir -- {q} && ")
+                } else {
+                    String::new()
+                };
                 self.cmds.push(format!(
                     "{rm}ln -- {s} {tmp} && {{ mv -fT -- {tmp} {q} || {{ rm -f -- {tmp}; exit 1; }}; }}"
                 ));
@@ -526,7 +606,8 @@ impl<'c, 'a> Plan<'c, 'a> {
                 "_dk err; {{ {}; }} 2>&1 >/dev/null; _drc=$?; _de; _dk rc; printf %s $_drc; _de",
                 self.cmds.join(" && ")
             ));
-            s.stat("final", &self.path, false).stat("final_l", &self.path, true);
+            s.stat("final", &self.path, false)
+                .stat("final_l", &self.path, true);
             let a = run_script(ctx, &s, None).await?;
             if a.rc("rc") != 0 {
                 let err = a.text("err");
@@ -571,7 +652,10 @@ impl<'c, 'a> Plan<'c, 'a> {
             r.insert("diff".into(), self.diff.value());
         }
         if !self.warnings.is_empty() {
-            r.insert("warnings".into(), self.warnings.into_iter().map(Value::String).collect());
+            r.insert(
+                "warnings".into(),
+                self.warnings.into_iter().map(Value::String).collect(),
+            );
         }
         Ok(r)
     }

@@ -18,10 +18,32 @@ use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 pub struct Find;
 
 const OPTIONS: &[&str] = &[
-    "paths", "name", "path", "patterns", "pattern", "excludes", "exclude", "contains",
-    "read_whole_file", "file_type", "age", "age_stamp", "size", "recurse", "hidden", "follow",
-    "get_checksum", "checksum_algorithm", "checksum", "checksum_algo", "use_regex", "depth",
-    "mode", "exact_mode", "encoding", "limit",
+    "paths",
+    "name",
+    "path",
+    "patterns",
+    "pattern",
+    "excludes",
+    "exclude",
+    "contains",
+    "read_whole_file",
+    "file_type",
+    "age",
+    "age_stamp",
+    "size",
+    "recurse",
+    "hidden",
+    "follow",
+    "get_checksum",
+    "checksum_algorithm",
+    "checksum",
+    "checksum_algo",
+    "use_regex",
+    "depth",
+    "mode",
+    "exact_mode",
+    "encoding",
+    "limit",
 ];
 
 const FORMAT: &str = "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%B/%t/%T/%n";
@@ -73,7 +95,11 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn new(patterns: &[String], excludes: &[String], use_regex: bool) -> Result<Matcher, ModuleError> {
+    fn new(
+        patterns: &[String],
+        excludes: &[String],
+        use_regex: bool,
+    ) -> Result<Matcher, ModuleError> {
         let compile = |p: &String| -> Result<Regex, ModuleError> {
             if use_regex {
                 // re.match: anchored at the start only.
@@ -89,7 +115,8 @@ impl Matcher {
     }
 
     fn matches(&self, name: &str) -> bool {
-        self.patterns.iter().any(|p| p.is_match(name)) && !self.excludes.iter().any(|e| e.is_match(name))
+        self.patterns.iter().any(|p| p.is_match(name))
+            && !self.excludes.iter().any(|e| e.is_match(name))
     }
 }
 
@@ -99,7 +126,9 @@ fn amount(v: &str, units: &[(char, i64)], what: &str) -> Result<i64, ModuleError
         Some(c) if c.is_ascii_alphabetic() => (&v[..v.len() - 1], Some(c)),
         _ => (v.as_str(), None),
     };
-    let n: i64 = num.parse().map_err(|_| fail(&format!("failed to process {what}")))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| fail(&format!("failed to process {what}")))?;
     let mult = match unit {
         None => 1,
         Some(u) => units
@@ -132,11 +161,17 @@ impl Module for Find {
             .or(a.list("name")?)
             .ok_or_else(|| fail("missing required arguments: paths"))?;
         let use_regex = a.bool("use_regex", false)?;
-        let mut patterns = a.list("patterns")?.or(a.list("pattern")?).unwrap_or_default();
+        let mut patterns = a
+            .list("patterns")?
+            .or(a.list("pattern")?)
+            .unwrap_or_default();
         if patterns.is_empty() {
             patterns.push(if use_regex { ".*".into() } else { "*".into() });
         }
-        let excludes = a.list("excludes")?.or(a.list("exclude")?).unwrap_or_default();
+        let excludes = a
+            .list("excludes")?
+            .or(a.list("exclude")?)
+            .unwrap_or_default();
         let matcher = Matcher::new(&patterns, &excludes, use_regex)?;
         let file_type = a.str("file_type")?.unwrap_or_else(|| "file".into());
         if !["any", "directory", "file", "link"].contains(&file_type.as_str()) {
@@ -145,32 +180,66 @@ impl Module for Find {
             )));
         }
         let age = match a.str("age")? {
-            Some(v) => Some(amount(&v, &[('s', 1), ('m', 60), ('h', 3600), ('d', 86400), ('w', 604800)], "age")?),
+            Some(v) => Some(amount(
+                &v,
+                &[
+                    ('s', 1),
+                    ('m', 60),
+                    ('h', 3600),
+                    ('d', 86400),
+                    ('w', 604800),
+                ],
+                "age",
+            )?),
             None => None,
         };
         let age_stamp = a.str("age_stamp")?.unwrap_or_else(|| "mtime".into());
         let size = match a.str("size")? {
-            Some(v) => Some(amount(&v, &[('b', 1), ('k', 1 << 10), ('m', 1 << 20), ('g', 1 << 30), ('t', 1 << 40)], "size")?),
+            Some(v) => Some(amount(
+                &v,
+                &[
+                    ('b', 1),
+                    ('k', 1 << 10),
+                    ('m', 1 << 20),
+                    ('g', 1 << 30),
+                    ('t', 1 << 40),
+                ],
+                "size",
+            )?),
             None => None,
         };
         let recurse = a.bool("recurse", false)?;
         let hidden = a.bool("hidden", false)?;
         let follow = a.bool("follow", false)?;
-        let depth = a.str("depth")?.and_then(|d| d.parse::<usize>().ok()).filter(|d| *d > 0);
+        let depth = a
+            .str("depth")?
+            .and_then(|d| d.parse::<usize>().ok())
+            .filter(|d| *d > 0);
         let limit = a.str("limit")?.and_then(|d| d.parse::<i64>().ok());
         if let Some(l) = limit.filter(|l| *l <= 0) {
-            return Err(fail(&format!("limit cannot be {l} (use None for unlimited)")));
+            return Err(fail(&format!(
+                "limit cannot be {l} (use None for unlimited)"
+            )));
         }
         let get_checksum = a.bool("get_checksum", false)?;
-        let algo_name = a.str("checksum_algorithm")?.or(a.str("checksum")?).or(a.str("checksum_algo")?).unwrap_or_else(|| "sha1".into());
-        let algo = Algo::parse(&algo_name).ok_or_else(|| fail(&format!("unsupported checksum_algorithm {algo_name}")))?;
+        let algo_name = a
+            .str("checksum_algorithm")?
+            .or(a.str("checksum")?)
+            .or(a.str("checksum_algo")?)
+            .unwrap_or_else(|| "sha1".into());
+        let algo = Algo::parse(&algo_name)
+            .ok_or_else(|| fail(&format!("unsupported checksum_algorithm {algo_name}")))?;
         let mode_filter = a.str("mode")?;
         let exact_mode = a.bool("exact_mode", true)?;
         let contains = a.str("contains")?;
 
         // The listing: per path a status word, then NUL-terminated "stat/name" entries.
         let l = if follow { "-L " } else { "" };
-        let maxdepth = if recurse { String::new() } else { "-maxdepth 1 ".into() };
+        let maxdepth = if recurse {
+            String::new()
+        } else {
+            "-maxdepth 1 ".into()
+        };
         let mut s = Script::new();
         for (i, p) in paths.iter().enumerate() {
             let q = quote(p);
@@ -191,7 +260,9 @@ impl Module for Find {
         'paths: for (i, root) in paths.iter().enumerate() {
             if ans.text(&format!("ok{i}")) != "yes" {
                 let msg = format!("'{root}' is not a directory");
-                warnings.push(format!("Skipped '{root}' path due to this access issue: {msg}\n"));
+                warnings.push(format!(
+                    "Skipped '{root}' path due to this access issue: {msg}\n"
+                ));
                 skipped.insert(root.clone(), msg.into());
                 continue;
             }
@@ -203,18 +274,26 @@ impl Module for Find {
                 let mut parts = line.splitn(17, '/');
                 let stat_part: Vec<&str> = parts.by_ref().take(16).collect();
                 let Some(name) = parts.next() else { continue };
-                let Some(st) = StatInfo::parse(&stat_part.join("/")) else { continue };
+                let Some(st) = StatInfo::parse(&stat_part.join("/")) else {
+                    continue;
+                };
                 let path = name.to_string();
                 let parent = super::dirname(&path);
-                by_parent.entry(parent).or_default().push(Entry { path, st });
+                by_parent
+                    .entry(parent)
+                    .or_default()
+                    .push(Entry { path, st });
             }
             // os.walk order: a directory's files, then its directories, then each of those.
             let mut stack = vec![root.trim_end_matches('/').to_string()];
             let root_depth = root.trim_end_matches('/').matches('/').count();
             let mut order = Vec::new();
             while let Some(dir) = stack.pop() {
-                let Some(entries) = by_parent.remove(&dir) else { continue };
-                let (dirs, others): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(|e| e.st.kind() == Kind::Dir);
+                let Some(entries) = by_parent.remove(&dir) else {
+                    continue;
+                };
+                let (dirs, others): (Vec<Entry>, Vec<Entry>) =
+                    entries.into_iter().partition(|e| e.st.kind() == Kind::Dir);
                 examined += dirs.len() + others.len();
                 let subdirs: Vec<String> = dirs.iter().map(|d| d.path.clone()).collect();
                 order.extend(others);
@@ -268,7 +347,11 @@ impl Module for Find {
                         .map(|spec| spec.resolve(e.st.perm(), kind == Kind::Dir, 0o022))
                         .transpose()?
                         .unwrap_or(0);
-                    let ok = if exact_mode { e.st.perm() == want } else { e.st.perm() & want == want };
+                    let ok = if exact_mode {
+                        e.st.perm() == want
+                    } else {
+                        e.st.perm() & want == want
+                    };
                     if !ok {
                         continue;
                     }
@@ -281,7 +364,9 @@ impl Module for Find {
                 if let Some(n) = &e.st.group {
                     r.insert("gr_name".into(), n.clone().into());
                 }
-                if kind == Kind::File && (get_checksum || (contains.is_some() && file_type == "file")) {
+                if kind == Kind::File
+                    && (get_checksum || (contains.is_some() && file_type == "file"))
+                {
                     candidates.push((files.len(), e.path.clone()));
                 }
                 files.push(r);
@@ -329,12 +414,18 @@ impl Module for Find {
             "All paths examined"
         };
         r.insert("matched".into(), files.len().into());
-        r.insert("files".into(), Value::Array(files.into_iter().map(Value::Object).collect()));
+        r.insert(
+            "files".into(),
+            Value::Array(files.into_iter().map(Value::Object).collect()),
+        );
         r.insert("examined".into(), examined.into());
         r.insert("msg".into(), msg.into());
         r.insert("skipped_paths".into(), Value::Object(skipped));
         if !warnings.is_empty() {
-            r.insert("warnings".into(), warnings.into_iter().map(Value::String).collect());
+            r.insert(
+                "warnings".into(),
+                warnings.into_iter().map(Value::String).collect(),
+            );
         }
         Ok(r)
     }

@@ -146,6 +146,9 @@ mod tests {
         assert!((st.mtime - 1795422014.345074825).abs() < 1e-6);
         assert!(StatInfo::parse("").is_none());
         let dir = StatInfo::parse("41ed/0/0/a/b/4096/2/1/1/0/0/0/8/4096/0/0").unwrap();
-        assert_eq!((dir.kind(), dir.mode_str(), dir.state()), (Kind::Dir, "0755".into(), "directory"));
+        assert_eq!(
+            (dir.kind(), dir.mode_str(), dir.state()),
+            (Kind::Dir, "0755".into(), "directory")
+        );
     }
 }

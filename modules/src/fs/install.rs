@@ -50,12 +50,27 @@ pub async fn install_one(ctx: &Ctx<'_>, job: OneFile) -> Result<ModuleResult, Mo
         s.stat(&format!("{k}.l"), p, false)
             .stat(&format!("{k}.st"), p, true)
             .checksum(&format!("{k}.sum"), p, "sha1sum")
-            .capture(&format!("{k}.real"), &format!("readlink -f -- {}", drover_connection::quote(p)))
-            .status(&format!("{k}.parent"), &format!("[ -d {} ]", drover_connection::quote(&dirname(p))));
+            .capture(
+                &format!("{k}.real"),
+                &format!("readlink -f -- {}", drover_connection::quote(p)),
+            )
+            .status(
+                &format!("{k}.parent"),
+                &format!("[ -d {} ]", drover_connection::quote(&dirname(p))),
+            );
         if ctx.diff {
+            // NUL bytes cannot cross in a record: dropped, and counted for "binary".
+            let q = drover_connection::quote(p);
             s.capture(
                 &format!("{k}.head"),
-                &format!("[ -f {q} ] && head -c {} -- {q}", MAX_DIFF + 1, q = drover_connection::quote(p)),
+                &format!(
+                    "[ -f {q} ] && head -c {} -- {q} | tr -d '\\000'",
+                    MAX_DIFF + 1
+                ),
+            );
+            s.capture(
+                &format!("{k}.nul"),
+                &format!("[ -f {q} ] && head -c 8192 -- {q} | tr -cd '\\000' | wc -c"),
             );
         }
     }
@@ -68,7 +83,11 @@ pub async fn install_one(ctx: &Ctx<'_>, job: OneFile) -> Result<ModuleResult, Mo
 
     // With follow=false the link itself is what is compared (and replaced).
     let look = |k: &str| {
-        let st = if job.follow { a.stat(&format!("{k}.st")) } else { a.stat(&format!("{k}.l")) };
+        let st = if job.follow {
+            a.stat(&format!("{k}.st"))
+        } else {
+            a.stat(&format!("{k}.l"))
+        };
         let sum = match &st {
             Some(s) if s.kind() == Kind::File => Some(a.text(&format!("{k}.sum"))),
             _ => None,
@@ -104,28 +123,56 @@ pub async fn install_one(ctx: &Ctx<'_>, job: OneFile) -> Result<ModuleResult, Mo
         return Ok(r);
     }
     // A followed link is changed through its target.
-    if job.follow && a.stat(&format!("{key}.l")).is_some_and(|s| s.kind() == Kind::Link) {
-        let real = a.text(&format!("{key}.real")).trim_end_matches('\n').to_string();
+    if job.follow
+        && a.stat(&format!("{key}.l"))
+            .is_some_and(|s| s.kind() == Kind::Link)
+    {
+        let real = a
+            .text(&format!("{key}.real"))
+            .trim_end_matches('\n')
+            .to_string();
         if !real.is_empty() {
             target = real;
         }
     }
 
     if sum.as_deref() == Some(new_sum.as_str()) {
-        return attributes_only(ctx, &job, &target, st.unwrap_or_default(), &resolved, new_sum).await;
+        return attributes_only(
+            ctx,
+            &job,
+            &target,
+            st.unwrap_or_default(),
+            &resolved,
+            new_sum,
+        )
+        .await;
     }
 
     let mut r = result(true);
     if ctx.diff {
         let head = a.bytes(&format!("{key}.head")).unwrap_or_default();
-        let old = st.as_ref().map(|s| (head, s.size));
-        r.insert("diff".into(), Value::Array(vec![file_diff(&target, old, &job.data, &job.after_header)]));
+        let binary = a
+            .text(&format!("{key}.nul"))
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+            > 0;
+        let old = st
+            .as_ref()
+            .map(|s| (if binary { &b"\0"[..] } else { head }, s.size));
+        r.insert(
+            "diff".into(),
+            Value::Array(vec![file_diff(&target, old, &job.data, &job.after_header)]),
+        );
     }
     if ctx.check_mode {
         return Ok(r);
     }
     if a.rc(&format!("{key}.parent")) != 0 {
-        return Err(fail(&format!("Destination directory {} does not exist", dirname(&target))));
+        return Err(fail(&format!(
+            "Destination directory {} does not exist",
+            dirname(&target)
+        )));
     }
     let base = st.clone().unwrap_or_else(|| resolved.fresh(Kind::File));
     let mode = match &resolved.mode {

@@ -15,8 +15,8 @@ pub mod probe;
 pub mod script;
 pub mod slurp;
 pub mod stat;
-pub mod template;
 pub mod tempfile;
+pub mod template;
 pub mod times;
 pub mod tree;
 pub mod write;
@@ -33,7 +33,9 @@ pub(crate) async fn run_script(
     // sshd runs the command as one argument of `sh -c`, and Linux caps one argument at
     // 128 KiB: a bigger script (files embedded in it) is read from stdin instead.
     let out = match stdin {
-        None if s.text().len() > 100_000 => ctx.exec("/bin/sh -s", Some(s.text().as_bytes())).await?,
+        None if s.text().len() > 100_000 => {
+            ctx.exec("/bin/sh -s", Some(s.text().as_bytes())).await?
+        }
         _ => ctx.exec(s.text(), stdin).await?,
     };
     if out.stdout.is_empty() && out.rc != 0 {
@@ -71,7 +73,11 @@ pub(crate) fn join(base: &str, name: &str) -> String {
 }
 
 pub(crate) fn basename(p: &str) -> String {
-    p.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string()
+    p.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Checksum algorithms of `stat`'s checksum_algorithm, with the host program for each.
@@ -134,11 +140,18 @@ pub(crate) fn python_json(v: &serde_json::Value) -> String {
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
-                .map(|(k, v)| format!("{}: {}", python_json(&Value::String(k.clone())), python_json(v)))
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    python_json(&Value::String(k.clone())),
+                    python_json(v)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Value::Array(a) => format!("[{}]", a.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
         Value::String(s) => {
             let mut out = String::from("\"");
             for c in s.chars() {

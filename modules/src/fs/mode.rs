@@ -14,11 +14,7 @@ pub enum ModeSpec {
 
 /// Read the `mode` argument; `None` when not given.
 pub fn parse(v: Option<&Value>) -> Result<Option<ModeSpec>, ModuleError> {
-    let bad = |m: &str| {
-        ModuleError::Failed(format!(
-            "mode must be in octal or symbolic form: {m}"
-        ))
-    };
+    let bad = |m: &str| ModuleError::Failed(format!("mode must be in octal or symbolic form: {m}"));
     match v {
         None | Some(Value::Null) => Ok(None),
         // A YAML number is already the mode's value (0644 was read as octal 420).
@@ -49,9 +45,8 @@ impl ModeSpec {
     pub fn resolve(&self, current: u32, is_dir: bool, umask: u32) -> Result<u32, ModuleError> {
         match self {
             ModeSpec::Octal(m) => Ok(*m),
-            ModeSpec::Symbolic(s) => resolve_symbolic(s, current, is_dir, umask).map_err(|_| {
-                ModuleError::Failed(format!("bad symbolic permission for mode: {s}"))
-            }),
+            ModeSpec::Symbolic(s) => resolve_symbolic(s, current, is_dir, umask)
+                .map_err(|_| ModuleError::Failed(format!("bad symbolic permission for mode: {s}"))),
         }
     }
 }
@@ -66,7 +61,11 @@ fn resolve_symbolic(spec: &str, current: u32, is_dir: bool, umask: u32) -> Resul
         let op_at = clause.find(['+', '-', '=']).ok_or(())?;
         let who = &clause[..op_at];
         let use_umask = who.is_empty();
-        let users = if who.is_empty() || who == "a" { "ugo" } else { who };
+        let users = if who.is_empty() || who == "a" {
+            "ugo"
+        } else {
+            who
+        };
         if !users.bytes().all(|b| matches!(b, b'u' | b'g' | b'o')) {
             return Err(());
         }
@@ -156,10 +155,22 @@ mod tests {
 
     #[test]
     fn octal_forms() {
-        assert_eq!(parse(Some(&json!("0644"))).unwrap(), Some(ModeSpec::Octal(0o644)));
-        assert_eq!(parse(Some(&json!("755"))).unwrap(), Some(ModeSpec::Octal(0o755)));
-        assert_eq!(parse(Some(&json!(420))).unwrap(), Some(ModeSpec::Octal(0o644)));
-        assert_eq!(parse(Some(&json!("01777"))).unwrap(), Some(ModeSpec::Octal(0o1777)));
+        assert_eq!(
+            parse(Some(&json!("0644"))).unwrap(),
+            Some(ModeSpec::Octal(0o644))
+        );
+        assert_eq!(
+            parse(Some(&json!("755"))).unwrap(),
+            Some(ModeSpec::Octal(0o755))
+        );
+        assert_eq!(
+            parse(Some(&json!(420))).unwrap(),
+            Some(ModeSpec::Octal(0o644))
+        );
+        assert_eq!(
+            parse(Some(&json!("01777"))).unwrap(),
+            Some(ModeSpec::Octal(0o1777))
+        );
         assert!(parse(Some(&json!("0999"))).is_err());
         assert!(parse(Some(&json!("u+q"))).is_err());
         assert!(parse(Some(&json!("rw"))).is_err());
@@ -172,7 +183,11 @@ mod tests {
         assert_eq!(sym("a+X", 0o644, false), 0o644);
         assert_eq!(sym("a+X", 0o644, true), 0o755);
         assert_eq!(sym("a+X", 0o744, false), 0o755);
-        assert_eq!(sym("+w", 0o444, false), 0o644, "umask 022 limits who-less clauses");
+        assert_eq!(
+            sym("+w", 0o444, false),
+            0o644,
+            "umask 022 limits who-less clauses"
+        );
         assert_eq!(sym("g=u", 0o700, false), 0o770);
         assert_eq!(sym("o=", 0o1777, true), 0o770);
         assert_eq!(sym("u+s,g+s,o+t", 0o755, true), 0o7755);

@@ -93,11 +93,22 @@ impl Script {
 pub struct Answers(HashMap<String, Vec<u8>>);
 
 impl Answers {
+    /// A key starting with '@' holds the rest of the output (bytes that may contain
+    /// NUL, such as a file's content): it must be the script's last record.
     pub fn parse(out: &[u8]) -> Answers {
         let mut map = HashMap::new();
-        let mut parts = out.split(|b| *b == 0);
-        while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
-            map.insert(String::from_utf8_lossy(k).into_owned(), v.to_vec());
+        let mut rest = out;
+        while let Some(k_end) = rest.iter().position(|b| *b == 0) {
+            let key = String::from_utf8_lossy(&rest[..k_end]).into_owned();
+            rest = &rest[k_end + 1..];
+            if key.starts_with('@') {
+                let v = rest.strip_suffix(b"\0").unwrap_or(rest);
+                map.insert(key, v.to_vec());
+                break;
+            }
+            let v_end = rest.iter().position(|b| *b == 0).unwrap_or(rest.len());
+            map.insert(key, rest[..v_end].to_vec());
+            rest = rest.get(v_end + 1..).unwrap_or_default();
         }
         Answers(map)
     }
@@ -130,11 +141,12 @@ mod tests {
 
     #[test]
     fn records_survive_newlines_and_binary() {
-        let out = b"a\0line1\nline2\0b\0\xff\xfe\0c\0\0";
+        let out = b"a\0line1\nline2\0b\0\xff\xfe\0c\0\0@d\0x\0y\0";
         let a = Answers::parse(out);
         assert_eq!(a.text("a"), "line1\nline2");
         assert_eq!(a.bytes("b"), Some(&b"\xff\xfe"[..]));
         assert_eq!(a.bytes("c"), Some(&b""[..]));
+        assert_eq!(a.bytes("@d"), Some(&b"x\0y"[..]));
         assert_eq!(a.bytes("d"), None);
     }
 

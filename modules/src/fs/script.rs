@@ -24,9 +24,20 @@ impl Module for ScriptModule {
         let a = &ctx.args;
         a.check_supported(
             "script",
-            &["_raw_params", "cmd", "creates", "removes", "chdir", "executable", "decrypt"],
+            &[
+                "_raw_params",
+                "cmd",
+                "creates",
+                "removes",
+                "chdir",
+                "executable",
+                "decrypt",
+            ],
         )?;
-        let raw = a.str("_raw_params")?.filter(|s| !s.trim().is_empty()).or(a.str("cmd")?);
+        let raw = a
+            .str("_raw_params")?
+            .filter(|s| !s.trim().is_empty())
+            .or(a.str("cmd")?);
         let Some(raw) = raw else {
             return Err(fail("no script file given"));
         };
@@ -37,16 +48,23 @@ impl Module for ScriptModule {
         let Some(path) = ctx.target.find_file(SearchKind::Files, name) else {
             return Err(fail(&format!("Could not find or access '{name}'")));
         };
-        let body = std::fs::read(&path).map_err(|e| fail(&format!("could not read {}: {e}", path.display())))?;
+        let body = std::fs::read(&path)
+            .map_err(|e| fail(&format!("could not read {}: {e}", path.display())))?;
         let creates = a.str("creates")?;
         let removes = a.str("removes")?;
         let exists = |p: &str| format!("{{ [ -e {q} ] || [ -L {q} ]; }}", q = quote(p));
         let mut guard = String::new();
         if let Some(c) = &creates {
-            guard.push_str(&format!("if {}; then printf %s {SKIP}; exit 0; fi; ", exists(c)));
+            guard.push_str(&format!(
+                "if {}; then printf %s {SKIP}; exit 0; fi; ",
+                exists(c)
+            ));
         }
         if let Some(r) = &removes {
-            guard.push_str(&format!("if ! {}; then printf %s {SKIP}; exit 0; fi; ", exists(r)));
+            guard.push_str(&format!(
+                "if ! {}; then printf %s {SKIP}; exit 0; fi; ",
+                exists(r)
+            ));
         }
         let skip_msg = || match (&creates, &removes) {
             (Some(c), _) => format!("skipped, since {c} exists"),
@@ -68,7 +86,10 @@ impl Module for ScriptModule {
             return Ok(r);
         }
         let cd = match a.str("chdir")? {
-            Some(d) => format!("cd {} 2>/dev/null || {{ printf %s {NO_CHDIR}; exit 1; }}; ", quote(&d)),
+            Some(d) => format!(
+                "cd {} 2>/dev/null || {{ printf %s {NO_CHDIR}; exit 1; }}; ",
+                quote(&d)
+            ),
             None => String::new(),
         };
         let run = match a.str("executable")? {
@@ -91,7 +112,10 @@ impl Module for ScriptModule {
             return Ok(r);
         }
         if out.stdout == NO_CHDIR.as_bytes() {
-            return Err(fail(&format!("Unable to change directory before execution: {}", a.str("chdir")?.unwrap_or_default())));
+            return Err(fail(&format!(
+                "Unable to change directory before execution: {}",
+                a.str("chdir")?.unwrap_or_default()
+            )));
         }
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();

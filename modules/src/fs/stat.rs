@@ -13,9 +13,22 @@ use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 pub struct Stat;
 
 const OPTIONS: &[&str] = &[
-    "path", "dest", "name", "follow", "get_checksum", "get_mime", "mime", "mime_type",
-    "mime-type", "get_attributes", "attr", "attributes", "checksum_algorithm", "checksum",
-    "checksum_algo", "get_md5",
+    "path",
+    "dest",
+    "name",
+    "follow",
+    "get_checksum",
+    "get_mime",
+    "mime",
+    "mime_type",
+    "mime-type",
+    "get_attributes",
+    "attr",
+    "attributes",
+    "checksum_algorithm",
+    "checksum",
+    "checksum_algo",
+    "get_md5",
 ];
 
 /// The fields of Python's os.stat result that stat and find report, in Ansible's order.
@@ -67,15 +80,35 @@ pub fn stat_dict(path: &str, st: &StatInfo) -> Map<String, Value> {
 /// lsattr's one-letter flags as Ansible names them.
 fn attribute_names(flags: &str) -> Vec<Value> {
     const NAMES: &[(char, &str)] = &[
-        ('A', "noatime"), ('a', "append"), ('c', "compressed"), ('C', "nocow"),
-        ('d', "nodump"), ('D', "dirsync"), ('e', "extents"), ('E', "encrypted"),
-        ('h', "blocksize"), ('i', "immutable"), ('I', "indexed"), ('j', "journalled"),
-        ('N', "inline"), ('s', "zero"), ('S', "synchronous"), ('t', "notail"),
-        ('T', "blockroot"), ('u', "undelete"), ('X', "compressedraw"), ('Z', "compresseddirty"),
+        ('A', "noatime"),
+        ('a', "append"),
+        ('c', "compressed"),
+        ('C', "nocow"),
+        ('d', "nodump"),
+        ('D', "dirsync"),
+        ('e', "extents"),
+        ('E', "encrypted"),
+        ('h', "blocksize"),
+        ('i', "immutable"),
+        ('I', "indexed"),
+        ('j', "journalled"),
+        ('N', "inline"),
+        ('s', "zero"),
+        ('S', "synchronous"),
+        ('t', "notail"),
+        ('T', "blockroot"),
+        ('u', "undelete"),
+        ('X', "compressedraw"),
+        ('Z', "compresseddirty"),
     ];
     flags
         .chars()
-        .filter_map(|c| NAMES.iter().find(|(f, _)| *f == c).map(|(_, n)| Value::String(n.to_string())))
+        .filter_map(|c| {
+            NAMES
+                .iter()
+                .find(|(f, _)| *f == c)
+                .map(|(_, n)| Value::String(n.to_string()))
+        })
         .collect()
 }
 
@@ -104,7 +137,11 @@ impl Module for Stat {
             .find(|k| a.get(k).is_some())
             .unwrap_or("get_attributes");
         let get_attr = a.bool(attr_key, true)?;
-        let algo_name = match (a.str("checksum_algorithm")?, a.str("checksum")?, a.str("checksum_algo")?) {
+        let algo_name = match (
+            a.str("checksum_algorithm")?,
+            a.str("checksum")?,
+            a.str("checksum_algo")?,
+        ) {
             (Some(x), _, _) | (None, Some(x), _) | (None, None, Some(x)) => x,
             _ => "sha1".into(),
         };
@@ -126,7 +163,10 @@ impl Module for Stat {
         }
         if get_mime {
             let l = if follow { "-L " } else { "" };
-            s.capture("mime", &format!("file {l}-b --mime-type --mime-encoding -- {q}"));
+            s.capture(
+                "mime",
+                &format!("file {l}-b --mime-type --mime-encoding -- {q}"),
+            );
         }
         if get_attr {
             s.capture("attr", &format!("lsattr -vd -- {q}"));
@@ -144,7 +184,10 @@ impl Module for Stat {
         o.insert("writeable".into(), (ans.rc("w") == 0).into());
         o.insert("executable".into(), (ans.rc("x") == 0).into());
         if st.kind() == Kind::Link {
-            o.insert("lnk_source".into(), ans.text("real").trim_end_matches('\n').into());
+            o.insert(
+                "lnk_source".into(),
+                ans.text("real").trim_end_matches('\n').into(),
+            );
             o.insert("lnk_target".into(), ans.text("lnk").into());
         }
         if let Some(n) = &st.owner {
@@ -161,7 +204,10 @@ impl Module for Stat {
             let out = ans.text("mime");
             if let Some((m, c)) = out.trim().split_once(';') {
                 mt = m.trim().to_string();
-                cs = c.split_once('=').map(|(_, v)| v.trim().to_string()).unwrap_or(cs);
+                cs = c
+                    .split_once('=')
+                    .map(|(_, v)| v.trim().to_string())
+                    .unwrap_or(cs);
             }
             o.insert("mimetype".into(), mt.into());
             o.insert("charset".into(), cs.into());

@@ -22,13 +22,18 @@ impl Module for Tempfile {
         a.check_supported("tempfile", &["state", "path", "prefix", "suffix"])?;
         let state = a.str("state")?.unwrap_or_else(|| "file".into());
         if state != "file" && state != "directory" {
-            return Err(fail(&format!("value of state must be one of: directory, file, got: {state}")));
+            return Err(fail(&format!(
+                "value of state must be one of: directory, file, got: {state}"
+            )));
         }
         // Ansible's tempfile has no check mode: the task is skipped.
         if ctx.check_mode {
             let mut r = result(false);
             r.insert("skipped".into(), Value::Bool(true));
-            r.insert("msg".into(), "This module does not support check mode.".into());
+            r.insert(
+                "msg".into(),
+                "This module does not support check mode.".into(),
+            );
             return Ok(r);
         }
         let prefix = a.str("prefix")?.unwrap_or_else(|| "ansible.".into());
@@ -51,7 +56,10 @@ impl Module for Tempfile {
         let ans = run_script(ctx, &s, None).await?;
         let path = ans.text("path");
         if ans.rc("rc") != 0 {
-            return Err(fail(&format!("Failed to create temporary {state}: {}", path.trim())));
+            return Err(fail(&format!(
+                "Failed to create temporary {state}: {}",
+                path.trim()
+            )));
         }
         let mut r = result(true);
         r.insert("path".into(), path.into());

@@ -13,11 +13,32 @@ use crate::{Ctx, Module, ModuleError, ModuleResult, SearchKind, TextOptions};
 pub struct Template;
 
 const OPTIONS: &[&str] = &[
-    "src", "dest", "backup", "force", "mode", "owner", "group", "follow", "validate",
-    "newline_sequence", "trim_blocks", "lstrip_blocks", "output_encoding",
-    "variable_start_string", "variable_end_string", "block_start_string", "block_end_string",
-    "comment_start_string", "comment_end_string", "unsafe_writes", "attributes", "attr",
-    "seuser", "serole", "setype", "selevel",
+    "src",
+    "dest",
+    "backup",
+    "force",
+    "mode",
+    "owner",
+    "group",
+    "follow",
+    "validate",
+    "newline_sequence",
+    "trim_blocks",
+    "lstrip_blocks",
+    "output_encoding",
+    "variable_start_string",
+    "variable_end_string",
+    "block_start_string",
+    "block_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "unsafe_writes",
+    "attributes",
+    "attr",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
 ];
 
 /// Ansible's DEFAULT_MANAGED_STR.
@@ -45,12 +66,16 @@ impl Module for Template {
         ];
         for (k, d) in defaults {
             if a.str(k)?.is_some_and(|v| v != d) {
-                return Err(fail(&format!("drover: template option {k} (custom delimiters) is not supported")));
+                return Err(fail(&format!(
+                    "drover: template option {k} (custom delimiters) is not supported"
+                )));
             }
         }
         let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
         if !matches!(encoding.to_ascii_lowercase().as_str(), "utf-8" | "utf8") {
-            return Err(fail(&format!("drover: output_encoding {encoding} is not supported (utf-8 only)")));
+            return Err(fail(&format!(
+                "drover: output_encoding {encoding} is not supported (utf-8 only)"
+            )));
         }
         let newline = match a.str("newline_sequence")?.as_deref() {
             None | Some("\n") | Some("\\n") => "\n",
@@ -111,7 +136,10 @@ fn template_vars(
     dest: &str,
 ) -> Result<String, ModuleError> {
     let meta = std::fs::metadata(path).ok();
-    let mtime: Option<DateTime<Local>> = meta.as_ref().and_then(|m| m.modified().ok()).map(Into::into);
+    let mtime: Option<DateTime<Local>> = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .map(Into::into);
     let uid = {
         use std::os::unix::fs::MetadataExt;
         meta.as_ref().map(|m| m.uid()).unwrap_or(0)
@@ -132,7 +160,13 @@ fn template_vars(
         ("template_fullpath", full.display().to_string()),
     ];
     // A user's own ansible_managed wins, as in Ansible.
-    if ctx.target.evaluate("ansible_managed").ok().flatten().is_none() {
+    if ctx
+        .target
+        .evaluate("ansible_managed")
+        .ok()
+        .flatten()
+        .is_none()
+    {
         vars.push(("ansible_managed", MANAGED.to_string()));
     }
     let mut out = String::new();

@@ -28,9 +28,17 @@ pub async fn copy_tree(
     dir_mode: Option<ModeSpec>,
     force: bool,
 ) -> Result<ModuleResult, ModuleError> {
-    let root = if dest.ends_with('/') { dest.to_string() } else { format!("{dest}/") };
+    let root = if dest.ends_with('/') {
+        dest.to_string()
+    } else {
+        format!("{dest}/")
+    };
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
-    let top = if trailing_slash { String::new() } else { basename(&src.to_string_lossy()) };
+    let top = if trailing_slash {
+        String::new()
+    } else {
+        basename(&src.to_string_lossy())
+    };
     if !top.is_empty() {
         dirs.push(top.clone());
     }
@@ -45,7 +53,8 @@ pub async fn copy_tree(
     s.stat("root", &root, true);
     for (i, (rel, _)) in files.iter().enumerate() {
         let p = join(&root, rel);
-        s.stat(&format!("f{i}.st"), &p, false).checksum(&format!("f{i}.sum"), &p, "sha1sum");
+        s.stat(&format!("f{i}.st"), &p, false)
+            .checksum(&format!("f{i}.sum"), &p, "sha1sum");
     }
     let a = run_script(ctx, &s, None).await?;
     let r = wanted.resolve(&a)?;
@@ -53,7 +62,12 @@ pub async fn copy_tree(
     let mut apply = Script::new();
     let mut changed = false;
     let mut diffs = Vec::new();
-    let dir_r = super::attrs::Resolved { mode: dir_mode, uid: r.uid, gid: r.gid, ..r.clone() };
+    let dir_r = super::attrs::Resolved {
+        mode: dir_mode,
+        uid: r.uid,
+        gid: r.gid,
+        ..r.clone()
+    };
     let mut missing_dirs = Vec::new();
     if a.stat("root").is_none() {
         missing_dirs.push(root.trim_end_matches('/').to_string());
@@ -107,7 +121,12 @@ pub async fn copy_tree(
         changed = true;
         if ctx.diff {
             let label = local.display().to_string();
-            diffs.push(super::content_diff::file_diff(&p, st.as_ref().map(|s| (&b""[..], s.size)), &data, &label));
+            diffs.push(super::content_diff::file_diff(
+                &p,
+                st.as_ref().map(|s| (&b""[..], s.size)),
+                &data,
+                &label,
+            ));
         }
         let base = st.clone().unwrap_or_else(|| fr.fresh(Kind::File));
         let mode = match &fr.mode {
@@ -139,7 +158,11 @@ pub async fn copy_tree(
         for i in 0..files.len() {
             let o = outcome(&a, &format!("w{i}"));
             if a.bytes(&format!("w{i}.rc")).is_some() && o.rc != 0 {
-                return Err(fail(&format!("Could not write {}: {}", join(&root, &files[i].0), o.err)));
+                return Err(fail(&format!(
+                    "Could not write {}: {}",
+                    join(&root, &files[i].0),
+                    o.err
+                )));
             }
         }
         let _ = installs;

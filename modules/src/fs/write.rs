@@ -63,19 +63,32 @@ impl Install<'_> {
     /// `KEY.backup` and the final stat `KEY.st`.
     pub fn add_to(&self, s: &mut Script, key: &str) {
         let d = quote(self.dest);
-        let tmp = format!("{}/.drover-tmp-{}{}", dir_of(self.dest).trim_end_matches('/'), token(), suffix(self.dest));
-        let tmp = if dir_of(self.dest) == "/" { tmp.replacen("//", "/", 1) } else { tmp };
+        let tmp = format!(
+            "{}/.drover-tmp-{}{}",
+            dir_of(self.dest).trim_end_matches('/'),
+            token(),
+            suffix(self.dest)
+        );
+        let tmp = if dir_of(self.dest) == "/" {
+            tmp.replacen("//", "/", 1)
+        } else {
+            tmp
+        };
         let t = quote(&tmp);
-        let mut body = vec![
-            format!("_db=; if [ -d {d} ]; then printf '%s is a directory' {d} >&2; return 1; fi"),
-        ];
+        let mut body = vec![format!(
+            "_db=; if [ -d {d} ]; then printf '%s is a directory' {d} >&2; return 1; fi"
+        )];
         let fill = match &self.source {
             Source::Stdin => format!("cat > {t}"),
             Source::Remote(src) => format!("cat -- {} > {t}", quote(src)),
-            Source::Base64(b64) => format!("base64 -d > {t} <<'__DROVER_B64__'\n{b64}\n__DROVER_B64__\n"),
+            Source::Base64(b64) => {
+                format!("base64 -d > {t} <<'__DROVER_B64__'\n{b64}\n__DROVER_B64__\n")
+            }
         };
         // The temp file is private until its mode is set.
-        body.push(format!("(umask 077 && {fill}) || {{ rm -f -- {t}; return 1; }}"));
+        body.push(format!(
+            "(umask 077 && {fill}) || {{ rm -f -- {t}; return 1; }}"
+        ));
         let mut attrs = Vec::new();
         match self.mode {
             Some(m) => attrs.push(format!("chmod {m:05o} -- {t}")),
@@ -91,7 +104,10 @@ impl Install<'_> {
             (None, Some(g)) => attrs.push(format!("{keep}; chgrp {g} -- {t}")),
             (None, None) => attrs.push(keep),
         }
-        body.push(format!("{{ {}; }} || {{ rm -f -- {t}; return 1; }}", attrs.join(" && ")));
+        body.push(format!(
+            "{{ {}; }} || {{ rm -f -- {t}; return 1; }}",
+            attrs.join(" && ")
+        ));
         if let Some(v) = self.validate {
             let cmd = v.replace("%s", &t);
             body.push(format!(
@@ -176,7 +192,11 @@ mod tests {
         install(Some("grep -q two %s"), true).add_to(&mut s, "f");
         let o = outcome(&run(&s, b"three\n"), "f");
         assert_eq!(o.rc, VALIDATE_FAILED);
-        assert_eq!(std::fs::read(&dest).unwrap(), b"one\n", "invalid content is not installed");
+        assert_eq!(
+            std::fs::read(&dest).unwrap(),
+            b"one\n",
+            "invalid content is not installed"
+        );
 
         let mut s = Script::new();
         install(Some("grep -q two %s"), true).add_to(&mut s, "f");
@@ -185,7 +205,11 @@ mod tests {
         let backup = o.backup.unwrap();
         assert_eq!(std::fs::read(&backup).unwrap(), b"one\n");
         assert_eq!(std::fs::read(&dest).unwrap(), b"two\n");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "no temp file left");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            2,
+            "no temp file left"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
