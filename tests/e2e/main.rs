@@ -4,6 +4,7 @@ mod common;
 
 mod become_sudo;
 mod errors;
+mod files;
 mod host_keys;
 mod keys;
 mod local;

@@ -103,7 +103,7 @@ impl Module for Fetch {
             };
             r.insert("msg".into(), msg.into());
             r.insert("file".into(), src.clone().into());
-            if fail_on_missing || why == "dir" && fail_on_missing {
+            if fail_on_missing {
                 r.insert("failed".into(), true.into());
             }
             return Ok(r);

@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(st.mode_str(), "0644");
         assert_eq!(st.state(), "hard");
         assert_eq!(st.group, None);
-        assert!((st.mtime - 1795422014.345074825).abs() < 1e-6);
+        assert!((st.mtime - 1_795_422_014.345_075).abs() < 1e-6);
         assert!(StatInfo::parse("").is_none());
         let dir = StatInfo::parse("41ed/0/0/a/b/4096/2/1/1/0/0/0/8/4096/0/0").unwrap();
         assert_eq!(

@@ -46,7 +46,7 @@ impl Script {
     /// Any shell text, as it is (already quoted by the caller).
     pub fn line(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);
-        self.text.push_str("\n");
+        self.text.push('\n');
         self
     }
 

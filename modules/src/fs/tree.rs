@@ -96,7 +96,6 @@ pub async fn copy_tree(
         }
         apply.line(&format!("{line} || exit 1"));
     }
-    let mut installs = 0;
     for (i, (rel, local)) in files.iter().enumerate() {
         let p = join(&root, rel);
         let st = a.stat(&format!("f{i}.st"));
@@ -150,22 +149,24 @@ pub async fn copy_tree(
             backup: false,
         }
         .add_to(&mut apply, &format!("w{i}"));
-        installs += 1;
     }
     let mut res = result(changed);
     if changed && !ctx.check_mode {
+        // A failed mkdir exits the script: the missing `done` record tells.
+        apply.capture("done", "printf ok");
         let a = run_script(ctx, &apply, None).await?;
-        for i in 0..files.len() {
+        if a.text("done") != "ok" {
+            return Err(fail(&format!(
+                "could not create the directories below {root}"
+            )));
+        }
+        for (i, (rel, _)) in files.iter().enumerate() {
             let o = outcome(&a, &format!("w{i}"));
             if a.bytes(&format!("w{i}.rc")).is_some() && o.rc != 0 {
-                return Err(fail(&format!(
-                    "Could not write {}: {}",
-                    join(&root, &files[i].0),
-                    o.err
-                )));
+                let msg = format!("Could not write {}: {}", join(&root, rel), o.err);
+                return Err(fail(&msg));
             }
         }
-        let _ = installs;
     }
     res.insert("dest".into(), root.into());
     res.insert("src".into(), src.display().to_string().into());
