@@ -136,7 +136,7 @@ impl Module for File {
             s.capture(
                 "below",
                 &format!(
-                    "find {l}{} -mindepth 1 -exec stat -c '%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%B/%t/%T' {{}} +",
+                    "find {l}{} -mindepth 1 -exec stat -c '%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%o/%t/%T' {{}} +",
                     quote(p)
                 ),
             );

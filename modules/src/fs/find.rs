@@ -46,7 +46,7 @@ const OPTIONS: &[&str] = &[
     "limit",
 ];
 
-const FORMAT: &str = "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%B/%t/%T/%n";
+const FORMAT: &str = "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%o/%t/%T/%n";
 
 /// Python's fnmatch as a regex (case-sensitive, as on POSIX).
 fn fnmatch_regex(pat: &str) -> Option<Regex> {
@@ -357,7 +357,10 @@ impl Module for Find {
                     }
                 }
                 let mut r = stat_dict(&e.path, &e.st);
-                r.remove("exists");
+                // find's statinfo has no exists, blocks, block_size nor device_type.
+                for k in ["exists", "blocks", "block_size", "device_type"] {
+                    r.remove(k);
+                }
                 if let Some(n) = &e.st.owner {
                     r.insert("pw_name".into(), n.clone().into());
                 }

@@ -9,14 +9,14 @@ use drover_connection::quote;
 use super::info::StatInfo;
 
 /// The fields `stat -c` prints, '/'-separated (no field can hold a '/').
-const STAT_FORMAT: &str = "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%B/%t/%T";
+const STAT_FORMAT: &str = "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%o/%t/%T";
 
 /// Shell functions every script starts with. `_dk KEY` opens a record, `_de` closes it.
 const PRELUDE: &str = concat!(
     "_dk() { printf '%s\\0' \"$1\"; }; _de() { printf '\\0'; }; ",
     // `_dst KEY PATH [-L]`: the stat line, empty when the path is missing.
     "_dst() { _dk \"$1\"; stat $3 -c '",
-    "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%B/%t/%T",
+    "%f/%u/%g/%U/%G/%s/%h/%i/%d/%.9X/%.9Y/%.9Z/%b/%o/%t/%T",
     "' -- \"$2\" 2>/dev/null | tr -d '\\n'; _de; }; ",
     // `_dsum KEY PATH PROGRAM`: PROGRAM's digest of the file, empty when unreadable.
     "_dsum() { _dk \"$1\"; if [ -f \"$2\" ] && [ -r \"$2\" ]; then $3 < \"$2\" 2>/dev/null | cut -d' ' -f1 | tr -d '\\n'; fi; _de; }; ",
