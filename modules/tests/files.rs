@@ -164,10 +164,15 @@ async fn file_states_modes_check_and_idempotence() {
             false,
         )
         .await;
-    assert!(missing
-        .unwrap_err()
-        .to_string()
+    let missing = missing.unwrap();
+    assert!(missing["msg"]
+        .as_str()
+        .unwrap()
         .contains("is absent, cannot continue"));
+    assert_eq!(
+        (missing["failed"].clone(), missing["state"].clone()),
+        (json!(true), json!("absent"))
+    );
 
     let l = format!("{w}/link");
     let r = host
@@ -194,19 +199,20 @@ async fn file_states_modes_check_and_idempotence() {
     let r = host
         .run(
             "file",
-            json!({"path": l, "state": "link", "src": "/nonexistent"}),
+            json!({"path": l, "state": "link", "src": "/no/such/src"}),
             false,
             false,
         )
-        .await;
-    assert!(r
-        .unwrap_err()
-        .to_string()
+        .await
+        .unwrap();
+    assert!(r["msg"]
+        .as_str()
+        .unwrap()
         .contains("src file does not exist"));
     let r = host
         .ok(
             "file",
-            json!({"path": l, "state": "link", "src": "/nonexistent", "force": true}),
+            json!({"path": l, "state": "link", "src": "/no/such/src", "force": true}),
         )
         .await;
     assert_eq!(r["changed"], true);
@@ -534,7 +540,7 @@ async fn stat_slurp_fetch_tempfile_find_script() {
     assert!(r
         .unwrap_err()
         .to_string()
-        .starts_with("source is a directory"));
+        .starts_with("Source is a directory"));
 
     let r = host.ok("fetch", json!({"src": f, "dest": "fetched"})).await;
     let got = local.path().join(format!("fetched/testhost{f}"));

@@ -61,6 +61,7 @@ impl Module for Copy {
         if src.is_none() && content.is_none() {
             return Err(fail("src (or content) is required"));
         }
+        let dest = super::expand_home(ctx, dest).await?;
         if src.is_some() && content.is_some() {
             return Err(fail("src and content are mutually exclusive"));
         }

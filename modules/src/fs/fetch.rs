@@ -48,6 +48,7 @@ impl Module for Fetch {
         let (Some(src), Some(dest)) = (a.str("src")?, a.str("dest")?) else {
             return Err(fail("src and dest are required"));
         };
+        let src = super::expand_home(ctx, src).await?;
         let flat = a.bool("flat", false)?;
         let fail_on_missing = a.bool("fail_on_missing", true)?;
         let validate = a.bool("validate_checksum", true)?;
@@ -78,10 +79,7 @@ impl Module for Fetch {
 
         let q = quote(&src);
         let mut s = Script::new();
-        s.capture(
-            "why",
-            &format!("if [ ! -e {q} ]; then printf nf; elif [ -d {q} ]; then printf dir; elif [ ! -r {q} ]; then printf perm; fi"),
-        );
+        s.capture("why", &super::slurp::why_unreadable(&q));
         s.checksum("sum", &src, "sha1sum");
         let same = quote(local_sum.as_deref().unwrap_or("-"));
         s.line(&format!(
@@ -93,7 +91,8 @@ impl Module for Fetch {
         if !why.is_empty() {
             let msg = match why.as_str() {
                 "dir" => "remote file is a directory, fetch cannot work on directories",
-                "perm" => "file is not readable, not transferring, ignored",
+                "perm" => &format!("File is not readable: {src}"),
+                "notdir" => "Unable to slurp file: {source}",
                 _ => "the remote file does not exist, not transferring, ignored",
             };
             let msg = if why == "dir" && !fail_on_missing {

@@ -90,7 +90,7 @@ fn opts(ctx: &Ctx<'_>) -> Result<Opts, ModuleError> {
         }
     };
     Ok(Opts {
-        path: expand_home(&path),
+        path,
         state,
         recurse: a.bool("recurse", false)?,
         force: a.bool("force", false)?,
@@ -102,11 +102,6 @@ fn opts(ctx: &Ctx<'_>) -> Result<Opts, ModuleError> {
     })
 }
 
-/// `~/x` as Ansible's `path` type expands it: the shell does it on the host.
-fn expand_home(p: &str) -> String {
-    p.to_string()
-}
-
 #[async_trait]
 impl Module for File {
     fn name(&self) -> &'static str {
@@ -114,7 +109,8 @@ impl Module for File {
     }
 
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        let o = opts(ctx)?;
+        let mut o = opts(ctx)?;
+        o.path = super::expand_home(ctx, o.path).await?;
         let p = &o.path;
         let mut s = Script::new();
         s.stat("st", p, false).stat("lt", p, true).readlink("rl", p);
@@ -151,9 +147,49 @@ impl Module for File {
             }
         }
         let a = run_script(ctx, &s, None).await?;
-        let resolved = o.wanted.resolve(&a)?;
+        let mut warnings = Vec::new();
+        let mut wanted = o.wanted.clone();
+        // Check mode only warns about a missing user or group (it may be created
+        // by an earlier task of a real run), as Ansible does.
+        if ctx.check_mode && o.state.as_deref() != Some("absent") {
+            if let Err(ModuleError::Failed(m)) = wanted.resolve(&a) {
+                let (what, name) = if m.starts_with("chown") {
+                    ("user", wanted.owner.take())
+                } else {
+                    ("group", wanted.group.take())
+                };
+                warnings.push(format!(
+                    "failed to look up {what} {}. Create {what} up to this point in real play",
+                    name.unwrap_or_default()
+                ));
+                if wanted.resolve(&a).is_err() {
+                    wanted.owner = None;
+                    wanted.group = None;
+                }
+            }
+        }
+        let resolved = wanted.resolve(&a)?;
+        let path = o.path.clone();
+        let src = o.src.clone();
         let mut plan = Plan::new(ctx, o, a, resolved)?;
-        plan.decide()?;
+        plan.warnings = warnings;
+        let prev = plan.prev;
+        if let Err(ModuleError::Failed(msg)) = plan.decide() {
+            // Ansible's failures carry the path (and for links the source).
+            let mut r = result(false);
+            r.insert("failed".into(), true.into());
+            if msg.ends_with("cannot continue") {
+                r.insert("path".into(), plan.path.clone().into());
+                r.insert("state".into(), prev.into());
+            } else if plan.state == "hard" || msg.starts_with("src file does not exist") {
+                r.insert("dest".into(), path.clone().into());
+                r.insert("src".into(), src.into());
+            } else {
+                r.insert("path".into(), path.into());
+            }
+            r.insert("msg".into(), msg.into());
+            return Ok(r);
+        }
         plan.finish().await
     }
 }
@@ -384,11 +420,18 @@ impl<'c, 'a> Plan<'c, 'a> {
             if self.ctx.check_mode {
                 return Ok(());
             }
-            // Created first so the attributes below apply to it.
-            self.cmds.push(format!("touch -- {q}"));
+            // Created first so the attributes below apply to it; removed again when
+            // they cannot be set, as Ansible does.
             let fresh = self.r.fresh(Kind::File);
             let attrs = self.r.plan(&self.path, &fresh, false, &mut self.diff)?;
-            self.cmds.extend(attrs);
+            if attrs.is_empty() {
+                self.cmds.push(format!("touch -- {q}"));
+            } else {
+                self.cmds.push(format!(
+                    "touch -- {q} && {{ {} || {{ rm -f -- {q}; false; }}; }}",
+                    attrs.join(" && ")
+                ));
+            }
             let (m, a) = (self.o.mtime.clone(), self.o.atime.clone());
             if m.is_some() || a.is_some() {
                 let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;

@@ -160,6 +160,11 @@ impl Module for Find {
             .or(a.list("path")?)
             .or(a.list("name")?)
             .ok_or_else(|| fail("missing required arguments: paths"))?;
+        let mut expanded = Vec::new();
+        for p in paths {
+            expanded.push(super::expand_home(ctx, p).await?);
+        }
+        let paths = expanded;
         let use_regex = a.bool("use_regex", false)?;
         let mut patterns = a
             .list("patterns")?

@@ -33,7 +33,11 @@ pub struct OneFile {
     pub remote_sum: Option<String>,
 }
 
-pub async fn install_one(ctx: &Ctx<'_>, job: OneFile) -> Result<ModuleResult, ModuleError> {
+pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult, ModuleError> {
+    job.dest = super::expand_home(ctx, job.dest).await?;
+    if let Some(r) = job.remote.take() {
+        job.remote = Some(super::expand_home(ctx, r).await?);
+    }
     if let Some(v) = &job.validate {
         if !v.contains("%s") {
             return Err(fail(&format!("validate must contain %s: {v}")));

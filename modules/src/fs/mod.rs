@@ -177,3 +177,28 @@ pub(crate) fn python_json(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Ansible's `path` options expand `~` and `~user` on the host (as the become user):
+/// asked of the host only when a path starts with `~`.
+pub(crate) async fn expand_home(ctx: &Ctx<'_>, p: String) -> Result<String, ModuleError> {
+    let Some(rest) = p.strip_prefix('~') else {
+        return Ok(p);
+    };
+    let (user, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let valid = user
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+    if !valid {
+        return Ok(p);
+    }
+    // `~name` must stay unquoted for the shell to expand it; `name` was checked above.
+    let out = ctx.exec(&format!("printf %s ~{user}"), None).await?;
+    let home = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.rc != 0 || home.is_empty() || home.starts_with('~') {
+        return Ok(p);
+    }
+    Ok(format!("{home}{tail}"))
+}

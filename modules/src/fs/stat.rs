@@ -125,6 +125,7 @@ impl Module for Stat {
             (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => p,
             _ => return Err(fail("missing required arguments: path")),
         };
+        let path = super::expand_home(ctx, path).await?;
         let follow = a.bool("follow", false)?;
         let get_checksum = a.bool("get_checksum", true)?;
         let mime_key = ["get_mime", "mime", "mime_type", "mime-type"]

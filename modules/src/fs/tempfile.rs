@@ -38,11 +38,16 @@ impl Module for Tempfile {
         }
         let prefix = a.str("prefix")?.unwrap_or_else(|| "ansible.".into());
         let suffix = a.str("suffix")?.unwrap_or_default();
-        if prefix.contains('/') || suffix.contains('/') {
-            return Err(fail("prefix and suffix must not contain '/'"));
+        for (what, v) in [("prefix", &prefix), ("suffix", &suffix)] {
+            if v.contains('/') {
+                return Err(fail(&format!(
+                    "{what} must be a valid file name component, got '{}'",
+                    v.replace('\\', "\\\\").replace('\'', "\\'")
+                )));
+            }
         }
         let dir = match a.str("path")? {
-            Some(p) => quote(&p),
+            Some(p) => quote(&super::expand_home(ctx, p).await?),
             None => "\"${TMPDIR:-/tmp}\"".into(),
         };
         let d = if state == "directory" { "-d " } else { "" };
