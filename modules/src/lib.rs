@@ -31,6 +31,7 @@ mod git;
 mod group;
 mod hostname;
 mod package;
+mod fs;
 mod ping;
 mod pip;
 mod raw;
@@ -207,6 +208,15 @@ static MODULES: &[&dyn Module] = &[
     &git::Git,
     &pip::Pip,
     &supervisorctl::Supervisorctl,
+    &fs::file::File,
+    &fs::copy::Copy,
+    &fs::template::Template,
+    &fs::stat::Stat,
+    &fs::slurp::Slurp,
+    &fs::fetch::Fetch,
+    &fs::tempfile::Tempfile,
+    &fs::find::Find,
+    &fs::script::ScriptModule,
 ];
 
 /// The module for a short name.

@@ -5,6 +5,7 @@ mod common;
 mod become_sudo;
 mod differential;
 mod errors;
+mod files;
 mod host_keys;
 mod inventory;
 mod keys;
