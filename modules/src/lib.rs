@@ -13,13 +13,27 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod args;
+mod blockinfile;
 mod command;
 mod debug;
+mod get_url;
+mod http;
+mod lineinfile;
 mod ping;
+mod pyre;
 mod raw;
+mod replace;
 pub mod set_fact;
 mod setup;
+mod setup_distro;
+mod setup_facts;
+mod setup_network;
 pub mod shlex;
+mod unarchive;
+mod wait_for_connection;
+mod wait_for;
+mod uri;
+mod textfile;
 
 pub use args::Args;
 pub use drover_template::TextOptions;
@@ -121,6 +135,14 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &lineinfile::LineInFile,
+    &blockinfile::BlockInFile,
+    &replace::Replace,
+    &get_url::GetUrl,
+    &uri::Uri,
+    &wait_for::WaitFor,
+    &wait_for_connection::WaitForConnection,
+    &unarchive::Unarchive,
 ];
 
 /// The module for a short name.
