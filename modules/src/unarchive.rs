@@ -162,7 +162,7 @@ impl Module for Unarchive {
 {detect}[ -n "$h" ] || {{ printf 'EUNKNOWN'; exit 0; }}
 printf 'H%s\0' "$h"
 lst | tr '\n' '\0'; printf '\0'
-t=$(mktemp -d "$d/.drover-unarchive-XXXXXX") || {{ printf 'ETMP'; exit 0; }}
+t=$(mktemp -d "$d/.drover-unarchive-XXXXXX") || {{ printf 'T\0'; exit 0; }}
 x=$t; e=$(ext 2>&1) || {{ rm -rf -- "$t"; printf 'X%s\0' "$e"; exit 0; }}
 diff=
 (cd "$t" && find . ! -name .) > "$t.lst"
@@ -218,9 +218,6 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
                 "Failed to find handler for \"{host_src}\". Make sure the required command to extract the file is installed."
             ));
         }
-        if stdout.starts_with(b"ETMP") {
-            return fail(format!("could not create a temp directory in {dest}"));
-        }
         let mut recs = stdout.split(|&b| b == 0).peekable();
         let mut handler = String::new();
         let mut files = Vec::new();
@@ -247,6 +244,9 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
                     ))
                 }
                 Some(b'C') => changed = true,
+                Some(b'T') if rec.len() == 1 => {
+                    return fail(format!("could not create a temp directory in {dest}"))
+                }
                 Some(b'R') => {
                     let rc: i64 = String::from_utf8_lossy(&rec[1..]).parse().unwrap_or(-1);
                     let err = recs

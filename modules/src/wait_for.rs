@@ -256,10 +256,12 @@ impl Module for WaitFor {
                 // Neither port nor path: Ansible just sleeps for `timeout`.
                 (None, None, _) => (String::new(), "false".to_string(), String::new()),
             };
+            // Milliseconds where date has %N (GNU, busybox), whole seconds otherwise.
             let script = format!(
-                "{funcs}\nstart=$(date +%s); {delay_cmd}end=$((start + {timeout}))\n\
+                "{funcs}\n_ms() {{ t=$(date +%s%3N); case $t in *N*) echo $(( $(date +%s) * 1000 ));; *) echo \"$t\";; esac; }}\n\
+                 start=$(_ms); {delay_cmd}end=$((start + {timeout} * 1000))\n\
                  while :; do\n  if {cond}; then echo OK; exit 0; fi\n  \
-                 [ \"$(date +%s)\" -ge \"$end\" ] && {{ echo TIMEOUT; exit 0; }}\n  sleep {sleep}\ndone",
+                 [ \"$(_ms)\" -ge \"$end\" ] && {{ echo TIMEOUT; exit 0; }}\n  sleep {sleep}\ndone",
                 delay_cmd = if delay > 0.0 {
                     format!("sleep {delay}; ")
                 } else {

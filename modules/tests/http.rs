@@ -74,6 +74,8 @@ fn server() -> Server {
             .as_nanos()
     ));
     std::fs::create_dir_all(&dir).unwrap();
+    // The sshd's login user is not the test process's user: let it write here.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     std::fs::write(dir.join("file.txt"), b"content one\n").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -109,6 +111,7 @@ async fn get_url_downloads_once_checks_checksum_and_mode() {
     let url = format!("http://127.0.0.1:{}/file.txt", srv.port);
     let out = format!("{}/out dir", srv.dir);
     std::fs::create_dir_all(&out).unwrap();
+    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let dest = format!("{out}/got 'it'.txt");
     let r = host
         .run("get_url", json!({"url": url, "dest": dest}), true, false)

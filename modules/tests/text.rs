@@ -16,6 +16,8 @@ fn scratch(name: &str) -> String {
             .as_nanos()
     ));
     std::fs::create_dir_all(&d).unwrap();
+    // The sshd's login user is not the test process's user: let it write here.
+    std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     d.to_string_lossy().into_owned()
 }
 
