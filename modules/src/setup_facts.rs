@@ -74,6 +74,8 @@ pub fn probe_script(on: &BTreeSet<&str>, fact_path: &str) -> String {
         s.push_str("sec python; for p in /usr/bin/python3 /usr/libexec/platform-python /usr/bin/python; do if [ -x \"$p\" ]; then echo \"$p\"; \"$p\" -c 'import sys; v=sys.version_info; print(\"%d %d %d %s %d\" % tuple(v)); import platform; print(platform.python_implementation().lower())\ntry:\n import ssl; print(hasattr(ssl, \"SSLContext\"))\nexcept Exception: print(False)'; break; fi; done\n");
     }
     if has("selinux") {
+        // Ansible's selinux bindings load libselinux.so.1 with ctypes.
+        s.push_str("sec libselinux; for d in /lib /lib64 /usr/lib /usr/lib64 /lib/*-linux-gnu /usr/lib/*-linux-gnu; do [ -e \"$d/libselinux.so.1\" ] && echo yes && break; done\n");
         s.push_str("sec selinux; if [ -d /sys/fs/selinux ] && [ -r /sys/fs/selinux/enforce ]; then cat /sys/fs/selinux/enforce; fi\n");
     }
     if has("apparmor") {
@@ -83,7 +85,9 @@ pub fn probe_script(on: &BTreeSet<&str>, fact_path: &str) -> String {
         s.push_str("sec ssh_keys; for a in dsa rsa ecdsa ed25519; do for d in /etc/ssh /etc/openssh /etc; do f=$d/ssh_host_${a}_key.pub; if [ -r \"$f\" ]; then printf '%s ' \"$a\"; cat \"$f\"; break; fi; done; done\n");
     }
     if has("chroot") {
-        s.push_str("sec chroot; stat -c '%d %i' / /proc/1/root/.\n");
+        // As Ansible: compare / with pid 1's root; without access to it (not root), a
+        // root inode other than the filesystem's usual one means a chroot.
+        s.push_str("sec chroot; echo \"env:${debian_chroot:-}\"; stat -c '%d %i' /; stat -c '%d %i' /proc/1/root/. || echo denied; stat -f -c %T /\n");
     }
     if has("mounts") {
         s.push_str(
@@ -109,7 +113,7 @@ pub fn probe_script(on: &BTreeSet<&str>, fact_path: &str) -> String {
     }
     if has("interfaces") {
         s.push_str(
-            "sec ifaces; for p in /sys/class/net/*; do [ -d \"$p\" ] || continue; n=${p##*/}; \
+            "sec ifaces; for n in $(ls -f /sys/class/net); do case $n in .|..) continue;; esac; p=/sys/class/net/$n; [ -d \"$p\" ] || continue; \
              printf '%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\\n' \"$n\" \"$(cat $p/address)\" \"$(cat $p/mtu)\" \"$(cat $p/operstate)\" \"$(cat $p/type)\" \
              \"$([ -d $p/bridge ] && echo bridge)\" \"$([ -e $p/device ] && basename \"$(readlink $p/device)\")\" \"$(cat $p/speed)\" \"$(cat $p/flags)\" \
              \"$([ -e $p/device/driver/module ] && basename \"$(readlink -f $p/device/driver/module)\")\"; done\n\
@@ -314,7 +318,8 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
             _ => json!({"status": "enabled", "mode": "permissive"}),
         };
         put("selinux", st);
-        put("selinux_python_present", json!(false));
+        // Whether Ansible's selinux bindings could load (drover does not need them).
+        put("selinux_python_present", json!(get("libselinux").trim() == "yes"));
     }
     if has("apparmor") {
         let st = if get("apparmor").trim() == "enabled" { "enabled" } else { "disabled" };
@@ -331,8 +336,20 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
     }
     if has("chroot") {
         let l: Vec<&str> = get("chroot").lines().collect();
-        if l.len() == 2 {
-            put("is_chroot", json!(l[0] != l[1]));
+        if l.len() == 4 {
+            let chroot = if l[0] != "env:" {
+                true
+            } else if l[2] != "denied" {
+                l[1] != l[2]
+            } else {
+                let root_ino = match l[3] {
+                    t if t.contains("btrfs") => "256",
+                    t if t.contains("xfs") => "128",
+                    _ => "2",
+                };
+                l[1].split_whitespace().nth(1) != Some(root_ino)
+            };
+            put("is_chroot", json!(chroot));
         }
     }
     if has("mounts") {

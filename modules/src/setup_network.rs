@@ -296,6 +296,13 @@ pub fn virtualization(clues: &str, dmi: &HashMap<String, String>) -> Vec<(String
             role = Some("host".into());
         }
     }
+    if has("dev_kvm") {
+        host.insert("kvm".into());
+        if vtype.is_none() {
+            vtype = Some("kvm".into());
+            role = Some("host".into());
+        }
+    }
     // Ansible sets role=guest early when nothing was found before the DMI checks.
     let role = role.unwrap_or_else(|| if vtype.is_some() { "guest" } else { "NA" }.into());
     vec![
