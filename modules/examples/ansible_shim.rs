@@ -47,7 +47,7 @@ fn main() {
         })
         .unwrap_or_default();
     // Ansible names the copied binary after the module, with a suffix of its own.
-    let name = ["lineinfile", "blockinfile", "replace", "wait_for", "unarchive", "get_url", "uri"]
+    let name = ["lineinfile", "blockinfile", "replace", "wait_for_connection", "wait_for", "unarchive", "get_url", "uri", "setup"]
         .into_iter()
         .find(|m| module_name.contains(m))
         .map(str::to_string)

@@ -184,7 +184,7 @@ impl Module for BlockInFile {
         supported(ctx, "blockinfile", OPTIONS)?;
         exclusive(ctx, &[("insertbefore", "insertafter")])?;
         let args = &ctx.args;
-        let path = path_arg(ctx)?;
+        let path = path_arg(ctx).await?;
         let state = args.str("state")?.unwrap_or_else(|| "present".into());
         if !matches!(state.as_str(), "present" | "absent") {
             return Err(ModuleError::Failed(format!(
@@ -201,6 +201,9 @@ impl Module for BlockInFile {
         let backup = args.bool("backup", false)?;
         let validate = args.str("validate")?;
         let attrs = Attrs::from_args(ctx)?;
+        if let Some(r) = attrs.invalid_mode() {
+            return Ok(r);
+        }
         let present = state == "present";
 
         let found = textfile::probe(ctx, &path).await?;

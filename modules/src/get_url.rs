@@ -107,9 +107,13 @@ impl Module for GetUrl {
         let dest = args
             .str("dest")?
             .ok_or_else(|| ModuleError::Failed("missing required arguments: dest".into()))?;
+        let dest = textfile::expand_user(ctx, &dest).await?;
         let force = args.bool("force", false)?;
         let backup = args.bool("backup", false)?;
         let attrs = Attrs::from_args(ctx)?;
+        if let Some(r) = attrs.invalid_mode() {
+            return Ok(r);
+        }
         let mut headers = headers_arg(ctx)?;
         let agent = args
             .str("http_agent")?

@@ -59,10 +59,11 @@ pub(crate) fn exclusive(ctx: &Ctx<'_>, pairs: &[(&str, &str)]) -> Result<(), Mod
     Ok(())
 }
 
-/// `path` (or its aliases), required.
-pub(crate) fn path_arg(ctx: &Ctx<'_>) -> Result<String, ModuleError> {
-    aliased(ctx, &["path", "dest", "destfile", "name"])?
-        .ok_or_else(|| ModuleError::Failed("missing required arguments: path".into()))
+/// `path` (or its aliases), required, with `~` expanded on the host.
+pub(crate) async fn path_arg(ctx: &Ctx<'_>) -> Result<String, ModuleError> {
+    let p = aliased(ctx, &["path", "dest", "destfile", "name"])?
+        .ok_or_else(|| ModuleError::Failed("missing required arguments: path".into()))?;
+    textfile::expand_user(ctx, &p).await
 }
 
 fn failed(msg: String, rc: i64) -> ModuleResult {
@@ -276,7 +277,7 @@ impl Module for LineInFile {
             ],
         )?;
         let args = &ctx.args;
-        let path = path_arg(ctx)?;
+        let path = path_arg(ctx).await?;
         let state = args.str("state")?.unwrap_or_else(|| "present".into());
         let regexp = aliased(ctx, &["regexp", "regex"])?;
         let search_string = args.str("search_string")?;
@@ -287,6 +288,9 @@ impl Module for LineInFile {
         let firstmatch = args.bool("firstmatch", false)?;
         let validate = args.str("validate")?;
         let attrs = Attrs::from_args(ctx)?;
+        if let Some(r) = attrs.invalid_mode() {
+            return Ok(r);
+        }
         if !matches!(state.as_str(), "present" | "absent") {
             return Err(ModuleError::Failed(format!(
                 "value of state must be one of: absent, present, got: {state}"

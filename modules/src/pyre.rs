@@ -76,6 +76,20 @@ impl PyRegex {
         }
     }
 
+    /// Check a replacement template against the pattern's groups before any match, as
+    /// Python compiles the template first (a bad escape fails even without a match).
+    pub fn check_template(&self, template: &[u8]) -> Result<(), String> {
+        let (len, names) = match self {
+            PyRegex::Plain(re) => (re.captures_len(), names(re.capture_names())),
+            PyRegex::Fancy(re) => (re.captures_len(), names(re.capture_names())),
+        };
+        let caps = Caps {
+            groups: vec![None; len],
+            names,
+        };
+        expand(template, b"", &caps).map(|_| ())
+    }
+
     pub fn is_match(&self, hay: &[u8]) -> Result<bool, String> {
         Ok(self.captures_at(hay, 0)?.is_some())
     }

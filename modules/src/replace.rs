@@ -30,6 +30,7 @@ const OPTIONS: &[&str] = &[
 /// `re.subn(regexp, replace, text)` with `re.MULTILINE`: the new text and the count.
 pub fn subn(regexp: &str, template: &str, text: &[u8]) -> Result<(Vec<u8>, usize), String> {
     let re = PyRegex::new(regexp, Mode::Text, "m")?;
+    re.check_template(template.as_bytes())?;
     let all = re.captures_all(text)?;
     let mut out = Vec::with_capacity(text.len());
     let mut last = 0;
@@ -77,7 +78,7 @@ impl Module for Replace {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         supported(ctx, "replace", OPTIONS)?;
         let args = &ctx.args;
-        let path = path_arg(ctx)?;
+        let path = path_arg(ctx).await?;
         let regexp = args
             .str("regexp")?
             .ok_or_else(|| ModuleError::Failed("missing required arguments: regexp".into()))?;
@@ -97,6 +98,9 @@ impl Module for Replace {
             )));
         }
         let attrs = Attrs::from_args(ctx)?;
+        if let Some(r) = attrs.invalid_mode() {
+            return Ok(r);
+        }
         let fail = |msg: String, rc: i64| {
             let mut r = result(false);
             r.insert("failed".into(), json!(true));

@@ -54,6 +54,20 @@ impl Found {
     }
 }
 
+/// Ansible's `path` option type expands `~` (on the host): one round trip, only then.
+pub async fn expand_user(ctx: &Ctx<'_>, path: &str) -> Result<String, ModuleError> {
+    let rest = match path.strip_prefix('~') {
+        Some(r) if r.is_empty() || r.starts_with('/') => r,
+        _ => return Ok(path.to_string()),
+    };
+    let out = ctx.exec("printf %s \"$HOME\"", None).await?;
+    let home = String::from_utf8_lossy(&out.stdout).into_owned();
+    if home.is_empty() {
+        return Ok(path.to_string());
+    }
+    Ok(format!("{home}{rest}"))
+}
+
 const STAT_FMT: &str = "'%a %u %g %U %G'";
 
 /// Stat and read `path` in one round trip.
@@ -129,6 +143,22 @@ impl Attrs {
         })
     }
 
+    /// Ansible's failure for a mode that is neither octal nor symbolic.
+    pub fn invalid_mode(&self) -> Option<crate::ModuleResult> {
+        let m = self.mode.as_ref()?;
+        if apply_mode(m, 0o644).is_some() {
+            return None;
+        }
+        let mut r = crate::result(false);
+        r.insert("failed".into(), json!(true));
+        r.insert("msg".into(), json!("mode must be in octal or symbolic form"));
+        r.insert(
+            "details".into(),
+            json!(format!("bad symbolic permission for mode: {m}")),
+        );
+        Some(r)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.mode.is_none() && self.owner.is_none() && self.group.is_none()
     }
@@ -183,6 +213,10 @@ pub fn apply_mode(mode: &str, cur: u32) -> Option<u32> {
             .find(|c: char| !matches!(c, 'u' | 'g' | 'o' | 'a'))
             .unwrap_or(clause.len());
         let who = &clause[..who_len];
+        // Ansible (unlike chmod) refuses `a` combined with other users.
+        if who.contains('a') && who.len() > 1 {
+            return None;
+        }
         let mut mask = 0;
         for w in who.chars() {
             mask |= match w {
@@ -519,5 +553,8 @@ mod tests {
         assert_eq!(apply_mode("a+X", 0o744), Some(0o755));
         assert_eq!(apply_mode("+t", 0o755), Some(0o1755));
         assert_eq!(apply_mode("u+q", 0o644), None);
+        for bad in ["u=foo", "foo=r", "ufoo=r", "abc=r", "ao=r", "oa=r"] {
+            assert_eq!(apply_mode(bad, 0o644), None, "{bad}");
+        }
     }
 }

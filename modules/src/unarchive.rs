@@ -37,17 +37,18 @@ const OPTIONS: &[&str] = &[
 ];
 
 /// (handler name as Ansible reports it, listing command, extraction command) per format,
-/// in Ansible's order of trying them. `$s` is the archive, `$x` the target directory.
+/// in Ansible's order of trying them. `$s` is the archive, `$x` the target directory, `$T`
+/// gtar or tar by absolute path (so its messages name it as Ansible's do).
 const FORMATS: &[(&str, &str, &str)] = &[
     ("ZipArchive", "unzip -Z1 \"$s\"", "unzip -o \"$s\" -d \"$x\""),
-    ("TgzArchive", "tar -tzf \"$s\"", "tar -xzf \"$s\" -C \"$x\""),
-    ("TarArchive", "tar -tf \"$s\"", "tar -xf \"$s\" -C \"$x\""),
-    ("TarBzipArchive", "tar -tjf \"$s\"", "tar -xjf \"$s\" -C \"$x\""),
-    ("TarXzArchive", "tar -tJf \"$s\"", "tar -xJf \"$s\" -C \"$x\""),
+    ("TgzArchive", "\"$T\" -tzf \"$s\"", "\"$T\" -xzf \"$s\" -C \"$x\""),
+    ("TarArchive", "\"$T\" -tf \"$s\"", "\"$T\" -xf \"$s\" -C \"$x\""),
+    ("TarBzipArchive", "\"$T\" -tjf \"$s\"", "\"$T\" -xjf \"$s\" -C \"$x\""),
+    ("TarXzArchive", "\"$T\" -tJf \"$s\"", "\"$T\" -xJf \"$s\" -C \"$x\""),
     (
         "TarZstdArchive",
-        "tar --zstd -tf \"$s\"",
-        "tar --zstd -xf \"$s\" -C \"$x\"",
+        "\"$T\" --zstd -tf \"$s\"",
+        "\"$T\" --zstd -xf \"$s\" -C \"$x\"",
     ),
 ];
 
@@ -66,6 +67,20 @@ impl Module for Unarchive {
         let dest = args
             .str("dest")?
             .ok_or_else(|| ModuleError::Failed("src (or content) and dest are required".into()))?;
+        let dest = textfile::expand_user(ctx, &dest).await?;
+        let mut warnings = Vec::new();
+        let dest = if dest.starts_with('/') {
+            dest
+        } else {
+            // Relative to the login directory, as the module's working directory in Ansible.
+            let out = ctx.exec("pwd", None).await?;
+            let cwd = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let abs = normalize(&format!("{cwd}/{dest}"));
+            warnings.push(format!(
+                "Relative destination path '{dest}' was resolved to absolute path '{abs}'."
+            ));
+            abs
+        };
         let remote_src = args.bool("remote_src", false)? || !args.bool("copy", true)?;
         let list_files = args.bool("list_files", false)?;
         let extra = args.list("extra_opts")?.unwrap_or_default();
@@ -73,10 +88,8 @@ impl Module for Unarchive {
         let include = args.list("include")?.unwrap_or_default();
         let keep_newer = args.bool("keep_newer", false)?;
         let attrs = Attrs::from_args(ctx)?;
-        if src.contains("://") {
-            return Err(ModuleError::Failed(
-                "drover's unarchive does not download URLs yet: use get_url first".into(),
-            ));
+        if let Some(r) = attrs.invalid_mode() {
+            return Ok(r);
         }
         if let Some(c) = args.str("creates")? {
             let out = ctx
@@ -90,7 +103,34 @@ impl Module for Unarchive {
             }
         }
         // The archive on the host: uploaded from the controller unless remote_src.
-        let (host_src, uploaded) = if remote_src {
+        let (host_src, uploaded) = if src.contains("://") {
+            // A URL: the host downloads it to a temp file (removed at the end).
+            let tmp = format!("/tmp/.drover-archive-{}", textfile::token());
+            let req = crate::http::Request {
+                url: src.clone(),
+                method: "GET".into(),
+                headers: vec![("User-Agent".into(), "ansible-httpget".into())],
+                timeout: 10,
+                validate_certs: args.bool("validate_certs", true)?,
+                follow_redirects: true,
+                ..Default::default()
+            };
+            let after = "case \"$status\" in 200) ;; *) rm -f -- \"$o\";; esac";
+            let fetched = crate::http::fetch(ctx, &req, "", &quote(&tmp), after).await?;
+            let crate::http::Fetched::Done(resp) = fetched else {
+                return Err(ModuleError::Failed("unexpected answer downloading".into()));
+            };
+            if resp.status != 200 || resp.error.is_some() {
+                let mut r = result(false);
+                r.insert("failed".into(), json!(true));
+                r.insert(
+                    "msg".into(),
+                    json!(format!("Failure downloading {src}, {}", crate::http::msg(&resp))),
+                );
+                return Ok(r);
+            }
+            (tmp, true)
+        } else if remote_src {
             (src.clone(), false)
         } else {
             let local = ctx.target.find_file(SearchKind::Files, &src).ok_or_else(|| {
@@ -125,6 +165,11 @@ impl Module for Unarchive {
             t.join(" ")
         };
         let zip_opts = opts.join(" ");
+        if !include.is_empty() && !exclude.is_empty() {
+            return Err(ModuleError::Failed(
+                "parameters are mutually exclusive: exclude|include".into(),
+            ));
+        }
         let mut detect = String::new();
         for (name, list, extract) in FORMATS {
             let extract = if *name == "ZipArchive" {
@@ -134,8 +179,14 @@ impl Module for Unarchive {
                 let inc: Vec<String> = include.iter().map(|i| quote(i)).collect();
                 format!("{extract} {tar_opts} {}", inc.join(" "))
             };
+            // Detection lists plainly; the real listing takes extra_opts/exclude as Ansible's.
+            let full_list = if *name == "ZipArchive" {
+                format!("{list} {zip_tail}")
+            } else {
+                list.replace(" -t", &format!(" {tar_opts} -t"))
+            };
             detect.push_str(&format!(
-                "if [ -z \"$h\" ] && {list} >/dev/null 2>&1; then h={name}; lst() {{ {list}; }}; ext() {{ {extract}; }}; fi\n"
+                "if [ -z \"$h\" ] && {list} >/dev/null 2>&1; then h={name}; lst() {{ {full_list}; }}; ext() {{ {extract}; }}; fi\n"
             ));
         }
         let mut apply_attrs = String::new();
@@ -152,19 +203,21 @@ impl Module for Unarchive {
             }
             apply_attrs = format!(
                 "lst | while IFS= read -r f; do p=\"$d/$f\"; [ -e \"$p\" ] || [ -L \"$p\" ] || continue; \
-                 b=$(stat -c '%a %u %g' -- \"$p\"); {cmds} a=$(stat -c '%a %u %g' -- \"$p\"); [ \"$a\" = \"$b\" ] || echo A; done | grep -q A && printf 'A\\0'\n"
+                 b=$(stat -c '%a %u %g' -- \"$p\"); {cmds} a=$(stat -c '%a %u %g' -- \"$p\"); [ \"$a\" = \"$b\" ] || echo A; done | grep A >/dev/null && printf 'A\\0'\n"
             );
         }
         let script = format!(
             r#"s={s}; d={d}; h=
 [ -e "$s" ] || {{ printf 'ENOSRC'; exit 0; }}
 [ -d "$d" ] || {{ printf 'ENODEST'; exit 0; }}
-{detect}[ -n "$h" ] || {{ printf 'EUNKNOWN'; exit 0; }}
+T=$(command -v gtar || command -v tar)
+{detect}[ -n "$h" ] || {{ printf 'EUNKNOWN'; command -v unzip >/dev/null || printf "\nUnable to find required 'unzip' or 'zipinfo' binary in the path."; [ -n "$T" ] || printf "\nUnable to find required 'gtar' or 'tar' binary in the path."; exit 0; }}
+le=$(lst 2>&1 >/dev/null) || {{ printf 'EUNKNOWN\nUnable to list files in the archive: %s' "$le"; exit 0; }}
 printf 'H%s\0' "$h"
 lst | tr '\n' '\0'; printf '\0'
 t=$(mktemp -d "$d/.drover-unarchive-XXXXXX") || {{ printf 'T\0'; exit 0; }}
 x=$t; e=$(ext 2>&1) || {{ rm -rf -- "$t"; printf 'X%s\0' "$e"; exit 0; }}
-diff=
+{temp_mode}diff=
 (cd "$t" && find . ! -name .) > "$t.lst"
 while IFS= read -r f; do
   f=${{f#./}}; a="$t/$f"; b="$d/$f"
@@ -184,6 +237,14 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
 "#,
             s = quote(&host_src),
             d = quote(&dest),
+            // The wanted mode applied to the trial copy too, so a second run compares equal.
+            temp_mode = match &attrs.mode {
+                Some(m) => format!(
+                    "(cd \"$t\" && find . ! -name . ! -type l -exec chmod -- {} {{}} +)\n",
+                    quote(m)
+                ),
+                None => String::new(),
+            },
             apply_attrs = if apply_attrs.is_empty() {
                 ":\n".to_string()
             } else {
@@ -213,9 +274,10 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
         if stdout.starts_with(b"ENODEST") {
             return fail(format!("dest '{dest}' must be an existing dir"));
         }
-        if stdout.starts_with(b"EUNKNOWN") {
+        if let Some(reasons) = stdout.strip_prefix(b"EUNKNOWN") {
             return fail(format!(
-                "Failed to find handler for \"{host_src}\". Make sure the required command to extract the file is installed."
+                "Failed to find handler for \"{host_src}\". Make sure the required command to extract the file is installed.{}",
+                String::from_utf8_lossy(reasons).trim_end()
             ));
         }
         let mut recs = stdout.split(|&b| b == 0).peekable();
@@ -264,6 +326,9 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
             }
         }
         r.insert("changed".into(), json!(changed || attrs_changed));
+        if !warnings.is_empty() {
+            r.insert("warnings".into(), json!(warnings));
+        }
         r.insert("dest".into(), json!(dest));
         r.insert("src".into(), json!(host_src));
         r.insert("handler".into(), json!(handler));
@@ -287,4 +352,19 @@ printf 'I%s\0' "$(stat -c '%s %a %u %g %U %G' -- "$d")"
         }
         Ok(r)
     }
+}
+
+/// `os.path.normpath` for an absolute path: no `.`, `..` or doubled slashes.
+fn normalize(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
 }

@@ -119,7 +119,10 @@ impl Module for WaitFor {
             None => None,
             Some(_) => Some(int_arg(ctx, "port", 0)? as u16),
         };
-        let path = args.str("path")?;
+        let path = match args.str("path")? {
+            Some(p) => Some(crate::textfile::expand_user(ctx, &p).await?),
+            None => None,
+        };
         let search_regex = args.str("search_regex")?;
         let state = args.str("state")?.unwrap_or_else(|| "started".into());
         let delay = float_arg(ctx, "delay", 0.0)?;
@@ -268,6 +271,12 @@ impl Module for WaitFor {
                     String::new()
                 },
             );
+            // Neither port nor path: Ansible sleeps `delay`, then `timeout`.
+            let script = if port.is_none() && path.is_none() && state != "drained" {
+                format!("sleep {delay}; sleep {timeout}; echo OK")
+            } else {
+                script
+            };
             let out = ctx.exec(&script, None).await?;
             if out.rc == 9 {
                 return Err(ModuleError::Failed(
