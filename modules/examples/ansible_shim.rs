@@ -47,11 +47,21 @@ fn main() {
         })
         .unwrap_or_default();
     // Ansible names the copied binary after the module, with a suffix of its own.
-    let name = ["lineinfile", "blockinfile", "replace", "wait_for_connection", "wait_for", "unarchive", "get_url", "uri", "setup"]
-        .into_iter()
-        .find(|m| module_name.contains(m))
-        .map(str::to_string)
-        .unwrap_or(module_name);
+    let name = [
+        "lineinfile",
+        "blockinfile",
+        "replace",
+        "wait_for_connection",
+        "wait_for",
+        "unarchive",
+        "get_url",
+        "uri",
+        "setup",
+    ]
+    .into_iter()
+    .find(|m| module_name.contains(m))
+    .map(str::to_string)
+    .unwrap_or(module_name);
     let args_path = std::env::args().nth(1).unwrap_or_default();
     let text = std::fs::read_to_string(&args_path).unwrap_or_default();
     let parsed: Value = serde_json::from_str(&text).unwrap_or(json!({}));

@@ -106,7 +106,11 @@ pub fn apply(original: &[u8], b: &Block<'_>) -> Result<(Vec<u8>, bool), ModuleEr
                 if PyRegex::is_multiline(p) {
                     if let Some(c) = re.captures_at(original, 0).map_err(re_err)? {
                         let m = c.whole();
-                        let upto = if insertafter.is_some() { m.end } else { m.start };
+                        let upto = if insertafter.is_some() {
+                            m.end
+                        } else {
+                            m.start
+                        };
                         at = Some(original[..upto].iter().filter(|&&c| c == b'\n').count());
                     }
                 } else {
@@ -159,7 +163,11 @@ fn split_lines_py(b: &[u8]) -> Vec<Vec<u8>> {
                 start = i + 1;
             }
             b'\r' => {
-                let end = if b.get(i + 1) == Some(&b'\n') { i + 1 } else { i };
+                let end = if b.get(i + 1) == Some(&b'\n') {
+                    i + 1
+                } else {
+                    i
+                };
                 out.push(b[start..=end].to_vec());
                 start = end + 1;
                 i = end;

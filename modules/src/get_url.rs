@@ -165,9 +165,7 @@ impl Module for GetUrl {
                 (a, s)
             }
         };
-        let sumcmd = |file: &str| -> String {
-            format!("$({algo}sum < {file} | cut -d' ' -f1)")
-        };
+        let sumcmd = |file: &str| -> String { format!("$({algo}sum < {file} | cut -d' ' -f1)") };
         let token = textfile::token();
         let no_attrs = Attrs::default();
         // Where the download lands: dest itself, or dest/<url filename> when dest is a
@@ -190,11 +188,7 @@ tc=$d"#,
                     sumcmd("\"$d\""),
                     quote(&sum),
                     // Check mode changes nothing, attributes included.
-                    attrs_script(
-                        if ctx.check_mode { &no_attrs } else { &attrs },
-                        "$d",
-                        true
-                    ),
+                    attrs_script(if ctx.check_mode { &no_attrs } else { &attrs }, "$d", true),
                 )
             } else {
                 String::new()
@@ -380,15 +374,14 @@ fn file_info(r: &mut ModuleResult, m: &std::collections::HashMap<u8, String>) {
 }
 
 /// The destination checks ended the script before any request.
-fn early(
-    mut r: ModuleResult,
-    b: &[u8],
-    check: bool,
-) -> Result<ModuleResult, ModuleError> {
+fn early(mut r: ModuleResult, b: &[u8], check: bool) -> Result<ModuleResult, ModuleError> {
     let text = String::from_utf8_lossy(b).into_owned();
     if let Some(dir) = text.strip_prefix("NODIR") {
         r.insert("failed".into(), json!(true));
-        r.insert("msg".into(), json!(format!("Destination {dir} does not exist")));
+        r.insert(
+            "msg".into(),
+            json!(format!("Destination {dir} does not exist")),
+        );
         return Ok(r);
     }
     let m = marks(b);

@@ -245,7 +245,11 @@ fn parse(stdout: &[u8], url: &str) -> Result<Response, ModuleError> {
     }
     for (i, l) in block.iter().enumerate() {
         if i == 0 {
-            resp.status = l.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            resp.status = l
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             continue;
         }
         if let Some((k, v)) = l.split_once(':') {

@@ -29,11 +29,11 @@ mod setup_distro;
 mod setup_facts;
 mod setup_network;
 pub mod shlex;
-mod unarchive;
-mod wait_for_connection;
-mod wait_for;
-mod uri;
 mod textfile;
+mod unarchive;
+mod uri;
+mod wait_for;
+mod wait_for_connection;
 
 pub use args::Args;
 pub use drover_template::TextOptions;

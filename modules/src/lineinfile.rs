@@ -311,8 +311,10 @@ impl Module for LineInFile {
         }
         if state == "present" {
             if backrefs && regexp.is_none() {
-                return Ok(failed("regexp is required with backrefs=true".into(), 0))
-                    .map(no_rc);
+                return Ok(no_rc(failed(
+                    "regexp is required with backrefs=true".into(),
+                    0,
+                )));
             }
             if line.is_none() {
                 return Ok(no_rc(failed(
@@ -449,7 +451,10 @@ mod tests {
 
     #[test]
     fn appends_with_newline_fix() {
-        assert_eq!(run_present("a\nb", &p("c")), ("a\nb\nc\n".into(), "line added"));
+        assert_eq!(
+            run_present("a\nb", &p("c")),
+            ("a\nb\nc\n".into(), "line added")
+        );
         assert_eq!(run_present("a\nc\n", &p("c")), ("a\nc\n".into(), ""));
         assert_eq!(run_present("", &p("c")), ("c\n".into(), "line added"));
     }

@@ -155,8 +155,7 @@ fn names<'a>(it: impl Iterator<Item = Option<&'a str>>) -> HashMap<String, usize
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .trim_start_matches("error: ")
@@ -232,8 +231,7 @@ fn repetition(rest: &str) -> Option<(String, usize)> {
         None => (body, None),
     };
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if !digits(lo) || !hi.is_none_or(digits) || (lo.is_empty() && hi.is_none_or(str::is_empty))
-    {
+    if !digits(lo) || !hi.is_none_or(digits) || (lo.is_empty() && hi.is_none_or(str::is_empty)) {
         return None;
     }
     let body = match hi {

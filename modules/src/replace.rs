@@ -13,18 +13,8 @@ use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 pub struct Replace;
 
 const OPTIONS: &[&str] = &[
-    "path",
-    "dest",
-    "destfile",
-    "name",
-    "regexp",
-    "replace",
-    "after",
-    "before",
-    "backup",
-    "validate",
-    "encoding",
-    "attr",
+    "path", "dest", "destfile", "name", "regexp", "replace", "after", "before", "backup",
+    "validate", "encoding", "attr",
 ];
 
 /// `re.subn(regexp, replace, text)` with `re.MULTILINE`: the new text and the count.

@@ -170,9 +170,7 @@ impl Module for Setup {
                 .into_iter()
                 .filter(|(k, _)| {
                     let short = k.strip_prefix("ansible_").unwrap_or(k);
-                    filters
-                        .iter()
-                        .any(|f| fnmatch(f, k) || fnmatch(f, short))
+                    filters.iter().any(|f| fnmatch(f, k) || fnmatch(f, short))
                 })
                 .collect()
         };

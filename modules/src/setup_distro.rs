@@ -65,7 +65,11 @@ fn name_and_file(
         "openSUSE Leap" | "openSUSE Tumbleweed" | "SLES" => "SUSE",
         _ => "",
     };
-    let path = if variety.is_empty() { "" } else { "/etc/os-release" };
+    let path = if variety.is_empty() {
+        ""
+    } else {
+        "/etc/os-release"
+    };
     (name, path, variety)
 }
 
@@ -75,9 +79,7 @@ fn family(name: &str) -> &'static str {
         | "AlmaLinux" | "Rocky" | "CloudLinux" | "EuroLinux" | "Virtuozzo" => "RedHat",
         "Debian" | "Ubuntu" | "Raspbian" | "Neon" | "Linux Mint" | "Devuan" | "Kali"
         | "Pop!_OS" | "Parrot" | "Deepin" => "Debian",
-        "SuSE" | "SLES" | "SLED" | "openSUSE" | "openSUSE Tumbleweed" | "openSUSE Leap" => {
-            "Suse"
-        }
+        "SuSE" | "SLES" | "SLED" | "openSUSE" | "openSUSE Tumbleweed" | "openSUSE Leap" => "Suse",
         "Archlinux" | "Antergos" | "Manjaro" => "Archlinux",
         "Gentoo" | "Funtoo" => "Gentoo",
         "Alpine" => "Alpine",
@@ -87,10 +89,7 @@ fn family(name: &str) -> &'static str {
     }
 }
 
-pub fn facts(
-    osr: &HashMap<String, String>,
-    sec: &HashMap<String, String>,
-) -> Vec<(String, Value)> {
+pub fn facts(osr: &HashMap<String, String>, sec: &HashMap<String, String>) -> Vec<(String, Value)> {
     let (name, path, variety) = name_and_file(osr, sec);
     let get = |k: &str| osr.get(k).cloned().unwrap_or_default();
     let file = |k: &str| sec.get(k).map(|s| s.trim().to_string()).unwrap_or_default();

@@ -43,7 +43,9 @@ pub fn probe_script(on: &BTreeSet<&str>, fact_path: &str) -> String {
         s.push_str("sec meminfo; cat /proc/meminfo\n");
     }
     if has("processor") {
-        s.push_str("sec cpuinfo; cat /proc/cpuinfo\nsec nproc; nproc || getconf _NPROCESSORS_ONLN\n");
+        s.push_str(
+            "sec cpuinfo; cat /proc/cpuinfo\nsec nproc; nproc || getconf _NPROCESSORS_ONLN\n",
+        );
     }
     if has("hardware") {
         s.push_str("sec uptime; cat /proc/uptime\n");
@@ -176,15 +178,26 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
     put("nodename", json!(nodename));
     put("hostname", json!(nodename.split('.').next().unwrap_or("")));
     let fqdn = fqdn(get("fqdn"), &nodename);
-    put("domain", json!(fqdn.split_once('.').map(|x| x.1).unwrap_or("")));
+    put(
+        "domain",
+        json!(fqdn.split_once('.').map(|x| x.1).unwrap_or("")),
+    );
     put("fqdn", json!(fqdn));
     let bits = get("bits").trim().to_string();
     put("userspace_bits", json!(bits));
     put(
         "userspace_architecture",
-        json!(if u(3) == "x86_64" && bits == "32" { "i386".to_string() } else { u(3) }),
+        json!(if u(3) == "x86_64" && bits == "32" {
+            "i386".to_string()
+        } else {
+            u(3)
+        }),
     );
-    if let Some(id) = sec.get("machine_id").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    if let Some(id) = sec
+        .get("machine_id")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         put("machine_id", json!(id));
     }
 
@@ -287,7 +300,10 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
         put("fips", json!(get("fips").trim() == "1"));
     }
     if has("service_mgr") {
-        put("service_mgr", json!(service_mgr(get("pid1"), get("init_link"), get("svc_paths"))));
+        put(
+            "service_mgr",
+            json!(service_mgr(get("pid1"), get("init_link"), get("svc_paths"))),
+        );
     }
     if has("pkg_mgr") {
         put("pkg_mgr", json!(pkg_mgr(get("pkg_paths"))));
@@ -308,7 +324,10 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
                     "version_info": [n(0), n(1), n(2), rl, n(4)],
                 }),
             );
-            put("python_version", json!(format!("{}.{}.{}", n(0), n(1), n(2))));
+            put(
+                "python_version",
+                json!(format!("{}.{}.{}", n(0), n(1), n(2))),
+            );
         }
     }
     if has("selinux") {
@@ -319,10 +338,17 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
         };
         put("selinux", st);
         // Whether Ansible's selinux bindings could load (drover does not need them).
-        put("selinux_python_present", json!(get("libselinux").trim() == "yes"));
+        put(
+            "selinux_python_present",
+            json!(get("libselinux").trim() == "yes"),
+        );
     }
     if has("apparmor") {
-        let st = if get("apparmor").trim() == "enabled" { "enabled" } else { "disabled" };
+        let st = if get("apparmor").trim() == "enabled" {
+            "enabled"
+        } else {
+            "disabled"
+        };
         put("apparmor", json!({"status": st}));
     }
     if has("ssh_pub_keys") {
@@ -330,7 +356,10 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
             let w: Vec<&str> = l.split_whitespace().collect();
             if w.len() >= 3 {
                 put(&format!("ssh_host_key_{}_public", w[0]), json!(w[2]));
-                put(&format!("ssh_host_key_{}_public_keytype", w[0]), json!(w[1]));
+                put(
+                    &format!("ssh_host_key_{}_public_keytype", w[0]),
+                    json!(w[1]),
+                );
             }
         }
     }
@@ -385,7 +414,10 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
             put(k, d(k));
         }
         put("system_vendor", d("sys_vendor"));
-        put("form_factor", json!(form_factor(dmi.get("chassis_type").map(String::as_str))));
+        put(
+            "form_factor",
+            json!(form_factor(dmi.get("chassis_type").map(String::as_str))),
+        );
     }
     if has("virtual") {
         for (k, v) in crate::setup_network::virtualization(get("virt"), &dmi) {
@@ -393,12 +425,9 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
         }
     }
     if has("interfaces") {
-        for (k, v) in crate::setup_network::facts(
-            get("ifaces"),
-            get("addrs"),
-            get("route4"),
-            get("route6"),
-        ) {
+        for (k, v) in
+            crate::setup_network::facts(get("ifaces"), get("addrs"), get("route4"), get("route6"))
+        {
             put(&k, v);
         }
     }
@@ -510,7 +539,9 @@ fn processor(cpuinfo: &str, nproc: &str) -> Vec<(String, Value)> {
     let mut count = 0;
     let mut flags = Vec::new();
     for l in cpuinfo.lines() {
-        let Some((k, v)) = l.split_once(':') else { continue };
+        let Some((k, v)) = l.split_once(':') else {
+            continue;
+        };
         let (k, v) = (k.trim(), v.trim());
         match k {
             "processor" => {
@@ -712,7 +743,8 @@ fn mounts(s: &str) -> Value {
             "uuid": f.get(7).filter(|u| !u.is_empty()).copied().unwrap_or("N/A"),
         });
         if st.len() == 6 {
-            let (bs, total, avail, _free, itotal, ifree) = (st[0], st[1], st[2], st[3], st[4], st[5]);
+            let (bs, total, avail, _free, itotal, ifree) =
+                (st[0], st[1], st[2], st[3], st[4], st[5]);
             let o = m.as_object_mut().expect("object");
             o.insert("block_size".into(), json!(bs));
             o.insert("block_total".into(), json!(total));
@@ -731,13 +763,43 @@ fn mounts(s: &str) -> Value {
 
 fn form_factor(chassis: Option<&str>) -> &'static str {
     const TYPES: &[&str] = &[
-        "Unknown", "Other", "Unknown", "Desktop", "Low Profile Desktop", "Pizza Box",
-        "Mini Tower", "Tower", "Portable", "Laptop", "Notebook", "Hand Held", "Docking Station",
-        "All In One", "Sub Notebook", "Space-saving", "Lunch Box", "Main Server Chassis",
-        "Expansion Chassis", "Sub Chassis", "Bus Expansion Chassis", "Peripheral Chassis",
-        "RAID Chassis", "Rack Mount Chassis", "Sealed-case PC", "Multi-system",
-        "CompactPCI", "AdvancedTCA", "Blade", "Blade Enclosure", "Tablet", "Convertible",
-        "Detachable", "IoT Gateway", "Embedded PC", "Mini PC", "Stick PC",
+        "Unknown",
+        "Other",
+        "Unknown",
+        "Desktop",
+        "Low Profile Desktop",
+        "Pizza Box",
+        "Mini Tower",
+        "Tower",
+        "Portable",
+        "Laptop",
+        "Notebook",
+        "Hand Held",
+        "Docking Station",
+        "All In One",
+        "Sub Notebook",
+        "Space-saving",
+        "Lunch Box",
+        "Main Server Chassis",
+        "Expansion Chassis",
+        "Sub Chassis",
+        "Bus Expansion Chassis",
+        "Peripheral Chassis",
+        "RAID Chassis",
+        "Rack Mount Chassis",
+        "Sealed-case PC",
+        "Multi-system",
+        "CompactPCI",
+        "AdvancedTCA",
+        "Blade",
+        "Blade Enclosure",
+        "Tablet",
+        "Convertible",
+        "Detachable",
+        "IoT Gateway",
+        "Embedded PC",
+        "Mini PC",
+        "Stick PC",
     ];
     match chassis.and_then(|c| c.trim().parse::<usize>().ok()) {
         Some(i) => TYPES.get(i).copied().unwrap_or("unknown"),
@@ -754,7 +816,9 @@ fn local(s: &str) -> Value {
         let v = match serde_json::from_str::<Value>(body) {
             Ok(v) => v,
             Err(_) => ini(body).unwrap_or_else(|| {
-                json!(format!("error loading facts as JSON or ini - please check content: {name}"))
+                json!(format!(
+                    "error loading facts as JSON or ini - please check content: {name}"
+                ))
             }),
         };
         m.insert(key, v);

@@ -20,7 +20,11 @@ fn iface_type(code: &str) -> &'static str {
 }
 
 fn mask(prefix: u32) -> Ipv4Addr {
-    let bits = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix.min(32)) };
+    let bits = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix.min(32))
+    };
     Ipv4Addr::from(bits)
 }
 
@@ -122,7 +126,12 @@ pub fn facts(ifaces: &str, addrs: &str, route4: &str, route6: &str) -> Vec<(Stri
     }
     let route = |out: &str, target: &str| -> Map<String, Value> {
         let mut m = Map::new();
-        let w: Vec<&str> = out.lines().next().unwrap_or("").split_whitespace().collect();
+        let w: Vec<&str> = out
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         if w.first() != Some(&target) {
             return m;
         }
@@ -143,7 +152,11 @@ pub fn facts(ifaces: &str, addrs: &str, route4: &str, route6: &str) -> Vec<(Stri
         m
     };
     let complete = |mut m: Map<String, Value>, v6: bool| -> Value {
-        let Some(dev) = m.get("interface").and_then(Value::as_str).map(str::to_string) else {
+        let Some(dev) = m
+            .get("interface")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
             return Value::Object(m);
         };
         let Some(Value::Object(d)) = ifs.get(&dev) else {
@@ -203,7 +216,7 @@ pub fn virtualization(clues: &str, dmi: &HashMap<String, String>) -> Vec<(String
         }
     };
     let lines: Vec<&str> = clues.lines().collect();
-    let has = |s: &str| lines.iter().any(|l| *l == s);
+    let has = |s: &str| lines.contains(&s);
     for l in &lines {
         if let Some(cg) = l.strip_prefix("cgroup:") {
             if cg.contains("/docker/") || (cg.contains("/docker-") && cg.contains(".scope")) {
@@ -306,7 +319,10 @@ pub fn virtualization(clues: &str, dmi: &HashMap<String, String>) -> Vec<(String
     // Ansible sets role=guest early when nothing was found before the DMI checks.
     let role = role.unwrap_or_else(|| if vtype.is_some() { "guest" } else { "NA" }.into());
     vec![
-        ("virtualization_type".into(), json!(vtype.unwrap_or_else(|| "NA".into()))),
+        (
+            "virtualization_type".into(),
+            json!(vtype.unwrap_or_else(|| "NA".into())),
+        ),
         ("virtualization_role".into(), json!(role)),
         ("virtualization_tech_guest".into(), json!(guest)),
         ("virtualization_tech_host".into(), json!(host)),

@@ -151,7 +151,10 @@ impl Attrs {
         }
         let mut r = crate::result(false);
         r.insert("failed".into(), json!(true));
-        r.insert("msg".into(), json!("mode must be in octal or symbolic form"));
+        r.insert(
+            "msg".into(),
+            json!("mode must be in octal or symbolic form"),
+        );
         r.insert(
             "details".into(),
             json!(format!("bad symbolic permission for mode: {m}")),
@@ -367,7 +370,9 @@ fn parse_written(out: &[u8]) -> Result<Written, ModuleError> {
             before: b.clone(),
             after: a.clone(),
         }),
-        _ => Err(ModuleError::Failed("could not stat the written file".into())),
+        _ => Err(ModuleError::Failed(
+            "could not stat the written file".into(),
+        )),
     }
 }
 

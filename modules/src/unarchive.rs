@@ -40,11 +40,31 @@ const OPTIONS: &[&str] = &[
 /// in Ansible's order of trying them. `$s` is the archive, `$x` the target directory, `$T`
 /// gtar or tar by absolute path (so its messages name it as Ansible's do).
 const FORMATS: &[(&str, &str, &str)] = &[
-    ("ZipArchive", "unzip -Z1 \"$s\"", "unzip -o \"$s\" -d \"$x\""),
-    ("TgzArchive", "\"$T\" -tzf \"$s\"", "\"$T\" -xzf \"$s\" -C \"$x\""),
-    ("TarArchive", "\"$T\" -tf \"$s\"", "\"$T\" -xf \"$s\" -C \"$x\""),
-    ("TarBzipArchive", "\"$T\" -tjf \"$s\"", "\"$T\" -xjf \"$s\" -C \"$x\""),
-    ("TarXzArchive", "\"$T\" -tJf \"$s\"", "\"$T\" -xJf \"$s\" -C \"$x\""),
+    (
+        "ZipArchive",
+        "unzip -Z1 \"$s\"",
+        "unzip -o \"$s\" -d \"$x\"",
+    ),
+    (
+        "TgzArchive",
+        "\"$T\" -tzf \"$s\"",
+        "\"$T\" -xzf \"$s\" -C \"$x\"",
+    ),
+    (
+        "TarArchive",
+        "\"$T\" -tf \"$s\"",
+        "\"$T\" -xf \"$s\" -C \"$x\"",
+    ),
+    (
+        "TarBzipArchive",
+        "\"$T\" -tjf \"$s\"",
+        "\"$T\" -xjf \"$s\" -C \"$x\"",
+    ),
+    (
+        "TarXzArchive",
+        "\"$T\" -tJf \"$s\"",
+        "\"$T\" -xJf \"$s\" -C \"$x\"",
+    ),
     (
         "TarZstdArchive",
         "\"$T\" --zstd -tf \"$s\"",
@@ -125,7 +145,10 @@ impl Module for Unarchive {
                 r.insert("failed".into(), json!(true));
                 r.insert(
                     "msg".into(),
-                    json!(format!("Failure downloading {src}, {}", crate::http::msg(&resp))),
+                    json!(format!(
+                        "Failure downloading {src}, {}",
+                        crate::http::msg(&resp)
+                    )),
                 );
                 return Ok(r);
             }
@@ -133,9 +156,10 @@ impl Module for Unarchive {
         } else if remote_src {
             (src.clone(), false)
         } else {
-            let local = ctx.target.find_file(SearchKind::Files, &src).ok_or_else(|| {
-                ModuleError::Failed(format!("Could not find or access '{src}'"))
-            })?;
+            let local = ctx
+                .target
+                .find_file(SearchKind::Files, &src)
+                .ok_or_else(|| ModuleError::Failed(format!("Could not find or access '{src}'")))?;
             let data = tokio::fs::read(&local).await.map_err(|e| {
                 ModuleError::Failed(format!("Could not read '{}': {e}", local.display()))
             })?;

@@ -146,7 +146,10 @@ impl Module for Uri {
             .unwrap_or_else(|| "GET".into())
             .to_uppercase();
         if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(ModuleError::Failed("Parameter 'method' needs to be a single word in uppercase, like GET or POST.".into()));
+            return Err(ModuleError::Failed(
+                "Parameter 'method' needs to be a single word in uppercase, like GET or POST."
+                    .into(),
+            ));
         }
         for unsupported in ["src", "unix_socket", "client_cert", "client_key", "ca_path"] {
             if args.get(unsupported).is_some() {
@@ -184,9 +187,7 @@ impl Module for Uri {
                 Some(match b {
                     Value::String(s) => s.clone(),
                     other => form_urlencoded(other).map_err(|e| {
-                        ModuleError::Failed(format!(
-                            "failed to parse body as form_urlencoded: {e}"
-                        ))
+                        ModuleError::Failed(format!("failed to parse body as form_urlencoded: {e}"))
                     })?,
                 })
             }
@@ -221,7 +222,11 @@ impl Module for Uri {
                 .map(|p| p.trim().parse().ok())
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| ModuleError::Failed("status_code must be a list of int".into()))?,
-            Some(_) => return Err(ModuleError::Failed("status_code must be a list of int".into())),
+            Some(_) => {
+                return Err(ModuleError::Failed(
+                    "status_code must be a list of int".into(),
+                ))
+            }
         };
         let follow = match args.str("follow_redirects")?.as_deref().unwrap_or("safe") {
             "all" | "yes" | "urllib2" => true,
@@ -270,7 +275,9 @@ impl Module for Uri {
                      mv -f -- \"$o\" \"$d\" && printf 'W\\0'; {} ;; esac\n",
                     attrs_lines(&attrs)
                 );
-                after.push_str("if [ -f \"$o\" ]; then printf 'O\\0'; cat -- \"$o\"; rm -f -- \"$o\"; fi\n");
+                after.push_str(
+                    "if [ -f \"$o\" ]; then printf 'O\\0'; cat -- \"$o\"; rm -f -- \"$o\"; fi\n",
+                );
                 (format!("\"$dd/.drover-uri-{token}\""), after)
             }
             None => (
@@ -282,7 +289,10 @@ impl Module for Uri {
             // uri does not support check mode in ansible-core: the task is skipped.
             let mut r = result(false);
             r.insert("skipped".into(), json!(true));
-            r.insert("msg".into(), json!("remote module (uri) does not support check mode"));
+            r.insert(
+                "msg".into(),
+                json!("remote module (uri) does not support check mode"),
+            );
             return Ok(r);
         }
         let req = Request {
@@ -423,7 +433,12 @@ fn attrs_lines(a: &Attrs) -> String {
 
 /// `application/json`, `text/json`, `application/x+json`: the types Ansible parses.
 fn is_json_type(ct: &str) -> bool {
-    let main = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let main = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let sub = main.split('/').nth(1).unwrap_or("");
     let sub = sub.rsplit('+').next().unwrap_or(sub);
     matches!(sub, "json" | "javascript" | "x-javascript" | "x-json")

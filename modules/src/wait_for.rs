@@ -70,6 +70,7 @@ fn state_code(s: &str) -> Option<&'static str> {
 /// Shell function `_open`: succeeds when host:port accepts a connection.
 fn open_fn(host: &str, port: u16, connect_timeout: u64) -> String {
     let h = quote(host);
+    let phex = format!("{port:04X}");
     let local = matches!(host, "127.0.0.1" | "localhost" | "0.0.0.0" | "::1" | "::");
     format!(
         r#"_open() {{
@@ -84,7 +85,6 @@ fn open_fn(host: &str, port: u16, connect_timeout: u64) -> String {
   echo 'no way to probe a port on this host: install nc or bash' >&2; exit 9
 }}"#,
         ct = connect_timeout.max(1),
-        phex = format!("{port:04X}"),
         local = if local { 1 } else { 0 },
     )
 }
@@ -92,6 +92,7 @@ fn open_fn(host: &str, port: u16, connect_timeout: u64) -> String {
 /// Shell function `_active`: succeeds while connections to the port are in `states`.
 fn active_fn(port: u16, states: &[&str], exclude: &[String]) -> String {
     let codes: Vec<String> = states.iter().map(|s| format!("\"{s}\"")).collect();
+    let phex = format!("{port:04X}");
     // exclude_hosts would need the remote address decoded from hex; not done yet.
     let _ = exclude;
     format!(
@@ -100,7 +101,6 @@ fn active_fn(port: u16, states: &[&str], exclude: &[String]) -> String {
   cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p={phex} 'BEGIN {{ split("{codes}", s, " "); for (i in s) {{ gsub(/"/, "", s[i]); ok[s[i]] = 1 }} }}
     NR > 0 && ($4 in ok) {{ split($2, a, ":"); if (a[2] == p) f = 1 }} END {{ exit !f }}'
 }}"#,
-        phex = format!("{port:04X}"),
         codes = codes.join(" ").replace('"', ""),
     )
 }
@@ -132,10 +132,17 @@ impl Module for WaitFor {
         let msg = args.str("msg")?;
         let exclude = args.list("exclude_hosts")?;
         let states = args.list("active_connection_states")?.unwrap_or_else(|| {
-            ["ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2", "SYN_RECV", "SYN_SENT", "TIME_WAIT"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
+            [
+                "ESTABLISHED",
+                "FIN_WAIT1",
+                "FIN_WAIT2",
+                "SYN_RECV",
+                "SYN_SENT",
+                "TIME_WAIT",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
         });
         let fail0 = |m: &str| {
             let mut r = result(false);
@@ -161,10 +168,14 @@ impl Module for WaitFor {
             return fail0("port and path parameter can not both be passed to wait_for");
         }
         if path.is_some() && state == "stopped" {
-            return fail0("state=stopped should only be used for checking a port in the wait_for module");
+            return fail0(
+                "state=stopped should only be used for checking a port in the wait_for module",
+            );
         }
         if path.is_some() && state == "drained" {
-            return fail0("state=drained should only be used for checking a port in the wait_for module");
+            return fail0(
+                "state=drained should only be used for checking a port in the wait_for module",
+            );
         }
         if exclude.is_some() && state != "drained" {
             return fail0("exclude_hosts should only be with state=drained");
@@ -207,7 +218,10 @@ impl Module for WaitFor {
             while Instant::now() < deadline {
                 let out = ctx.exec(&cmd, None).await?;
                 if out.rc == 0 {
-                    if let Some(c) = re.captures_at(&out.stdout, 0).map_err(ModuleError::Failed)? {
+                    if let Some(c) = re
+                        .captures_at(&out.stdout, 0)
+                        .map_err(ModuleError::Failed)?
+                    {
                         let text = |i: usize| match c.groups.get(i).cloned().flatten() {
                             Some(r) => json!(String::from_utf8_lossy(&out.stdout[r])),
                             None => Value::Null,
@@ -224,8 +238,12 @@ impl Module for WaitFor {
                 }
                 tokio::time::sleep(Duration::from_secs_f64(sleep.max(0.01))).await;
             }
-            timeout_msg = (!found)
-                .then(|| format!("Timeout when waiting for search string {} in {p}", search_regex.as_deref().unwrap_or_default()));
+            timeout_msg = (!found).then(|| {
+                format!(
+                    "Timeout when waiting for search string {} in {p}",
+                    search_regex.as_deref().unwrap_or_default()
+                )
+            });
         } else {
             let (funcs, cond, what) = match (&port, &path, state.as_str()) {
                 (_, _, "drained") => {
@@ -284,7 +302,10 @@ impl Module for WaitFor {
                 ));
             }
             let said = String::from_utf8_lossy(&out.stdout);
-            timeout_msg = match (said.trim(), port.is_none() && path.is_none() && state != "drained") {
+            timeout_msg = match (
+                said.trim(),
+                port.is_none() && path.is_none() && state != "drained",
+            ) {
                 (_, true) => None,
                 ("OK", _) => None,
                 _ => Some(what),

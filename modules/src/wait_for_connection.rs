@@ -50,7 +50,9 @@ impl Module for WaitForConnection {
                 if String::from_utf8_lossy(&out.stdout).trim() == "pong" {
                     Ok(())
                 } else {
-                    Err(drover_connection::ConnError::Unreachable("ping test failed".into()))
+                    Err(drover_connection::ConnError::Unreachable(
+                        "ping test failed".into(),
+                    ))
                 }
             };
             match tokio::time::timeout(Duration::from_secs(connect_timeout), attempt).await {

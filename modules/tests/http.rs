@@ -125,7 +125,10 @@ async fn get_url_downloads_once_checks_checksum_and_mode() {
     assert_eq!(r["changed"], true, "{r:?}");
     assert_eq!(r["status_code"], 200);
     assert_eq!(r["msg"], "OK (12 bytes)");
-    assert_eq!(r["checksum_src"], "2bc95f8cb826362f9eaf005e302ae2e3c5e87395");
+    assert_eq!(
+        r["checksum_src"],
+        "2bc95f8cb826362f9eaf005e302ae2e3c5e87395"
+    );
     assert_eq!(std::fs::read(&dest).unwrap(), b"content one\n");
     assert_eq!(r["mode"], "0640");
     // Same content again: unchanged (If-Modified-Since answered 304 or same sha1).
@@ -139,18 +142,27 @@ async fn get_url_downloads_once_checks_checksum_and_mode() {
     let sha = "sha256:f4b6e5c2b7b1d0c4b5a4a0a1d0b5c9d4f1e0a3c2b1a0f9e8d7c6b5a4f3e2d1c0";
     let real = format!(
         "sha256:{}",
-        host.sh(&format!("sha256sum < '{}' | cut -d' ' -f1", dest.replace('\'', "'\\''")))
-            .await
-            .trim()
+        host.sh(&format!(
+            "sha256sum < '{}' | cut -d' ' -f1",
+            dest.replace('\'', "'\\''")
+        ))
+        .await
+        .trim()
     );
     let r = host
-        .ok("get_url", json!({"url": url, "dest": dest, "checksum": real}))
+        .ok(
+            "get_url",
+            json!({"url": url, "dest": dest, "checksum": real}),
+        )
         .await;
     assert_eq!(r["msg"], "file already exists");
     // A wrong checksum fails without replacing the file.
     std::fs::write(&dest, b"old").unwrap();
     let r = host
-        .ok("get_url", json!({"url": url, "dest": dest, "checksum": sha}))
+        .ok(
+            "get_url",
+            json!({"url": url, "dest": dest, "checksum": sha}),
+        )
         .await;
     assert_eq!(r["failed"], true, "{r:?}");
     assert!(r["msg"].as_str().unwrap().contains("did not match"));
@@ -165,7 +177,11 @@ async fn get_url_downloads_once_checks_checksum_and_mode() {
         )
         .await;
     assert_eq!(
-        (r["failed"].clone(), r["status_code"].clone(), r["msg"].clone()),
+        (
+            r["failed"].clone(),
+            r["status_code"].clone(),
+            r["msg"].clone()
+        ),
         (json!(true), json!(404), json!("Request failed"))
     );
 }
@@ -201,7 +217,9 @@ async fn uri_methods_json_status_auth_redirects() {
         )
         .await;
     assert_eq!(r["json"]["body"], "k=a+b%26c");
-    let r = host.ok("uri", json!({"url": format!("{base}/status/404")})).await;
+    let r = host
+        .ok("uri", json!({"url": format!("{base}/status/404")}))
+        .await;
     assert_eq!(r["failed"], true);
     assert_eq!(r["status"], 404);
     assert_eq!(
@@ -209,7 +227,9 @@ async fn uri_methods_json_status_auth_redirects() {
         "Status code was 404 and not [200]: HTTP Error 404: Not Found"
     );
     assert!(r["content"].is_string());
-    let r = host.ok("uri", json!({"url": format!("{base}/redirect")})).await;
+    let r = host
+        .ok("uri", json!({"url": format!("{base}/redirect")}))
+        .await;
     assert_eq!(r["redirected"], true);
     assert_eq!(r["url"], format!("{base}/json"));
     let r = host
@@ -239,11 +259,12 @@ async fn uri_methods_json_status_auth_redirects() {
     let r = host
         .ok("uri", json!({"url": format!("{base}/json"), "dest": dest}))
         .await;
-    assert_eq!((r["changed"].clone(), r["path"].clone()), (json!(true), json!(dest)));
+    assert_eq!(
+        (r["changed"].clone(), r["path"].clone()),
+        (json!(true), json!(dest))
+    );
     assert!(std::fs::read_to_string(&dest).unwrap().contains("hello"));
-    let r = host
-        .ok("uri", json!({"url": "http://127.0.0.1:1/x"}))
-        .await;
+    let r = host.ok("uri", json!({"url": "http://127.0.0.1:1/x"})).await;
     assert_eq!(r["status"], -1);
     assert_eq!(r["failed"], true);
     let r = host

@@ -43,7 +43,10 @@ async fn setup_matches_ansible_on_the_same_host() {
     assert_eq!(ours["ansible_date_time"].as_object().unwrap().len(), 20);
 
     let r = host
-        .ok("setup", json!({"gather_subset": ["!all"], "filter": ["ansible_user_*", "*distribution"]}))
+        .ok(
+            "setup",
+            json!({"gather_subset": ["!all"], "filter": ["ansible_user_*", "*distribution"]}),
+        )
         .await;
     let f = r["ansible_facts"].as_object().unwrap();
     assert!(f.contains_key("ansible_user_id") && f.contains_key("ansible_distribution"));
@@ -79,7 +82,10 @@ async fn setup_matches_ansible_on_the_same_host() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let Some(start) = text.find('{') else {
-        panic!("ansible setup failed: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "ansible setup failed: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let theirs: Value = serde_json::from_str(text[start..].trim()).unwrap();
     let theirs = theirs["ansible_facts"].as_object().unwrap().clone();
@@ -91,13 +97,20 @@ async fn setup_matches_ansible_on_the_same_host() {
         match theirs.get(k) {
             Some(t) if t == v => {}
             // Python sets (and dict order from sysfs): the order is arbitrary.
-            Some(Value::Array(t)) if (k.starts_with("ansible_virtualization_tech") || k == "ansible_interfaces") && {
-                let mut a: Vec<String> = t.iter().map(|x| x.to_string()).collect();
-                let mut b: Vec<String> = v.as_array().unwrap().iter().map(|x| x.to_string()).collect();
-                a.sort();
-                b.sort();
-                a == b
-            } => {}
+            Some(Value::Array(t))
+                if (k.starts_with("ansible_virtualization_tech") || k == "ansible_interfaces")
+                    && {
+                        let mut a: Vec<String> = t.iter().map(|x| x.to_string()).collect();
+                        let mut b: Vec<String> = v
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.to_string())
+                            .collect();
+                        a.sort();
+                        b.sort();
+                        a == b
+                    } => {}
             Some(t) => differ.push(format!("{k}: drover {v} ansible {t}")),
             None => differ.push(format!("{k}: only drover has it ({v})")),
         }
@@ -107,16 +120,29 @@ async fn setup_matches_ansible_on_the_same_host() {
         let mut v = v.clone();
         for m in v.as_array_mut().into_iter().flatten() {
             if let Some(o) = m.as_object_mut() {
-                o.retain(|k, _| !k.starts_with("block_") && !k.starts_with("size_") && !k.starts_with("inode_"));
+                o.retain(|k, _| {
+                    !k.starts_with("block_") && !k.starts_with("size_") && !k.starts_with("inode_")
+                });
             }
         }
         v
     };
     if strip(&ours["ansible_mounts"]) != strip(&theirs["ansible_mounts"]) {
-        differ.push(format!("ansible_mounts: drover {} ansible {}", strip(&ours["ansible_mounts"]), strip(&theirs["ansible_mounts"])));
+        differ.push(format!(
+            "ansible_mounts: drover {} ansible {}",
+            strip(&ours["ansible_mounts"]),
+            strip(&theirs["ansible_mounts"])
+        ));
     }
-    let (oe, te) = (ours["ansible_env"].as_object().unwrap(), theirs["ansible_env"].as_object().unwrap());
-    let env_diff: Vec<&String> = oe.keys().chain(te.keys()).filter(|k| oe.get(*k) != te.get(*k)).collect();
+    let (oe, te) = (
+        ours["ansible_env"].as_object().unwrap(),
+        theirs["ansible_env"].as_object().unwrap(),
+    );
+    let env_diff: Vec<&String> = oe
+        .keys()
+        .chain(te.keys())
+        .filter(|k| oe.get(*k) != te.get(*k))
+        .collect();
     eprintln!("env variables that differ: {env_diff:?}");
     let mut missing: Vec<&String> = theirs.keys().filter(|k| !ours.contains_key(*k)).collect();
     missing.sort();

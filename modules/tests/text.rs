@@ -37,7 +37,10 @@ async fn lineinfile_present_absent_check_diff_idempotent() {
     write(&f, b"a=1\r\nkey=\xff\xfeold\nb=2");
     let args = json!({"path": f, "regexp": "^key=", "line": "key=new"});
     // Check mode: reports the change, writes nothing.
-    let r = host.run("lineinfile", args.clone(), true, true).await.unwrap();
+    let r = host
+        .run("lineinfile", args.clone(), true, true)
+        .await
+        .unwrap();
     assert_eq!(r["changed"], true);
     assert_eq!(r["msg"], "line replaced");
     assert_eq!(read(&f), b"a=1\r\nkey=\xff\xfeold\nb=2");
@@ -45,7 +48,10 @@ async fn lineinfile_present_absent_check_diff_idempotent() {
     assert!(d["after"].as_str().unwrap().contains("key=new\n"));
     assert_eq!(d["before_header"], format!("{f} (content)"));
     let r = host.ok("lineinfile", args.clone()).await;
-    assert_eq!((r["changed"].clone(), r["msg"].clone()), (json!(true), json!("line replaced")));
+    assert_eq!(
+        (r["changed"].clone(), r["msg"].clone()),
+        (json!(true), json!("line replaced"))
+    );
     // CRLF on other lines, the missing final newline: untouched.
     assert_eq!(read(&f), b"a=1\r\nkey=new\nb=2");
     let r = host.ok("lineinfile", args).await;
@@ -58,9 +64,15 @@ async fn lineinfile_present_absent_check_diff_idempotent() {
     assert_eq!(r["msg"], "line added");
     assert_eq!(read(&f), b"a=1\r\nkey=new\nb=2\nc='3' \"$HOME\"\n");
     let r = host
-        .ok("lineinfile", json!({"path": f, "regexp": "^[ab]=", "state": "absent"}))
+        .ok(
+            "lineinfile",
+            json!({"path": f, "regexp": "^[ab]=", "state": "absent"}),
+        )
         .await;
-    assert_eq!((r["msg"].clone(), r["found"].clone()), (json!("2 line(s) removed"), json!(2)));
+    assert_eq!(
+        (r["msg"].clone(), r["found"].clone()),
+        (json!("2 line(s) removed"), json!(2))
+    );
     assert_eq!(read(&f), b"key=new\nc='3' \"$HOME\"\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -71,54 +83,111 @@ async fn lineinfile_create_mode_backup_validate_errors() {
     let dir = scratch("lif2");
     let f = format!("{dir}/sub/new.conf");
     let r = host
-        .run("lineinfile", json!({"path": f, "line": "x", "create": true}), true, false)
+        .run(
+            "lineinfile",
+            json!({"path": f, "line": "x", "create": true}),
+            true,
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(r["changed"], true);
-    assert!(!std::path::Path::new(&f).exists(), "check mode creates nothing");
+    assert!(
+        !std::path::Path::new(&f).exists(),
+        "check mode creates nothing"
+    );
     let r = host
-        .ok("lineinfile", json!({"path": f, "line": "x", "create": true, "mode": "0600"}))
+        .ok(
+            "lineinfile",
+            json!({"path": f, "line": "x", "create": true, "mode": "0600"}),
+        )
         .await;
-    assert_eq!(r["msg"], "line added and ownership, perms or SE linux context changed");
+    assert_eq!(
+        r["msg"],
+        "line added and ownership, perms or SE linux context changed"
+    );
     assert_eq!(host.sh(&format!("stat -c %a '{f}'")).await.trim(), "600");
     let r = host
-        .ok("lineinfile", json!({"path": f, "line": "x", "mode": "0600"}))
+        .ok(
+            "lineinfile",
+            json!({"path": f, "line": "x", "mode": "0600"}),
+        )
         .await;
     assert_eq!(r["changed"], false);
-    let r = host.ok("lineinfile", json!({"path": f, "line": "x", "mode": "u+x"})).await;
+    let r = host
+        .ok("lineinfile", json!({"path": f, "line": "x", "mode": "u+x"}))
+        .await;
     assert_eq!(
         (r["changed"].clone(), r["msg"].clone()),
-        (json!(true), json!("ownership, perms or SE linux context changed"))
+        (
+            json!(true),
+            json!("ownership, perms or SE linux context changed")
+        )
     );
     // Backup and mode kept through the rewrite.
     let r = host
-        .ok("lineinfile", json!({"path": f, "line": "y", "backup": true}))
+        .ok(
+            "lineinfile",
+            json!({"path": f, "line": "y", "backup": true}),
+        )
         .await;
     let backup = r["backup"].as_str().unwrap().to_string();
-    assert!(backup.starts_with(&format!("{f}.")) && backup.ends_with('~'), "{backup}");
+    assert!(
+        backup.starts_with(&format!("{f}.")) && backup.ends_with('~'),
+        "{backup}"
+    );
     assert_eq!(read(&backup), b"x\n");
     assert_eq!(host.sh(&format!("stat -c %a '{f}'")).await.trim(), "700");
     // validate failing leaves the file alone.
     let r = host
-        .run("lineinfile", json!({"path": f, "line": "z", "validate": "grep -q nomatch %s"}), false, false)
+        .run(
+            "lineinfile",
+            json!({"path": f, "line": "z", "validate": "grep -q nomatch %s"}),
+            false,
+            false,
+        )
         .await;
-    assert!(r.unwrap_err().to_string().starts_with("failed to validate: rc:1"));
+    assert!(r
+        .unwrap_err()
+        .to_string()
+        .starts_with("failed to validate: rc:1"));
     assert_eq!(read(&f), b"x\ny\n");
     let r = host
-        .ok("lineinfile", json!({"path": f, "line": "z", "validate": "grep -q z %s"}))
+        .ok(
+            "lineinfile",
+            json!({"path": f, "line": "z", "validate": "grep -q z %s"}),
+        )
         .await;
     assert_eq!(r["changed"], true);
-    let r = host.ok("lineinfile", json!({"path": format!("{dir}/none"), "line": "x"})).await;
+    let r = host
+        .ok(
+            "lineinfile",
+            json!({"path": format!("{dir}/none"), "line": "x"}),
+        )
+        .await;
     assert_eq!(
         (r["failed"].clone(), r["rc"].clone(), r["msg"].clone()),
-        (json!(true), json!(257), json!(format!("Destination {dir}/none does not exist !")))
+        (
+            json!(true),
+            json!(257),
+            json!(format!("Destination {dir}/none does not exist !"))
+        )
     );
-    let r = host.ok("lineinfile", json!({"path": dir, "line": "x"})).await;
+    let r = host
+        .ok("lineinfile", json!({"path": dir, "line": "x"}))
+        .await;
     assert_eq!(r["rc"], 256);
     // Through a symlink: the real file changes, the link stays a link.
     std::os::unix::fs::symlink(&f, format!("{dir}/link")).unwrap();
-    host.ok("lineinfile", json!({"path": format!("{dir}/link"), "line": "w"})).await;
-    assert!(std::fs::symlink_metadata(format!("{dir}/link")).unwrap().file_type().is_symlink());
+    host.ok(
+        "lineinfile",
+        json!({"path": format!("{dir}/link"), "line": "w"}),
+    )
+    .await;
+    assert!(std::fs::symlink_metadata(format!("{dir}/link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(read(&f), b"x\ny\nz\nw\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -130,8 +199,14 @@ async fn blockinfile_insert_update_remove() {
     let f = format!("{dir}/hosts");
     write(&f, b"127.0.0.1 localhost\n# anchor\nlast");
     let args = json!({"path": f, "block": "10.0.0.1 a\n10.0.0.2 b $x", "insertafter": "^# anchor"});
-    let r = host.run("blockinfile", args.clone(), true, true).await.unwrap();
-    assert_eq!((r["changed"].clone(), r["msg"].clone()), (json!(true), json!("Block inserted")));
+    let r = host
+        .run("blockinfile", args.clone(), true, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r["changed"].clone(), r["msg"].clone()),
+        (json!(true), json!("Block inserted"))
+    );
     assert_eq!(read(&f), b"127.0.0.1 localhost\n# anchor\nlast");
     host.ok("blockinfile", args.clone()).await;
     assert_eq!(
@@ -140,19 +215,28 @@ async fn blockinfile_insert_update_remove() {
     );
     assert_eq!(host.ok("blockinfile", args).await["changed"], false);
     let r = host
-        .ok("blockinfile", json!({"path": f, "block": "", "backup": true}))
+        .ok(
+            "blockinfile",
+            json!({"path": f, "block": "", "backup": true}),
+        )
         .await;
     assert_eq!(r["msg"], "Block removed");
     assert!(r["backup_file"].is_string());
     assert_eq!(read(&f), b"127.0.0.1 localhost\n# anchor\nlast");
     let g = format!("{dir}/new");
     let r = host
-        .ok("blockinfile", json!({"path": g, "block": "x", "create": true, "marker": "// {mark}"}))
+        .ok(
+            "blockinfile",
+            json!({"path": g, "block": "x", "create": true, "marker": "// {mark}"}),
+        )
         .await;
     assert_eq!(r["msg"], "File created");
     assert_eq!(read(&g), b"// BEGIN\nx\n// END\n");
     let r = host
-        .ok("blockinfile", json!({"path": format!("{dir}/none"), "state": "absent", "block": "x"}))
+        .ok(
+            "blockinfile",
+            json!({"path": format!("{dir}/none"), "state": "absent", "block": "x"}),
+        )
         .await;
     assert_eq!(r["failed"], true);
     let _ = std::fs::remove_dir_all(&dir);
@@ -164,21 +248,42 @@ async fn replace_backrefs_sections_and_bytes() {
     let dir = scratch("rep");
     let f = format!("{dir}/c.ini");
     write(&f, b"[a]\nport=1\n[b]\nport=2\r\nraw=\xff\n");
-    let args = json!({"path": f, "regexp": r"^port=(\d+)", "replace": r"port=\g<1>0", "after": r"\[b\]"});
+    let args =
+        json!({"path": f, "regexp": r"^port=(\d+)", "replace": r"port=\g<1>0", "after": r"\[b\]"});
     let r = host.run("replace", args.clone(), true, true).await.unwrap();
-    assert_eq!((r["changed"].clone(), r["msg"].clone()), (json!(true), json!("1 replacements made")));
+    assert_eq!(
+        (r["changed"].clone(), r["msg"].clone()),
+        (json!(true), json!("1 replacements made"))
+    );
     assert_eq!(r["diff"]["before_header"], Value::String(f.clone()));
     let r = host.ok("replace", args.clone()).await;
     assert_eq!(r["rc"], 0);
     assert_eq!(read(&f), b"[a]\nport=1\n[b]\nport=20\r\nraw=\xff\n");
-    let r = host.ok("replace", json!({"path": f, "regexp": "^port=20", "replace": "port=20"})).await;
+    let r = host
+        .ok(
+            "replace",
+            json!({"path": f, "regexp": "^port=20", "replace": "port=20"}),
+        )
+        .await;
     assert_eq!(r["changed"], false);
-    let r = host.ok("replace", json!({"path": f, "regexp": "x", "after": "nomatch"})).await;
+    let r = host
+        .ok(
+            "replace",
+            json!({"path": f, "regexp": "x", "after": "nomatch"}),
+        )
+        .await;
     assert_eq!(
         r["msg"],
         "Pattern for before/after params did not match the given file: nomatch(?P<subsection>.*)"
     );
-    let r = host.run("replace", json!({"path": f, "regexp": "(", "replace": ""}), false, false).await;
+    let r = host
+        .run(
+            "replace",
+            json!({"path": f, "regexp": "(", "replace": ""}),
+            false,
+            false,
+        )
+        .await;
     assert!(r.is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,31 +14,123 @@ fn cases() -> Vec<(&'static str, Value, &'static [u8])> {
     vec![
         ("lineinfile", json!({"line": "x=1"}), b"a\nb"),
         ("lineinfile", json!({"line": "a"}), b"a\r\nb\r\n"),
-        ("lineinfile", json!({"regexp": "^k=", "line": "k=new"}), b"k=\xff\xfe\nk=2\nz\n"),
-        ("lineinfile", json!({"regexp": "^k=", "line": "k=new", "firstmatch": true}), b"k=1\nk=2\n"),
-        ("lineinfile", json!({"regexp": "^(\\w+)=off$", "line": "\\1=on", "backrefs": true}), b"x=off\ny=off\n"),
-        ("lineinfile", json!({"regexp": "^nomatch", "line": "\\1", "backrefs": true}), b"x\n"),
-        ("lineinfile", json!({"line": "new", "insertafter": "^b"}), b"a\nb\nc\nb\n"),
-        ("lineinfile", json!({"line": "new", "insertafter": "^b", "firstmatch": true}), b"a\nb\nc\nb\n"),
-        ("lineinfile", json!({"line": "new", "insertbefore": "^c"}), b"a\nb\nc"),
-        ("lineinfile", json!({"line": "new", "insertbefore": "BOF"}), b""),
-        ("lineinfile", json!({"line": "b", "insertafter": "^a"}), b"a\nb\n"),
-        ("lineinfile", json!({"search_string": "$x[", "line": "lit"}), b"1 $x[ 2\nq\n"),
-        ("lineinfile", json!({"state": "absent", "regexp": "^#"}), b"#a\nb\n#c"),
-        ("lineinfile", json!({"state": "absent", "line": "b"}), b"b\r\nb\nc\n"),
-        ("lineinfile", json!({"regexp": "", "line": "all"}), b"a\nb\n"),
+        (
+            "lineinfile",
+            json!({"regexp": "^k=", "line": "k=new"}),
+            b"k=\xff\xfe\nk=2\nz\n",
+        ),
+        (
+            "lineinfile",
+            json!({"regexp": "^k=", "line": "k=new", "firstmatch": true}),
+            b"k=1\nk=2\n",
+        ),
+        (
+            "lineinfile",
+            json!({"regexp": "^(\\w+)=off$", "line": "\\1=on", "backrefs": true}),
+            b"x=off\ny=off\n",
+        ),
+        (
+            "lineinfile",
+            json!({"regexp": "^nomatch", "line": "\\1", "backrefs": true}),
+            b"x\n",
+        ),
+        (
+            "lineinfile",
+            json!({"line": "new", "insertafter": "^b"}),
+            b"a\nb\nc\nb\n",
+        ),
+        (
+            "lineinfile",
+            json!({"line": "new", "insertafter": "^b", "firstmatch": true}),
+            b"a\nb\nc\nb\n",
+        ),
+        (
+            "lineinfile",
+            json!({"line": "new", "insertbefore": "^c"}),
+            b"a\nb\nc",
+        ),
+        (
+            "lineinfile",
+            json!({"line": "new", "insertbefore": "BOF"}),
+            b"",
+        ),
+        (
+            "lineinfile",
+            json!({"line": "b", "insertafter": "^a"}),
+            b"a\nb\n",
+        ),
+        (
+            "lineinfile",
+            json!({"search_string": "$x[", "line": "lit"}),
+            b"1 $x[ 2\nq\n",
+        ),
+        (
+            "lineinfile",
+            json!({"state": "absent", "regexp": "^#"}),
+            b"#a\nb\n#c",
+        ),
+        (
+            "lineinfile",
+            json!({"state": "absent", "line": "b"}),
+            b"b\r\nb\nc\n",
+        ),
+        (
+            "lineinfile",
+            json!({"regexp": "", "line": "all"}),
+            b"a\nb\n",
+        ),
         ("blockinfile", json!({"block": "x\ny"}), b"a\nb"),
-        ("blockinfile", json!({"block": "x", "insertbefore": "^b", "prepend_newline": true, "append_newline": true}), b"a\nb\n"),
-        ("blockinfile", json!({"block": "x", "insertafter": "(?m)^a\\n"}), b"a\nb\n"),
-        ("blockinfile", json!({"block": "new"}), b"p\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\nq\n"),
-        ("blockinfile", json!({"state": "absent"}), b"p\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\nq\n"),
-        ("blockinfile", json!({"block": "x", "marker": "<!-- {mark} -->", "marker_begin": "S", "marker_end": "E"}), b"\r\nz"),
-        ("replace", json!({"regexp": "(\\d+)", "replace": "<\\1>"}), b"a1 b22\nc333\n"),
-        ("replace", json!({"regexp": "^", "replace": "# "}), b"a\nb\n"),
+        (
+            "blockinfile",
+            json!({"block": "x", "insertbefore": "^b", "prepend_newline": true, "append_newline": true}),
+            b"a\nb\n",
+        ),
+        (
+            "blockinfile",
+            json!({"block": "x", "insertafter": "(?m)^a\\n"}),
+            b"a\nb\n",
+        ),
+        (
+            "blockinfile",
+            json!({"block": "new"}),
+            b"p\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\nq\n",
+        ),
+        (
+            "blockinfile",
+            json!({"state": "absent"}),
+            b"p\n# BEGIN ANSIBLE MANAGED BLOCK\nold\n# END ANSIBLE MANAGED BLOCK\nq\n",
+        ),
+        (
+            "blockinfile",
+            json!({"block": "x", "marker": "<!-- {mark} -->", "marker_begin": "S", "marker_end": "E"}),
+            b"\r\nz",
+        ),
+        (
+            "replace",
+            json!({"regexp": "(\\d+)", "replace": "<\\1>"}),
+            b"a1 b22\nc333\n",
+        ),
+        (
+            "replace",
+            json!({"regexp": "^", "replace": "# "}),
+            b"a\nb\n",
+        ),
         ("replace", json!({"regexp": "x*", "replace": "-"}), b"abxd"),
-        ("replace", json!({"regexp": "o", "replace": "0", "after": "start", "before": "end"}), b"foo start foo end foo"),
-        ("replace", json!({"regexp": "(?P<k>\\w+)=(?P<v>\\w+)", "replace": "\\g<v>=\\g<k>"}), b"a=b\n"),
-        ("replace", json!({"regexp": "\\s+$", "replace": ""}), b"a  \nb\t\n"),
+        (
+            "replace",
+            json!({"regexp": "o", "replace": "0", "after": "start", "before": "end"}),
+            b"foo start foo end foo",
+        ),
+        (
+            "replace",
+            json!({"regexp": "(?P<k>\\w+)=(?P<v>\\w+)", "replace": "\\g<v>=\\g<k>"}),
+            b"a=b\n",
+        ),
+        (
+            "replace",
+            json!({"regexp": "\\s+$", "replace": ""}),
+            b"a  \nb\t\n",
+        ),
     ]
 }
 
@@ -58,7 +150,11 @@ async fn same_result_as_ansible_core() {
         let ours_path = dir.join(format!("d{i}"));
         std::fs::write(&theirs_path, before).unwrap();
         std::fs::write(&ours_path, before).unwrap();
-        std::fs::set_permissions(&ours_path, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+        std::fs::set_permissions(
+            &ours_path,
+            std::os::unix::fs::PermissionsExt::from_mode(0o666),
+        )
+        .unwrap();
         let mut a = args.clone();
         a["path"] = json!(theirs_path.to_string_lossy());
         let out = tokio::process::Command::new(ANSIBLE)
@@ -95,5 +191,9 @@ async fn same_result_as_ansible_core() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(mismatches.is_empty(), "differences:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "differences:\n{}",
+        mismatches.join("\n")
+    );
 }

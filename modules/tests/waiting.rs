@@ -35,7 +35,10 @@ async fn wait_for_ports_and_files() {
         .ok("wait_for", json!({"port": port, "timeout": 5}))
         .await;
     assert!(r.get("failed").is_none(), "{r:?}");
-    assert_eq!((r["state"].clone(), r["port"].clone()), (json!("started"), json!(port)));
+    assert_eq!(
+        (r["state"].clone(), r["port"].clone()),
+        (json!("started"), json!(port))
+    );
     assert!(r["elapsed"].as_u64().unwrap() <= 1);
     // A closed port: started times out, stopped succeeds at once.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -45,17 +48,29 @@ async fn wait_for_ports_and_files() {
         .port();
     let t = Instant::now();
     let r = host
-        .ok("wait_for", json!({"port": closed, "timeout": 2, "sleep": 0.5}))
+        .ok(
+            "wait_for",
+            json!({"port": closed, "timeout": 2, "sleep": 0.5}),
+        )
         .await;
     assert_eq!(r["failed"], true);
-    assert_eq!(r["msg"], format!("Timeout when waiting for 127.0.0.1:{closed}"));
+    assert_eq!(
+        r["msg"],
+        format!("Timeout when waiting for 127.0.0.1:{closed}")
+    );
     assert!(t.elapsed().as_secs() >= 2);
     let r = host
-        .ok("wait_for", json!({"port": closed, "state": "stopped", "timeout": 2}))
+        .ok(
+            "wait_for",
+            json!({"port": closed, "state": "stopped", "timeout": 2}),
+        )
         .await;
     assert_eq!(r["state"], "stopped");
     let r = host
-        .ok("wait_for", json!({"port": closed, "timeout": 1, "msg": "custom"}))
+        .ok(
+            "wait_for",
+            json!({"port": closed, "timeout": 1, "msg": "custom"}),
+        )
         .await;
     assert_eq!(r["msg"], "custom");
 
@@ -76,17 +91,27 @@ async fn wait_for_ports_and_files() {
     assert_eq!(r["match_groupdict"], json!({"port": "8080"}), "{r:?}");
     assert_eq!(r["match_groups"], json!(["8080"]));
     let r = host
-        .ok("wait_for", json!({"path": format!("{dir}/nope"), "state": "absent", "timeout": 2}))
+        .ok(
+            "wait_for",
+            json!({"path": format!("{dir}/nope"), "state": "absent", "timeout": 2}),
+        )
         .await;
     assert_eq!(r["state"], "absent");
     let r = host
-        .ok("wait_for", json!({"path": f, "state": "absent", "timeout": 1}))
+        .ok(
+            "wait_for",
+            json!({"path": f, "state": "absent", "timeout": 1}),
+        )
         .await;
-    assert_eq!(r["msg"], format!("Timeout when waiting for {f} to be absent."));
-    let r = host
-        .ok("wait_for", json!({"path": f, "port": 1}))
-        .await;
-    assert_eq!(r["msg"], "port and path parameter can not both be passed to wait_for");
+    assert_eq!(
+        r["msg"],
+        format!("Timeout when waiting for {f} to be absent.")
+    );
+    let r = host.ok("wait_for", json!({"path": f, "port": 1})).await;
+    assert_eq!(
+        r["msg"],
+        "port and path parameter can not both be passed to wait_for"
+    );
     let r = host
         .run("wait_for", json!({"port": port}), true, false)
         .await
@@ -118,13 +143,27 @@ async fn unarchive_tar_and_zip_idempotent() {
         let dest = format!("{dir}/out-{archive}");
         mkdir(&dest);
         let args = json!({"src": format!("{dir}/{archive}"), "dest": dest, "remote_src": true, "list_files": true});
-        let r = host.run("unarchive", args.clone(), true, false).await.unwrap();
+        let r = host
+            .run("unarchive", args.clone(), true, false)
+            .await
+            .unwrap();
         assert_eq!(r["changed"], true, "{r:?}");
         assert!(!std::path::Path::new(&format!("{dest}/top")).exists());
         let r = host.ok("unarchive", args.clone()).await;
-        assert_eq!((r["changed"].clone(), r["handler"].clone()), (json!(true), json!(handler)), "{r:?}");
-        assert!(r["files"].as_array().unwrap().iter().any(|f| f == "top/a.txt"));
-        assert_eq!(std::fs::read(format!("{dest}/top/sub dir/b $x.txt")).unwrap(), b"B\n");
+        assert_eq!(
+            (r["changed"].clone(), r["handler"].clone()),
+            (json!(true), json!(handler)),
+            "{r:?}"
+        );
+        assert!(r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "top/a.txt"));
+        assert_eq!(
+            std::fs::read(format!("{dest}/top/sub dir/b $x.txt")).unwrap(),
+            b"B\n"
+        );
         let r = host.ok("unarchive", args.clone()).await;
         assert_eq!(r["changed"], false, "second run: {r:?}");
         std::fs::write(format!("{dest}/top/a.txt"), b"changed").unwrap();
@@ -149,7 +188,10 @@ async fn unarchive_tar_and_zip_idempotent() {
         mkdir(&dest);
         let args = json!({"src": format!("{dir}/a.zip"), "dest": dest, "remote_src": true});
         let r = host.ok("unarchive", args.clone()).await;
-        assert_eq!((r["changed"].clone(), r["handler"].clone()), (json!(true), json!("ZipArchive")));
+        assert_eq!(
+            (r["changed"].clone(), r["handler"].clone()),
+            (json!(true), json!("ZipArchive"))
+        );
         assert_eq!(host.ok("unarchive", args).await["changed"], false);
     }
     let _ = std::fs::remove_dir_all(&dir);
