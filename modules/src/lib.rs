@@ -18,6 +18,7 @@ mod assert;
 pub mod async_status;
 mod apt;
 mod authorized_key;
+mod blockinfile;
 mod command;
 mod cron;
 mod debug;
@@ -36,8 +37,16 @@ mod ping;
 mod pip;
 mod raw;
 mod service;
+mod get_url;
+mod http;
+mod lineinfile;
+mod pyre;
+mod replace;
 pub mod set_fact;
 mod setup;
+mod setup_distro;
+mod setup_facts;
+mod setup_network;
 pub mod shlex;
 mod supervisorctl;
 mod sys;
@@ -45,6 +54,11 @@ mod sysctl;
 mod systemd;
 mod user;
 mod user_key;
+mod textfile;
+mod unarchive;
+mod uri;
+mod wait_for;
+mod wait_for_connection;
 
 pub use args::Args;
 pub use drover_template::TextOptions;
@@ -217,6 +231,14 @@ static MODULES: &[&dyn Module] = &[
     &fs::tempfile::Tempfile,
     &fs::find::Find,
     &fs::script::ScriptModule,
+    &lineinfile::LineInFile,
+    &blockinfile::BlockInFile,
+    &replace::Replace,
+    &get_url::GetUrl,
+    &uri::Uri,
+    &wait_for::WaitFor,
+    &wait_for_connection::WaitForConnection,
+    &unarchive::Unarchive,
 ];
 
 /// The module for a short name.

@@ -1,26 +1,140 @@
-//! `setup` (and play-level fact gathering): one round trip that reads the host's basic
-//! facts with POSIX tools. A first cut of Ansible's fact set; names and values follow
-//! ansible-core's for the facts it covers.
+//! `setup` (and play-level fact gathering): ONE round trip runs a POSIX sh probe that
+//! prints raw sections (`@@name` then the text); the facts are built here with
+//! ansible-core's names and values. `gather_subset` and `filter` as Ansible's.
+//!
+//! Facts ansible-core 2.19 reports on Linux that drover does not produce (yet):
+//! devices, device_links, lvm, hostnqn, iscsi_iqn, fibre_channel_wwn,
+//! locally_reachable_ips, system_capabilities(_enforced), selinux details beyond status,
+//! interface `features`/`timestamping`/`hw_timestamp_filters`, ipv4_secondaries,
+//! processor_threads_per_core on multi-socket hosts (computed like ansible on one
+//! socket), `ansible_facts.discovered_interpreter_python`. Virtualization is detected
+//! from the same clues Ansible uses for containers and the common hypervisors only.
+
+use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+use serde_json::{json, Value};
 
+use crate::setup_facts as sf;
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
 pub struct Setup;
 
-const PROBE: &str = r#"printf 'hostname=%s\n' "$(hostname 2>/dev/null || uname -n)"
-printf 'fqdn=%s\n' "$(hostname -f 2>/dev/null || hostname 2>/dev/null || uname -n)"
-printf 'system=%s\nkernel=%s\nkernel_version=%s\nmachine=%s\n' "$(uname -s)" "$(uname -r)" "$(uname -v)" "$(uname -m)"
-printf 'user_id=%s\nuser_uid=%s\nuser_gid=%s\nuser_dir=%s\nuser_shell=%s\n' "$(id -un)" "$(id -u)" "$(id -g)" "$HOME" "$SHELL"
-printf 'nproc=%s\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null)"
-awk '/^MemTotal:/{print "memtotal_kb=" $2}' /proc/meminfo 2>/dev/null
-[ -r /etc/os-release ] && sed -n 's/^\(ID\|VERSION_ID\|VERSION_CODENAME\|NAME\)=/os_\1=/p' /etc/os-release
-[ -r /etc/debian_version ] && printf 'debian_version=%s\n' "$(cat /etc/debian_version)"
-[ -r /etc/machine-id ] && printf 'machine_id=%s\n' "$(cat /etc/machine-id)"
-printf 'pid1=%s\n' "$(cat /proc/1/comm 2>/dev/null)"
-for p in apt-get dnf yum apk pacman zypper; do command -v $p >/dev/null 2>&1 && { echo pkg=$p; break; }; done
-true"#;
+/// Collector names and the subsets they belong to, as ansible-core's default collectors.
+const MIN: &[&str] = &[
+    "apparmor",
+    "caps",
+    "cmdline",
+    "date_time",
+    "distribution",
+    "dns",
+    "env",
+    "fips",
+    "local",
+    "lsb",
+    "pkg_mgr",
+    "platform",
+    "python",
+    "selinux",
+    "service_mgr",
+    "ssh_pub_keys",
+    "user",
+];
+const HARDWARE: &[&str] = &["hardware", "processor", "memory", "mounts", "dmi"];
+const NETWORK: &[&str] = &["network", "interfaces", "default_ipv4"];
+const VIRTUAL: &[&str] = &["virtual"];
+const OTHER: &[&str] = &["loadavg", "chroot"];
+
+/// Which collectors run for a `gather_subset` list.
+pub fn collectors(subset: &[String]) -> Result<BTreeSet<&'static str>, String> {
+    let all: Vec<&'static str> = MIN
+        .iter()
+        .chain(HARDWARE)
+        .chain(NETWORK)
+        .chain(VIRTUAL)
+        .chain(OTHER)
+        .copied()
+        .collect();
+    let group = |name: &str| -> Option<Vec<&'static str>> {
+        Some(match name {
+            "all" => all.clone(),
+            "min" => MIN.to_vec(),
+            "hardware" | "devices" => HARDWARE.to_vec(),
+            "network" => NETWORK.to_vec(),
+            "virtual" => VIRTUAL.to_vec(),
+            "ohai" | "facter" => Vec::new(),
+            other => vec![*all.iter().find(|c| **c == other)?],
+        })
+    };
+    // ansible-core's get_collector_names: min always, then additions; exclusions do not
+    // remove what was named explicitly.
+    let mut on: BTreeSet<&'static str> = MIN.iter().copied().collect();
+    let mut off: BTreeSet<&'static str> = BTreeSet::new();
+    let mut explicit: BTreeSet<&'static str> = BTreeSet::new();
+    for s in subset {
+        let s = s.trim();
+        let (neg, name) = match s.strip_prefix('!') {
+            Some(n) => (true, n),
+            None => (false, s),
+        };
+        let g = match group(name) {
+            Some(g) => g,
+            None if neg => continue,
+            None => return Err(format!(
+                "Bad subset '{name}' given to Ansible. gather_subset options allowed: all, apparmor, caps, chroot, cmdline, date_time, default_ipv4, devices, distribution, dmi, dns, env, fips, hardware, interfaces, loadavg, local, lsb, memory, min, mounts, network, ohai, pkg_mgr, platform, processor, python, selinux, service_mgr, ssh_pub_keys, user, virtual"
+            )),
+        };
+        match (neg, name) {
+            (true, "all") => off.extend(g.iter().filter(|c| !MIN.contains(c))),
+            (true, _) => off.extend(g),
+            (false, "all" | "min") => on.extend(g),
+            (false, _) => {
+                explicit.extend(g.iter().copied());
+                on.extend(g);
+            }
+        }
+    }
+    let off: BTreeSet<&'static str> = off.difference(&explicit).copied().collect();
+    Ok(on.difference(&off).copied().collect())
+}
+
+/// fnmatch as Python's: `*`, `?`, `[...]`.
+pub fn fnmatch(pat: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|i| go(&p[1..], &n[i..])),
+            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
+            Some('[') => {
+                let Some(end) = p.iter().skip(1).position(|&c| c == ']').map(|i| i + 1) else {
+                    return n.first() == Some(&'[') && go(&p[1..], &n[1..]);
+                };
+                let Some(&c) = n.first() else { return false };
+                let set = &p[1..end];
+                let (neg, set) = match set.first() {
+                    Some('!') => (true, &set[1..]),
+                    _ => (false, set),
+                };
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == '-' {
+                        hit |= set[i] <= c && c <= set[i + 2];
+                        i += 3;
+                    } else {
+                        hit |= set[i] == c;
+                        i += 1;
+                    }
+                }
+                hit != neg && go(&p[end + 1..], &n[1..])
+            }
+            Some(&c) => n.first() == Some(&c) && go(&p[1..], &n[1..]),
+        }
+    }
+    let p: Vec<char> = pat.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
 
 #[async_trait]
 impl Module for Setup {
@@ -32,110 +146,60 @@ impl Module for Setup {
             "setup",
             &["gather_subset", "gather_timeout", "filter", "fact_path"],
         )?;
-        let out = ctx.exec(PROBE, None).await?;
+        let subset = ctx
+            .args
+            .list("gather_subset")?
+            .unwrap_or_else(|| vec!["all".into()]);
+        let on = collectors(&subset).map_err(ModuleError::Failed)?;
+        let filters = ctx.args.list("filter")?.unwrap_or_default();
+        let fact_path = ctx
+            .args
+            .str("fact_path")?
+            .unwrap_or_else(|| "/etc/ansible/facts.d".into());
+        let script = sf::probe_script(&on, &fact_path);
+        let out = ctx.exec(&script, None).await?;
         let text = String::from_utf8_lossy(&out.stdout);
-        let raw: std::collections::HashMap<&str, String> = text
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k, v.trim().trim_matches('"').to_string()))
-            .collect();
+        let sections = sf::sections(&text);
+        let mut facts = sf::build(&sections, &on);
+        facts.insert("gather_subset".into(), json!(subset));
+        facts.insert("module_setup".into(), json!(true));
+        let facts = if filters.is_empty() || filters.iter().all(|f| f.is_empty() || f == "*") {
+            facts
+        } else {
+            facts
+                .into_iter()
+                .filter(|(k, _)| {
+                    let short = k.strip_prefix("ansible_").unwrap_or(k);
+                    filters.iter().any(|f| fnmatch(f, k) || fnmatch(f, short))
+                })
+                .collect()
+        };
         let mut r = result(false);
-        r.insert("ansible_facts".into(), Value::Object(facts(&raw)));
+        r.insert("ansible_facts".into(), Value::Object(facts));
         Ok(r)
     }
 }
 
-fn facts(raw: &std::collections::HashMap<&str, String>) -> Map<String, Value> {
-    let get = |k: &str| raw.get(k).cloned().unwrap_or_default();
-    let mut f = Map::new();
-    let mut put = |k: &str, v: Value| {
-        f.insert(format!("ansible_{k}"), v);
-    };
-    let hostname = get("hostname");
-    put("hostname", hostname.split('.').next().unwrap_or("").into());
-    put("nodename", hostname.clone().into());
-    put("fqdn", get("fqdn").into());
-    put("system", get("system").into());
-    put("kernel", get("kernel").into());
-    put("kernel_version", get("kernel_version").into());
-    put("machine", get("machine").into());
-    put("architecture", get("machine").into());
-    put("user_id", get("user_id").into());
-    put("user_dir", get("user_dir").into());
-    put("user_shell", get("user_shell").into());
-    for k in ["user_uid", "user_gid", "nproc"] {
-        let name = if k == "nproc" { "processor_vcpus" } else { k };
-        put(
-            name,
-            get(k)
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        );
-    }
-    if let Ok(kb) = get("memtotal_kb").parse::<i64>() {
-        put("memtotal_mb", (kb / 1024).into());
-    }
-    if let Some(id) = raw.get("machine_id") {
-        put("machine_id", id.clone().into());
-    }
-    let os_id = get("os_ID");
-    let (distribution, family) = distribution(&os_id, &get("os_NAME"));
-    let version = match (os_id.as_str(), raw.get("debian_version")) {
-        ("debian", Some(v)) if v.chars().next().is_some_and(|c| c.is_ascii_digit()) => v.clone(),
-        _ => get("os_VERSION_ID"),
-    };
-    put("distribution", distribution.into());
-    put("os_family", family.into());
-    put(
-        "distribution_major_version",
-        version.split('.').next().unwrap_or("").to_string().into(),
-    );
-    put("distribution_version", version.into());
-    put("distribution_release", get("os_VERSION_CODENAME").into());
-    let pkg = match get("pkg").as_str() {
-        "apt-get" => "apt".to_string(),
-        "" => "unknown".to_string(),
-        other => other.to_string(),
-    };
-    put("pkg_mgr", pkg.into());
-    let pid1 = get("pid1");
-    let service_mgr = match pid1.as_str() {
-        "systemd" => "systemd",
-        "" => "unknown",
-        "init" => "sysvinit",
-        other => other,
-    };
-    put("service_mgr", service_mgr.to_string().into());
-    f
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// ansible-core's distribution name and OS family for an os-release ID.
-fn distribution(id: &str, name: &str) -> (String, String) {
-    let (d, fam) = match id {
-        "debian" => ("Debian", "Debian"),
-        "ubuntu" => ("Ubuntu", "Debian"),
-        "linuxmint" => ("Linux Mint", "Debian"),
-        "rhel" => ("RedHat", "RedHat"),
-        "centos" => ("CentOS", "RedHat"),
-        "fedora" => ("Fedora", "RedHat"),
-        "rocky" => ("Rocky", "RedHat"),
-        "almalinux" => ("AlmaLinux", "RedHat"),
-        "amzn" => ("Amazon", "RedHat"),
-        "ol" => ("OracleLinux", "RedHat"),
-        "alpine" => ("Alpine", "Alpine"),
-        "arch" => ("Archlinux", "Archlinux"),
-        "opensuse-leap" | "opensuse-tumbleweed" | "sles" => ("openSUSE Leap", "Suse"),
-        _ => {
-            return (
-                if name.is_empty() {
-                    "NA".into()
-                } else {
-                    name.into()
-                },
-                "NA".into(),
-            )
-        }
-    };
-    (d.into(), fam.into())
+    #[test]
+    fn subsets() {
+        let c = collectors(&["!all".into()]).unwrap();
+        assert!(c.contains("user") && !c.contains("mounts"));
+        let c = collectors(&["!all".into(), "network".into()]).unwrap();
+        assert!(c.contains("interfaces"));
+        let c = collectors(&["all".into(), "!hardware".into()]).unwrap();
+        assert!(!c.contains("memory") && c.contains("virtual"));
+        assert!(collectors(&["bogus".into()]).is_err());
+    }
+
+    #[test]
+    fn fnmatch_like_python() {
+        assert!(fnmatch("ansible_eth*", "ansible_eth0"));
+        assert!(fnmatch("*ipv4*", "ansible_default_ipv4"));
+        assert!(fnmatch("ansible_[dk]*", "ansible_kernel"));
+        assert!(!fnmatch("ansible_eth?", "ansible_eth10"));
+    }
 }
