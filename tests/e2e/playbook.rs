@@ -261,3 +261,29 @@ fn background_jobs_and_retries_over_ssh() {
         out.show()
     );
 }
+
+#[test]
+fn a_module_in_library_beside_the_playbook_runs_on_the_host() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    std::fs::create_dir_all(s.path("library")).unwrap();
+    let module = s.write(
+        "library/whoami_mod",
+        "#!/bin/sh\n# Ansible's non-Python protocol: $1 holds key=value arguments.\n. \"$1\"\nprintf '{\"changed\": false, \"user\": \"%s\", \"greeting\": \"%s\"}\\n' \"$(id -un)\" \"$greeting\"\n",
+    );
+    crate::common::set_mode(&module, 0o755);
+    s.write(
+        "site.yml",
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - whoami_mod: greeting=hi\n      register: r\n    - debug:\n        msg: \"{{ r.greeting }} from {{ r.user }}\"\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"hi from {}\"", server.user)),
+        "{}",
+        out.show()
+    );
+}

@@ -63,6 +63,9 @@ pub struct PlayArgs {
         env = "ANSIBLE_FORKS"
     )]
     pub forks: usize,
+    /// Directories of extra modules (colon-separated, repeatable).
+    #[arg(short = 'M', long = "module-path", value_name = "MODULE_PATH")]
+    pub module_path: Vec<String>,
     /// Connection type to use by default (ssh, local).
     #[arg(
         short = 'c',

@@ -132,6 +132,28 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
     let mut inventory = crate::inventory_cmd::load_inventory(&args.inventory)?;
+    // Modules in library/ beside the playbooks and their roles, -M, and ANSIBLE_LIBRARY.
+    let mut library: Vec<std::path::PathBuf> = Vec::new();
+    for p in args
+        .module_path
+        .iter()
+        .cloned()
+        .chain(std::env::var("ANSIBLE_LIBRARY").ok())
+    {
+        library.extend(
+            p.split(':')
+                .filter(|s| !s.is_empty())
+                .map(std::path::PathBuf::from),
+        );
+    }
+    for pb in &args.playbooks {
+        let dir = match pb.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        library.extend(drover_engine::playbook_library_dirs(&dir));
+    }
+    drover_engine::add_library_dirs(library);
     let known = drover_engine::is_action;
     let mut playbooks = Vec::new();
     for p in &args.playbooks {

@@ -216,6 +216,10 @@ impl<'a> Compiler<'a> {
             }
         }
         search.extend(drover_playbook::role_search_paths(&self.playbook_dir));
+        // A role's own library/ must be known before its tasks are parsed.
+        if let Some(dir) = search.iter().map(|p| p.join(&r.name)).find(|p| p.is_dir()) {
+            crate::library::add_library_dirs([dir.join("library")]);
+        }
         let role = load_role(r, files, &search, self.known_action)?;
         let key = (
             role.path.display().to_string(),

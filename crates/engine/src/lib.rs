@@ -6,6 +6,7 @@ mod compile;
 mod connect;
 mod events;
 mod host;
+mod library;
 mod listing;
 mod magic;
 mod play;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use library::{add_library_dirs, playbook_library_dirs};
 pub use listing::{list_tasks, ListedTask};
 pub use support::check_supported;
 pub use tags::TagFilter;

@@ -359,7 +359,7 @@ impl Runner<'_> {
             args,
             delegate,
         } = call;
-        let Some(module) = drover_modules::find(action) else {
+        let Some(module) = crate::library::resolve(action) else {
             return Done::failed(format!("couldn't resolve module/action '{action}'"));
         };
         let become_spec = match self.become_for(pc, task, scope) {
@@ -1067,7 +1067,7 @@ impl Runner<'_> {
             let message = if msg.starts_with("Task failed") {
                 msg
             } else {
-                let kind = match drover_modules::find(action) {
+                let kind = match crate::library::resolve(action) {
                     Some(m) if m.controller_only() => "Action",
                     _ => "Module",
                 };

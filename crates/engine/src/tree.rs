@@ -32,7 +32,7 @@ pub const ENGINE_ACTIONS: &[&str] = &[
 
 /// Whether an action name exists: an engine action or a module.
 pub fn is_action(name: &str) -> bool {
-    ENGINE_ACTIONS.contains(&name) || drover_modules::find(name).is_some()
+    ENGINE_ACTIONS.contains(&name) || crate::library::is_module(name)
 }
 
 /// The banner name of a task: `role : name`, or the action when it has no name.
@@ -94,7 +94,7 @@ impl<'r> Runner<'r> {
                                 location: t.location.clone(),
                             });
                             let once_per_play =
-                                drover_modules::find(&t.action).is_some_and(|m| m.runs_once());
+                                crate::library::resolve(&t.action).is_some_and(|m| m.runs_once());
                             if once_per_play {
                                 // add_host and the like: once, on the first host, unshared.
                                 self.for_each_host(&alive[..1], |h| self.run_task_host(pc, t, h))
