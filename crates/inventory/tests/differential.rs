@@ -47,7 +47,10 @@ fn have_ansible() -> bool {
         "{} not found and DROVER_REQUIRE_ANSIBLE=1",
         bin.display()
     );
-    eprintln!("note: {} not found; differential inventory test skipped", bin.display());
+    eprintln!(
+        "note: {} not found; differential inventory test skipped",
+        bin.display()
+    );
     false
 }
 
