@@ -12,8 +12,10 @@ use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
+mod add_host;
 mod args;
 mod assert;
+pub mod async_status;
 mod command;
 mod debug;
 mod fail;
@@ -69,6 +71,14 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// `async` with `poll: 0`: the id under which the task's command runs detached.
+    fn background_job(&self) -> Option<String> {
+        None
+    }
+    /// Environment variables for commands on the host (`environment:` keyword).
+    fn environment(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// Evaluate a condition (`assert: that`) with Ansible's truthiness.
     fn condition(&self, expr: &str) -> Result<bool, String> {
         Ok(match self.evaluate(expr)? {
@@ -104,7 +114,16 @@ impl Ctx<'_> {
     /// Run a shell command line on the host, with the task's become applied.
     pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.target.connection().await?;
-        Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?)
+        // Exported inside the command line, so they also apply under become.
+        let mut line = String::new();
+        for (k, v) in &self.target.environment() {
+            line.push_str(&format!("export {k}={}; ", drover_connection::quote(v)));
+        }
+        line.push_str(cmd);
+        if let Some(jid) = self.target.background_job() {
+            line = async_status::detached(&jid, &line);
+        }
+        Ok(conn.exec(&line, stdin, self.target.become_spec()).await?)
     }
 
     /// Write `data` to `dest` on the host atomically (temp file beside it, mode, rename).
@@ -131,6 +150,11 @@ pub trait Module: Send + Sync {
     fn controller_only(&self) -> bool {
         false
     }
+    /// Runs once per task for the whole play (Ansible's BYPASS_HOST_LOOP), on the first
+    /// host, rather than once per host.
+    fn runs_once(&self) -> bool {
+        false
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }
 
@@ -146,6 +170,9 @@ static MODULES: &[&dyn Module] = &[
     &fail::Fail,
     &pause::Pause,
     &include_vars::IncludeVars,
+    &add_host::AddHost,
+    &add_host::GroupBy,
+    &async_status::AsyncStatus,
 ];
 
 /// The module for a short name.

@@ -69,6 +69,7 @@ fn normalize(out: &str) -> String {
             "included: ",
             "[ERROR]",
             "[WARNING]",
+            "FAILED - RETRYING",
         ]
         .iter()
         .any(|p| l.starts_with(p))
@@ -150,10 +151,102 @@ fn the_playbook_language_matches_ansible_playbook() {
 }
 
 #[test]
+fn control_flow_matches_ansible_playbook() {
+    compare("control.yml");
+}
+
+#[test]
+fn inventory_changes_match_ansible_playbook() {
+    compare("inventory_changes.yml");
+}
+
+#[test]
 fn normalizing_masks_times_and_sorts_hosts() {
     let out = "TASK [x] ***\nok: [h2] => {\n    \"msg\": 1\n}\nok: [h1]\n\"delta\": \"0:00:00.003547\", \"end\": \"2026-11-23 07:53:34.780292\"";
     assert_eq!(
         normalize(out),
         "TASK [x] ***\nok: [h1]\n\"delta\": \"TS\", \"end\": \"TS\"\nok: [h2] => {\n    \"msg\": 1\n}"
+    );
+}
+
+/// `--list-tasks`/`--list-tags` output, byte for byte.
+fn compare_listing(args: &[&str]) {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let inv = s.write("inv.ini", "h1 ansible_connection=local\n");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(
+        (ours.code, &ours.stdout),
+        (theirs.code, &theirs.stdout),
+        "{args:?}\n{}",
+        ours.show()
+    );
+}
+
+#[test]
+fn task_and_tag_listings_match_ansible_playbook() {
+    compare_listing(&["language.yml", "--list-tasks"]);
+    compare_listing(&["language.yml", "--list-tags"]);
+    compare_listing(&["language.yml", "--list-tasks", "--tags", "never"]);
+    compare_listing(&["basics.yml", "control.yml", "--list-tasks", "--list-tags"]);
+    compare_listing(&[
+        "language.yml",
+        "--list-tasks",
+        "--skip-tags",
+        "never,always",
+    ]);
+}
+
+#[test]
+fn start_at_task_matches_ansible_playbook() {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let python = ansible.parent().unwrap().join("python");
+    let inv = s.write(
+        "inv2.ini",
+        &format!(
+            "h1 ansible_connection=local ansible_python_interpreter={}\n",
+            python.display()
+        ),
+    );
+    let args = ["basics.yml", "--start-at-task", "set a*"];
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home)
+        .env("ANSIBLE_NOCOLOR", "1"));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(ours.code, theirs.code, "{}", ours.show());
+    assert_eq!(
+        normalize(&ours.stdout),
+        normalize(&theirs.stdout),
+        "{}",
+        ours.show()
     );
 }

@@ -242,8 +242,6 @@ fn playbook_dir_adds_its_vars_directories_as_ansible_inventory_does() {
     same_inventory_view(&s, &ai, &args);
 }
 
-type Env<'a> = &'a [(&'a str, &'a str)];
-
 /// ansible-playbook's warnings, exit code and output for inventory sources that do
 /// not exist: a warning each, then the implicit localhost.
 #[test]
@@ -258,8 +256,9 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     );
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
-    let env_none: Env = &[];
-    let cases: Vec<(Vec<&str>, Env)> = vec![
+    let env_none: &[(&str, &str)] = &[];
+    type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)]);
+    let cases: Vec<Case> = vec![
         (vec!["-i", "missing", "local.yml"], env_none),
         (vec!["-i", "missing", "-i", "~/gone", "local.yml"], env_none),
         (

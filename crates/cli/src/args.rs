@@ -60,6 +60,14 @@ pub struct PlayArgs {
         env = "ANSIBLE_FORKS"
     )]
     pub forks: usize,
+    /// Connection type to use by default (ssh, local).
+    #[arg(
+        short = 'c',
+        long = "connection",
+        value_name = "CONNECTION",
+        env = "ANSIBLE_TRANSPORT"
+    )]
+    pub connection: Option<String>,
     /// Connect as this user.
     #[arg(
         short = 'u',
@@ -115,6 +123,18 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// Start the playbook at the task of this name.
+    #[arg(long = "start-at-task", value_name = "START_AT_TASK")]
+    pub start_at_task: Option<String>,
+    /// Confirm each task before running it (on a terminal).
+    #[arg(long = "step")]
+    pub step: bool,
+    /// List the tasks that would run, and stop.
+    #[arg(long = "list-tasks")]
+    pub list_tasks: bool,
+    /// List the tags of the tasks, and stop.
+    #[arg(long = "list-tags")]
+    pub list_tags: bool,
     /// List the hosts each play would run on, and stop.
     #[arg(long = "list-hosts")]
     pub list_hosts: bool,
@@ -125,7 +145,7 @@ pub struct PlayArgs {
     #[arg(long = "skip-tags", value_name = "SKIP_TAGS")]
     pub skip_tags: Vec<String>,
     /// Run handlers even if a task fails.
-    #[arg(long = "force-handlers", env = "ANSIBLE_FORCE_HANDLERS")]
+    #[arg(long = "force-handlers")]
     pub force_handlers: bool,
     /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
     #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]

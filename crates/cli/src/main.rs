@@ -7,7 +7,9 @@ mod diff;
 mod extra_vars;
 mod inventory_cmd;
 mod list_hosts;
+mod listing;
 mod play;
+mod prompts;
 mod pyjson;
 mod snippet;
 

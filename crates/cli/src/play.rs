@@ -50,6 +50,37 @@ fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     Ok(None)
 }
 
+/// `--step`: ask on the terminal before each task, as ansible-playbook does.
+fn step_prompt() -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+    let all = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |name: &str| {
+        use std::io::{BufRead, Write};
+        if all.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        let Ok(tty) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        else {
+            return true;
+        };
+        let mut out = &tty;
+        let _ = write!(out, "Perform task: TASK: {name} (N)o/(y)es/(c)ontinue: ");
+        let _ = out.flush();
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(&tty).read_line(&mut line);
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => true,
+            "c" | "continue" => {
+                all.store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
 /// ansible-playbook's check before anything runs: a `--limit` (which may read
 /// `@retry` files) that leaves no host is an error, unless the inventory is empty to
 /// begin with (only the implicit localhost), which is a warning.
@@ -111,12 +142,31 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             eprintln!("[WARNING]: {} ({})", w.message, w.location);
         }
     }
+    let tag_filter = drover_engine::TagFilter {
+        only: split_tags(&args.tags),
+        skip: split_tags(&args.skip_tags),
+    };
+    if args.list_tasks || args.list_tags {
+        print!(
+            "{}",
+            crate::listing::render(
+                &playbooks,
+                &args.playbooks,
+                &tag_filter,
+                args.list_tasks,
+                args.list_tags
+            )
+            .map_err(|e| source_failure(&e))?
+        );
+        return Ok(0);
+    }
     if args.syntax_check {
         for p in &args.playbooks {
             println!("\nplaybook: {}", p.display());
         }
         return Ok(0);
     }
+    crate::prompts::answer(&mut playbooks, &extra_vars)?;
     drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
     check_limit(&inventory, args.limit.as_deref())?;
     if args.list_hosts {
@@ -144,6 +194,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         extra_vars,
         limit: args.limit.clone(),
         remote_user: args.user.clone(),
+        connection: args.connection.clone(),
         private_key: args.private_key.clone(),
         timeout: args.timeout,
         r#become: args.r#become,
@@ -157,13 +208,19 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }),
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
-        tags: drover_engine::TagFilter {
-            only: split_tags(&args.tags),
-            skip: split_tags(&args.skip_tags),
-        },
-        force_handlers: args.force_handlers,
+        tags: tag_filter,
+        // ANSIBLE_FORCE_HANDLERS takes Ansible's boolean spellings (1, yes, true...).
+        force_handlers: args.force_handlers
+            || std::env::var("ANSIBLE_FORCE_HANDLERS").is_ok_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "1" | "yes" | "true" | "on" | "y" | "t"
+                )
+            }),
+        start_at_task: args.start_at_task.clone(),
+        step: args.step.then(step_prompt),
     };
-    let mut console = Console::new(args.verbose, args.diff);
+    let mut console = Console::new(args.verbose);
     let outcome = match drover_engine::run(&playbooks, &inventory, &opts, &mut console).await {
         Ok(o) => o,
         Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),

@@ -28,6 +28,12 @@ pub enum Node {
 pub struct Plan {
     pub sections: Vec<Vec<Node>>,
     pub handlers: Vec<Arc<Task>>,
+    /// Every loaded role's vars and defaults, in load order (the last wins): roles are
+    /// public, so the whole play sees them, below each task's own role.
+    pub role_vars: IndexMap<String, Value>,
+    pub role_defaults: IndexMap<String, Value>,
+    /// Roles the play loaded statically; `include_role` dedupes against them.
+    pub seen_roles: Vec<(String, Value)>,
 }
 
 pub struct Compiler<'a> {
@@ -35,9 +41,13 @@ pub struct Compiler<'a> {
     pub known_action: &'a dyn Fn(&str) -> bool,
     pub tags: &'a TagFilter,
     /// Roles already in the play (name + params), for Ansible's once-per-play rule.
-    seen_roles: Vec<(String, Value)>,
+    pub seen_roles: Vec<(String, Value)>,
     /// Handlers of the roles loaded, in load order; they come before the play's own.
     pub role_handlers: Vec<Arc<Task>>,
+    role_vars: IndexMap<String, Value>,
+    role_defaults: IndexMap<String, Value>,
+    /// Play and extra vars, for templated `tags`.
+    tag_vars: serde_json::Map<String, Value>,
 }
 
 const IMPORT_DEPTH: usize = 64;
@@ -54,24 +64,69 @@ impl<'a> Compiler<'a> {
             tags,
             seen_roles: Vec::new(),
             role_handlers: Vec::new(),
+            role_vars: IndexMap::new(),
+            role_defaults: IndexMap::new(),
+            tag_vars: serde_json::Map::new(),
         }
     }
 
+    /// Variables templated `tags: "{{ ... }}"` are rendered with (play vars, extra vars).
+    pub fn with_tag_vars(mut self, layers: &[&IndexMap<String, Value>]) -> Self {
+        for layer in layers {
+            for (k, v) in layer.iter() {
+                self.tag_vars.insert(k.clone(), v.clone());
+            }
+        }
+        self
+    }
+
+    fn render_tags(&self, tags: &mut Vec<String>) {
+        if !tags.iter().any(|t| t.contains("{{")) {
+            return;
+        }
+        let templar = drover_template::Templar::new();
+        let mut out = Vec::new();
+        for t in tags.drain(..) {
+            match templar.render(&t, &self.tag_vars) {
+                Ok(Value::Array(items)) => out.extend(items.iter().map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })),
+                Ok(Value::String(s)) => out.extend(
+                    s.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty()),
+                ),
+                Ok(other) => out.push(other.to_string()),
+                Err(_) => out.push(t),
+            }
+        }
+        *tags = out;
+    }
+
     pub fn plan(mut self, play: &Play) -> Result<Plan, SourceError> {
-        let pre = self.tasks(&play.pre_tasks, None, 0)?;
+        // The play's tags are inherited by all of its tasks.
+        let mut holder = Task::new(play.location.clone());
+        holder.tags = play.tags.clone();
+        let parent = (!play.tags.is_empty()).then_some(&holder);
+        let pre = self.tasks(&play.pre_tasks, parent, 0)?;
         let mut main = Vec::new();
         for r in &play.roles {
-            main.extend(self.role(r, &RoleFiles::default(), None, 0)?);
+            main.extend(self.role(r, &RoleFiles::default(), parent, 0)?);
         }
-        main.extend(self.tasks(&play.tasks, None, 0)?);
-        let post = self.tasks(&play.post_tasks, None, 0)?;
+        main.extend(self.tasks(&play.tasks, parent, 0)?);
+        let post = self.tasks(&play.post_tasks, parent, 0)?;
         let mut handlers = std::mem::take(&mut self.role_handlers);
-        for h in self.tasks(&play.handlers, None, 0)? {
+        for h in self.tasks(&play.handlers, parent, 0)? {
             flatten_into(h, &mut handlers);
         }
         Ok(Plan {
             sections: vec![pre, main, post],
             handlers,
+            role_vars: self.role_vars,
+            role_defaults: self.role_defaults,
+            seen_roles: self.seen_roles,
         })
     }
 
@@ -109,6 +164,7 @@ impl<'a> Compiler<'a> {
                     out.extend(self.role(&r, &files, Some(&t), depth)?);
                 }
                 _ => {
+                    self.render_tags(&mut t.tags);
                     if self.tags.selects(&t.tags) {
                         out.push(Node::Task(Arc::new(t)));
                     }
@@ -170,12 +226,23 @@ impl<'a> Compiler<'a> {
         }
         self.seen_roles.push(key);
 
+        // A dependency also sees the variables, defaults and params of the roles that
+        // depend on it (Ansible's dependency chain), its own winning.
+        let chain = parent.and_then(|p| p.role.clone());
+        let layered = |own: &IndexMap<String, Value>,
+                       inherited: Option<&IndexMap<String, Value>>| {
+            let mut m = inherited.cloned().unwrap_or_default();
+            for (k, v) in own {
+                m.insert(k.clone(), v.clone());
+            }
+            Arc::new(m)
+        };
         let info = Arc::new(RoleInfo {
             name: role.name.clone(),
             path: role.path.clone(),
-            defaults: Arc::new(role.defaults.clone()),
-            vars: Arc::new(role.vars.clone()),
-            params: Arc::new(r.params.clone()),
+            defaults: layered(&role.defaults, chain.as_ref().map(|c| c.defaults.as_ref())),
+            vars: layered(&role.vars, chain.as_ref().map(|c| c.vars.as_ref())),
+            params: layered(&r.params, chain.as_ref().map(|c| c.params.as_ref())),
         });
         // The role entry acts as a parent of every task of the role.
         let mut holder = Task::new(r.location.clone());
@@ -192,6 +259,12 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for dep in &role.dependencies {
             out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), depth + 1)?);
+        }
+        for (k, v) in info.vars.iter() {
+            self.role_vars.insert(k.clone(), v.clone());
+        }
+        for (k, v) in info.defaults.iter() {
+            self.role_defaults.insert(k.clone(), v.clone());
         }
         out.extend(self.tasks(&role.tasks, Some(&holder), depth + 1)?);
         for h in &role.handlers {
@@ -288,6 +361,14 @@ pub fn role_files(t: &Task) -> RoleFiles {
     f
 }
 
+const INHERITED_EXTRA: &[&str] = &[
+    "any_errors_fatal",
+    "ignore_unreachable",
+    "diff",
+    "timeout",
+    "throttle",
+];
+
 /// Ansible's attribute inheritance: the child's own value wins; `when` and `tags`
 /// accumulate; parent vars sit below the child's.
 pub fn inherit(parent: &Task, child: &mut Task) {
@@ -301,6 +382,15 @@ pub fn inherit(parent: &Task, child: &mut Task) {
             child.tags.push(tag.clone());
         }
     }
+    if child.notify.is_empty() {
+        child.notify = parent.notify.clone();
+    }
+    for (k, v) in &parent.include_params {
+        child
+            .include_params
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
+    }
     if !parent.vars.is_empty() {
         let mut vars = parent.vars.clone();
         for (k, v) in std::mem::take(&mut child.vars) {
@@ -310,6 +400,12 @@ pub fn inherit(parent: &Task, child: &mut Task) {
     }
     macro_rules! keep {
         ($($f:ident),*) => { $( if child.$f.is_none() { child.$f = parent.$f.clone(); } )* };
+    }
+    // Inheritable keywords not modelled as fields (any_errors_fatal, diff, ...).
+    for (k, v) in &parent.extra {
+        if INHERITED_EXTRA.contains(&k.as_str()) && !child.extra.contains_key(k) {
+            child.extra.insert(k.clone(), v.clone());
+        }
     }
     keep!(
         r#become,

@@ -27,6 +27,7 @@ pub struct HostState {
     unreachable: AtomicBool,
     /// `meta: end_host` / `end_play` for this host: no more tasks in this play.
     ended: AtomicBool,
+    errors_cleared: std::sync::atomic::AtomicU32,
     /// Handler names and topics this host notified and that have not run yet.
     notified: std::sync::Mutex<indexmap::IndexSet<String>>,
     /// The last failed task and its result, for `ansible_failed_task`/`_result`.
@@ -49,6 +50,7 @@ impl HostState {
             failed: AtomicBool::new(false),
             unreachable: AtomicBool::new(false),
             ended: AtomicBool::new(false),
+            errors_cleared: Default::default(),
             notified: Default::default(),
             last_failure: Default::default(),
             connection: OnceCell::new(),
@@ -128,6 +130,17 @@ impl HostState {
 
     pub fn clear_failed(&self) {
         self.failed.store(false, Ordering::Relaxed);
+    }
+
+    /// `meta: clear_host_errors`: clears the failure and records that it was cleared on
+    /// purpose (an enclosing `always` must not restore it).
+    pub fn clear_errors(&self) {
+        self.failed.store(false, Ordering::Relaxed);
+        self.errors_cleared.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn errors_cleared(&self) -> u32 {
+        self.errors_cleared.load(Ordering::Relaxed)
     }
 
     pub fn is_ended(&self) -> bool {

@@ -6,6 +6,7 @@ mod compile;
 mod connect;
 mod events;
 mod host;
+mod listing;
 mod magic;
 mod play;
 mod support;
@@ -18,10 +19,14 @@ use std::path::PathBuf;
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use listing::{list_tasks, ListedTask};
 pub use support::check_supported;
 pub use tags::TagFilter;
 pub use tree::is_action;
 pub use vars::VarMap;
+
+/// `--step`'s question: given a task's name, whether to run it.
+pub type StepPrompt = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Everything the command line decides about a run.
 pub struct RunOptions {
@@ -32,6 +37,8 @@ pub struct RunOptions {
     pub extra_vars: VarMap,
     pub limit: Option<String>,
     pub remote_user: Option<String>,
+    /// `-c`: the connection type when neither the play nor the host says.
+    pub connection: Option<String>,
     pub private_key: Option<PathBuf>,
     /// SSH connect timeout in seconds (`-T`).
     pub timeout: Option<u64>,
@@ -48,6 +55,10 @@ pub struct RunOptions {
     pub tags: TagFilter,
     /// Run notified handlers even on hosts that failed.
     pub force_handlers: bool,
+    /// `--start-at-task`: tasks before the first one of this name (or glob) are skipped.
+    pub start_at_task: Option<String>,
+    /// `--step`: asked before each task; `false` skips it.
+    pub step: Option<StepPrompt>,
 }
 
 /// How the run ended: the recap and what decides the exit code.

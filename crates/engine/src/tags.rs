@@ -11,21 +11,24 @@ impl TagFilter {
     pub fn selects(&self, tags: &[String]) -> bool {
         let has = |t: &str| tags.iter().any(|x| x == t);
         let only_all = self.only.is_empty() || self.only.iter().any(|t| t == "all");
+        // A tag of the task's asked for by name (not through all/tagged/untagged).
+        let named = self
+            .only
+            .iter()
+            .any(|t| !matches!(t.as_str(), "all" | "tagged" | "untagged") && has(t));
         let mut run = if has("always") {
             true
-        } else if only_all {
-            !has("never")
+        } else if has("never") {
+            named
+        } else if only_all || named {
+            true
         } else {
             self.only.iter().any(|t| match t.as_str() {
-                "tagged" => !tags.is_empty() && !has("never"),
+                "tagged" => !tags.is_empty(),
                 "untagged" => tags.is_empty(),
-                t => has(t),
+                _ => false,
             })
         };
-        if run && has("never") && !self.only.iter().any(|t| has(t) && t != "all") && !has("always")
-        {
-            run = false;
-        }
         if !self.skip.is_empty() {
             let skipped = self.skip.iter().any(|t| match t.as_str() {
                 "all" => !has("always"),

@@ -19,7 +19,7 @@ use crate::play::{PlayCtx, Runner};
 type Boxed<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
 
 /// Hosts that included one file (or role) with one loop item.
-type IncludeGroups = IndexMap<(String, Option<String>), (Vec<String>, Option<(String, Value)>)>;
+type IncludeGroups = IndexMap<(String, Option<String>), (Vec<String>, Vec<(String, Value)>)>;
 
 /// Actions the engine itself carries out (they steer the run rather than a host).
 pub const ENGINE_ACTIONS: &[&str] = &[
@@ -68,6 +68,11 @@ impl<'r> Runner<'r> {
                     let _ = (i, depth);
                     return;
                 }
+                if let Node::Task(t) = node {
+                    if !self.wanted(t) {
+                        continue;
+                    }
+                }
                 match node {
                     Node::Block {
                         block,
@@ -88,13 +93,128 @@ impl<'r> Runner<'r> {
                                 name: task_name(t),
                                 location: t.location.clone(),
                             });
-                            self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
-                                .await;
+                            let once_per_play =
+                                drover_modules::find(&t.action).is_some_and(|m| m.runs_once());
+                            if once_per_play {
+                                // add_host and the like: once, on the first host, unshared.
+                                self.for_each_host(&alive[..1], |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            } else if is_true(t.run_once.as_ref()) {
+                                self.run_once(pc, t, &alive).await;
+                            } else {
+                                self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            }
+                            let fatal = is_true(t.extra.get("any_errors_fatal"));
+                            if self.check_break_with(pc, fatal) {
+                                return;
+                            }
                         }
                     },
                 }
             }
         })
+    }
+
+    /// `--start-at-task` and `--step`: whether to run this task at all.
+    fn wanted(&self, t: &Task) -> bool {
+        use std::sync::atomic::Ordering;
+        if !self.started.load(Ordering::Relaxed) {
+            let Some(start) = &self.opts.start_at_task else {
+                return true;
+            };
+            let full = task_name(t);
+            let bare = t.name.clone().unwrap_or_default();
+            if glob_match(start, &full) || glob_match(start, &bare) {
+                self.started.store(true, Ordering::Relaxed);
+            } else {
+                return false;
+            }
+        }
+        match &self.opts.step {
+            Some(ask) if t.action != "meta" => ask(&task_name(t)),
+            _ => true,
+        }
+    }
+
+    /// `run_once`: the first host runs the task; its registered result and facts are
+    /// given to every other host, as in Ansible.
+    async fn run_once(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, alive: &[Arc<HostState>]) {
+        let Some(first) = alive.first() else { return };
+        self.run_task_host(pc, t, first).await;
+        let first_vars = first.vars();
+        let mut shared: Vec<(String, Value)> = Vec::new();
+        if let Some(name) = &t.register {
+            if let Some(v) = first_vars.get(name) {
+                shared.push((name.clone(), v.clone()));
+            }
+        }
+        if t.action == "set_fact" {
+            for (k, v) in t
+                .args
+                .keys()
+                .filter_map(|k| first_vars.get(k).map(|v| (k, v)))
+            {
+                shared.push((k.clone(), v.clone()));
+            }
+        }
+        for h in &alive[1..] {
+            for (k, v) in &shared {
+                h.set_var(k, v.clone());
+            }
+        }
+    }
+
+    /// `any_errors_fatal` and `max_fail_percentage`: after a task, decide whether the
+    /// play is broken off for the whole batch.
+    pub(crate) fn check_break(&self, pc: &PlayCtx<'_>) -> bool {
+        self.check_break_with(pc, false)
+    }
+
+    fn check_break_with(&self, pc: &PlayCtx<'_>, task_fatal: bool) -> bool {
+        if pc.is_broken() {
+            return true;
+        }
+        let batch = pc.batch();
+        if batch.is_empty() {
+            return false;
+        }
+        let known = self.all_hosts();
+        let failed = batch
+            .iter()
+            .filter(|h| {
+                known
+                    .get(*h)
+                    .is_some_and(|s| s.is_failed() || s.is_unreachable())
+            })
+            .count();
+        let too_many = match pc.max_fail_percentage {
+            Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
+            None => false,
+        };
+        if failed == 0 {
+            return false;
+        }
+        if pc.any_errors_fatal || task_fatal || too_many {
+            // Every host of the batch fails with it (uncounted in the recap, as in
+            // Ansible); enclosing `rescue`/`always` sections still run.
+            for h in &batch {
+                if let Some(s) = known.get(h) {
+                    if !s.is_unreachable() {
+                        s.mark_failed();
+                    }
+                }
+            }
+        }
+        if too_many {
+            pc.set_broken();
+            // ansible-core's linear strategy announces it twice: for the failure
+            // percentage, then because no host is left.
+            self.emit(Event::NoMoreHosts);
+            self.emit(Event::NoMoreHosts);
+            return true;
+        }
+        false
     }
 
     async fn run_block(
@@ -146,15 +266,20 @@ impl<'r> Runner<'r> {
                 })
                 .cloned()
                 .collect();
+            let mut cleared = Vec::new();
             for h in &still_failed {
                 if let Some(s) = known.get(h) {
                     s.clear_failed();
+                    cleared.push(s.errors_cleared());
                 }
             }
             self.run_nodes(pc, always, &entered, depth + 1).await;
-            for h in &still_failed {
+            for (h, before) in still_failed.iter().zip(cleared) {
                 if let Some(s) = known.get(h) {
-                    s.mark_failed();
+                    // Unless `meta: clear_host_errors` ran in the meantime.
+                    if s.errors_cleared() == before {
+                        s.mark_failed();
+                    }
                 }
             }
         }
@@ -183,12 +308,31 @@ impl<'r> Runner<'r> {
                 },
             };
             let loop_var = t.loop_var.clone().unwrap_or_else(|| "item".into());
+            let control = crate::task::LoopControl::from(t.loop_control.as_ref());
+            let all_items: Vec<Value> = items.iter().flatten().cloned().collect();
             let mut any = false;
-            for item in items {
-                let scope = match &item {
-                    Some(i) => scope.clone().with_var(&loop_var, i.clone()),
-                    None => scope.clone(),
-                };
+            for (index, item) in items.into_iter().enumerate() {
+                // The item and its loop_control variables, given to the included tasks.
+                let mut item_vars: Vec<(String, Value)> = Vec::new();
+                if let Some(i) = &item {
+                    item_vars.push((loop_var.clone(), i.clone()));
+                    if let Some(iv) = &control.index_var {
+                        item_vars.push((iv.clone(), index.into()));
+                    }
+                    if control.extended {
+                        let info = crate::task::loop_info(
+                            &all_items,
+                            index,
+                            all_items.len(),
+                            control.extended_allitems,
+                        );
+                        item_vars.push(("ansible_loop".into(), info));
+                    }
+                }
+                let mut scope = scope.clone();
+                for (k, v) in &item_vars {
+                    scope = scope.with_var(k, v.clone());
+                }
                 match self.conditions_hold(t, &scope) {
                     Ok(true) => {}
                     Ok(false) => continue,
@@ -223,7 +367,7 @@ impl<'r> Runner<'r> {
                 let label = item.as_ref().map(crate::task::item_label);
                 let entry = groups
                     .entry((target, label))
-                    .or_insert_with(|| (Vec::new(), item.clone().map(|i| (loop_var.clone(), i))));
+                    .or_insert_with(|| (Vec::new(), item_vars.clone()));
                 entry.0.push(host.name.clone());
                 any = true;
             }
@@ -249,10 +393,16 @@ impl<'r> Runner<'r> {
             parent.name = None;
             parent.when.clear();
             parent.loop_items = None;
-            if let Some((var, value)) = item {
+            // The include's `vars:` are "include params" for the included tasks: they
+            // rank above set_fact, as in Ansible.
+            for (k, v) in std::mem::take(&mut parent.vars) {
+                parent.include_params.insert(k, v);
+            }
+            for (var, value) in item {
                 parent.vars.insert(var, value);
             }
-            // Include parameters become variables of the included tasks.
+            // Include parameters become variables of the included tasks, ranking above
+            // set_fact (Ansible's "include params").
             for (k, v) in &t.args {
                 if !matches!(
                     k.as_str(),
@@ -267,7 +417,7 @@ impl<'r> Runner<'r> {
                         | "public"
                         | "allow_duplicates"
                 ) {
-                    parent.vars.insert(k.clone(), v.clone());
+                    parent.include_params.insert(k.clone(), v.clone());
                 }
             }
             let known = crate::tree::is_action;
@@ -284,7 +434,14 @@ impl<'r> Runner<'r> {
                         continue;
                     }
                 };
+                compiler.seen_roles = pc
+                    .seen_roles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
                 let nodes = compiler.role(&r, &role_files(t), Some(&parent), depth + 1);
+                *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
+                    compiler.seen_roles.clone();
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
                 nodes
             } else {
@@ -353,7 +510,7 @@ impl<'r> Runner<'r> {
                 let known = self.all_hosts();
                 for h in hosts {
                     if let Some(s) = known.get(h) {
-                        s.clear_failed();
+                        s.clear_errors();
                     }
                 }
             }
@@ -398,7 +555,9 @@ impl<'r> Runner<'r> {
                 .filter(|h| {
                     known.get(*h).is_some_and(|s| {
                         !s.is_unreachable()
-                            && (!s.is_failed() || self.opts.force_handlers)
+                            && (!s.is_failed()
+                                || self.opts.force_handlers
+                                || is_true(pc.play.extra.get("force_handlers")))
                             && s.take_notification(&keys)
                     })
                 })
@@ -444,3 +603,27 @@ fn skipped_result() -> Map<String, Value> {
 
 #[allow(dead_code)]
 fn _assert_result_type(_: HostResult) {}
+
+fn is_true(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// fnmatch-style `*` and `?` (what --start-at-task accepts).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}

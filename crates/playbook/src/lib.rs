@@ -117,6 +117,9 @@ pub struct Task {
     /// Valid task keywords not modelled above (async, poll, throttle, timeout, ...).
     pub extra: IndexMap<String, Value>,
     pub block: Option<Box<Block>>,
+    /// Parameters of the `include_tasks`/`include_role` that brought this task in
+    /// (set by the engine; above set_fact in precedence, as in Ansible).
+    pub include_params: IndexMap<String, Value>,
     /// The role this task belongs to (set by the engine when it loads roles).
     pub role: Option<std::sync::Arc<RoleInfo>>,
     pub location: Location,
@@ -165,6 +168,7 @@ impl Task {
             remote_user: None,
             extra: IndexMap::new(),
             block: None,
+            include_params: IndexMap::new(),
             role: None,
             location,
         }
