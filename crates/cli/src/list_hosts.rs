@@ -7,57 +7,17 @@ use std::sync::Arc;
 
 use drover_inventory::Inventory;
 use drover_playbook::{Play, Playbook};
-use drover_template::Templar;
+use drover_template::{py_repr, py_str, Templar};
 use drover_yaml::{NodeValue, SourceFile};
 use serde_json::{Map, Value};
 
 use crate::inventory_cmd::warn;
 use crate::Failure;
 
-/// Python's `repr()` of a string: single quotes unless only double quotes avoid escaping.
-fn repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 fn repr_list(items: &[String]) -> String {
-    let parts: Vec<String> = items.iter().map(|s| repr_str(s)).collect();
-    format!("[{}]", parts.join(", "))
-}
-
-/// A rendered value as Python's `str()` shows it (strings bare, lists as repr).
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => repr_list(&items.iter().map(py_str).collect::<Vec<_>>()),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Null => "None".into(),
-        other => other.to_string(),
-    }
+    py_repr(&Value::Array(
+        items.iter().map(|s| Value::from(s.as_str())).collect(),
+    ))
 }
 
 /// The `hosts:` items as written: the playbook model joins a YAML list with ",",
@@ -169,12 +129,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn python_repr_of_strings() {
-        assert_eq!(repr_str("web"), "'web'");
-        assert_eq!(repr_str("it's"), "\"it's\"");
-        assert_eq!(repr_str("a\"b"), "'a\"b'");
-        assert_eq!(repr_str("a'\"b"), "'a\\'\"b'");
-        assert_eq!(repr_str("x\\y"), "'x\\\\y'");
-        assert_eq!(repr_list(&["a".into(), "b".into()]), "['a', 'b']");
+    fn patterns_are_python_lists() {
+        let items = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(repr_list(&items(&["a", "b"])), "['a', 'b']");
+        assert_eq!(
+            repr_list(&items(&["it's", "a\"b", "x\\y"])),
+            "[\"it's\", 'a\"b', 'x\\\\y']"
+        );
     }
 }
