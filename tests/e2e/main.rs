@@ -8,3 +8,4 @@ mod host_keys;
 mod keys;
 mod local;
 mod playbook;
+mod text;
