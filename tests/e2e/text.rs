@@ -54,7 +54,9 @@ fn text_modules_in_a_playbook_are_idempotent() {
             port = server.port
         ),
     );
-    let check = run(s.drover().args(["play", "-i", "inv.ini", "site.yml", "--check", "--diff"]));
+    let check = run(s
+        .drover()
+        .args(["play", "-i", "inv.ini", "site.yml", "--check", "--diff"]));
     assert_eq!(check.code, 0, "{}", check.show());
     assert_eq!(std::fs::read(&conf).unwrap(), b"port=80\r\n# hosts\nlast");
     assert!(check.stdout.contains("+port=8080"), "{}", check.show());
