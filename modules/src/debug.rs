@@ -12,6 +12,9 @@ impl Module for Debug {
     fn name(&self) -> &'static str {
         "debug"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args
             .check_supported("debug", &["msg", "var", "verbosity"])?;
@@ -46,7 +49,13 @@ impl Module for Debug {
                     .evaluate(&var)
                     .map_err(ModuleError::Failed)?
                     .unwrap_or_else(|| {
-                        let msg = format!("'{var}' is undefined");
+                        // Ansible names the variable at the root of the expression.
+                        let root: String = var
+                            .trim()
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let msg = format!("'{root}' is undefined");
                         r.insert(
                             "warnings".into(),
                             Value::Array(vec![format!(

@@ -12,31 +12,57 @@ use async_trait::async_trait;
 use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
+mod add_host;
+mod apt;
 mod args;
+mod assert;
+pub mod async_status;
+mod authorized_key;
 mod blockinfile;
 mod command;
+mod cron;
 mod debug;
+pub mod docs;
+pub mod external;
+mod fail;
+mod fs;
 mod get_url;
+mod getent;
+mod git;
+mod group;
+mod hostname;
 mod http;
+pub mod include_vars;
 mod lineinfile;
+mod package;
+mod pause;
 mod ping;
+mod pip;
 mod pyre;
 mod raw;
 mod replace;
+mod service;
 pub mod set_fact;
 mod setup;
 mod setup_distro;
 mod setup_facts;
 mod setup_network;
 pub mod shlex;
+mod supervisorctl;
+mod sys;
+mod sysctl;
+mod systemd;
 mod textfile;
 mod unarchive;
 mod uri;
+mod user;
+mod user_key;
 mod wait_for;
 mod wait_for_connection;
 
 pub use args::Args;
 pub use drover_template::TextOptions;
+pub use external::{external, find_external};
 
 /// Which controller-side directory a module looks in for a relative source path
 /// (`copy: src=`, `template: src=`, `script:`), as Ansible searches them.
@@ -44,6 +70,7 @@ pub use drover_template::TextOptions;
 pub enum SearchKind {
     Files,
     Templates,
+    Vars,
 }
 
 /// A module's result: Ansible's return fields (`changed`, `failed`, `msg`, `rc`, ...).
@@ -78,6 +105,25 @@ pub trait Target: Send + Sync {
     /// Evaluate a Jinja expression in the task's variables (`debug: var=`).
     /// `Ok(None)` means the expression is undefined.
     fn evaluate(&self, expr: &str) -> Result<Option<Value>, String>;
+    /// `async` with `poll: 0`: the id under which the task's command runs detached.
+    fn background_job(&self) -> Option<String> {
+        None
+    }
+    /// Environment variables for commands on the host (`environment:` keyword).
+    fn environment(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// Evaluate a condition (`assert: that`) with Ansible's truthiness.
+    fn condition(&self, expr: &str) -> Result<bool, String> {
+        Ok(match self.evaluate(expr)? {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(Value::Object(o)) => !o.is_empty(),
+            Some(Value::Bool(true)) => true,
+        })
+    }
     /// Render a template file's text with the task's variables (`template` module).
     fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String>;
     /// A controller-side source file, searched as Ansible does: the role's `files/` or
@@ -102,7 +148,16 @@ impl Ctx<'_> {
     /// Run a shell command line on the host, with the task's become applied.
     pub async fn exec(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, ModuleError> {
         let conn = self.target.connection().await?;
-        Ok(conn.exec(cmd, stdin, self.target.become_spec()).await?)
+        // Exported inside the command line, so they also apply under become.
+        let mut line = String::new();
+        for (k, v) in &self.target.environment() {
+            line.push_str(&format!("export {k}={}; ", drover_connection::quote(v)));
+        }
+        line.push_str(cmd);
+        if let Some(jid) = self.target.background_job() {
+            line = async_status::detached(&jid, &line);
+        }
+        Ok(conn.exec(&line, stdin, self.target.become_spec()).await?)
     }
 
     /// Write `data` to `dest` on the host atomically (temp file beside it, mode, rename).
@@ -124,6 +179,16 @@ impl Ctx<'_> {
 pub trait Module: Send + Sync {
     /// The short name (`command`); `ansible.builtin.command` resolves to it.
     fn name(&self) -> &'static str;
+    /// Runs entirely on the controller (an action plugin in Ansible's terms): it never
+    /// touches the host, and its failures read "Action failed".
+    fn controller_only(&self) -> bool {
+        false
+    }
+    /// Runs once per task for the whole play (Ansible's BYPASS_HOST_LOOP), on the first
+    /// host, rather than once per host.
+    fn runs_once(&self) -> bool {
+        false
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }
 
@@ -135,6 +200,37 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &assert::Assert,
+    &fail::Fail,
+    &pause::Pause,
+    &include_vars::IncludeVars,
+    &add_host::AddHost,
+    &add_host::GroupBy,
+    &async_status::AsyncStatus,
+    &service::Service,
+    &systemd::Systemd,
+    &systemd::SystemdService,
+    &apt::Apt,
+    &package::Package,
+    &user::User,
+    &group::Group,
+    &getent::Getent,
+    &sysctl::Sysctl,
+    &hostname::Hostname,
+    &cron::Cron,
+    &authorized_key::AuthorizedKey,
+    &git::Git,
+    &pip::Pip,
+    &supervisorctl::Supervisorctl,
+    &fs::file::File,
+    &fs::copy::Copy,
+    &fs::template::Template,
+    &fs::stat::Stat,
+    &fs::slurp::Slurp,
+    &fs::fetch::Fetch,
+    &fs::tempfile::Tempfile,
+    &fs::find::Find,
+    &fs::script::ScriptModule,
     &lineinfile::LineInFile,
     &blockinfile::BlockInFile,
     &replace::Replace,

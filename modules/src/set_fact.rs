@@ -21,6 +21,9 @@ impl Module for SetFact {
     fn name(&self) -> &'static str {
         "set_fact"
     }
+    fn controller_only(&self) -> bool {
+        true
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         let cacheable = ctx.args.bool("cacheable", false)?;
         let mut facts = Map::new();

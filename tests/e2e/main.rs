@@ -3,9 +3,13 @@
 mod common;
 
 mod become_sudo;
+mod differential;
 mod errors;
+mod files;
 mod host_keys;
+mod inventory;
 mod keys;
 mod local;
 mod playbook;
+mod system;
 mod text;

@@ -137,12 +137,12 @@ fn a_failing_host_drops_out_while_the_others_finish() {
         out.show()
     );
     assert!(
-        out.stderr
+        out.stdout
             .contains("[ERROR]: Task failed: Module failed: non-zero return code"),
         "{}",
         out.show()
     );
-    assert!(out.stderr.contains("site.yml:4:7"), "{}", out.show());
+    assert!(out.stdout.contains("site.yml:4:7"), "{}", out.show());
     assert!(
         out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])),
         "{}",
@@ -209,6 +209,80 @@ fn an_unreachable_host_is_reported_and_wins_the_exit_code() {
     );
     assert!(
         out.stdout.contains(&recap("h3", [1, 0, 0, 1, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
+}
+
+#[test]
+fn background_jobs_and_retries_over_ssh() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    s.write(
+        "site.yml",
+        r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - name: start in the background
+      shell: sleep 1; echo "done $HOME"
+      async: 30
+      poll: 0
+      register: job
+    - name: wait for it
+      async_status:
+        jid: "{{ job.ansible_job_id }}"
+      register: st
+      until: st.finished
+      retries: 20
+      delay: 0.5
+    - name: a deadline that is met
+      command: sleep 0.2
+      async: 10
+      poll: 1
+    - debug:
+        msg: "{{ st.stdout }} rc={{ st.rc }}"
+"#,
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stdout
+            .contains("FAILED - RETRYING: [h1]: wait for it (20 retries left)."),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"done /home/{} rc=0\"", server.user))
+            || out.stdout.contains("\"msg\": \"done /"),
+        "{}",
+        out.show()
+    );
+}
+
+#[test]
+fn a_module_in_library_beside_the_playbook_runs_on_the_host() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    std::fs::create_dir_all(s.path("library")).unwrap();
+    let module = s.write(
+        "library/whoami_mod",
+        "#!/bin/sh\n# Ansible's non-Python protocol: $1 holds key=value arguments.\n. \"$1\"\nprintf '{\"changed\": false, \"user\": \"%s\", \"greeting\": \"%s\"}\\n' \"$(id -un)\" \"$greeting\"\n",
+    );
+    crate::common::set_mode(&module, 0o755);
+    s.write(
+        "site.yml",
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - whoami_mod: greeting=hi\n      register: r\n    - debug:\n        msg: \"{{ r.greeting }} from {{ r.user }}\"\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"hi from {}\"", server.user)),
         "{}",
         out.show()
     );

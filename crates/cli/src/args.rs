@@ -16,9 +16,14 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: size does not matter
 pub enum Command {
     /// Run playbooks (what `ansible-playbook` does).
     Play(PlayArgs),
+    /// Show the inventory (what `ansible-inventory` does).
+    Inventory(crate::inventory_cmd::InventoryArgs),
+    /// Show module documentation (what `ansible-doc` does).
+    Doc(crate::doc_cmd::DocArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -58,6 +63,17 @@ pub struct PlayArgs {
         env = "ANSIBLE_FORKS"
     )]
     pub forks: usize,
+    /// Directories of extra modules (colon-separated, repeatable).
+    #[arg(short = 'M', long = "module-path", value_name = "MODULE_PATH")]
+    pub module_path: Vec<String>,
+    /// Connection type to use by default (ssh, local).
+    #[arg(
+        short = 'c',
+        long = "connection",
+        value_name = "CONNECTION",
+        env = "ANSIBLE_TRANSPORT"
+    )]
+    pub connection: Option<String>,
     /// Connect as this user.
     #[arg(
         short = 'u',
@@ -113,6 +129,30 @@ pub struct PlayArgs {
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
+    /// Start the playbook at the task of this name.
+    #[arg(long = "start-at-task", value_name = "START_AT_TASK")]
+    pub start_at_task: Option<String>,
+    /// Confirm each task before running it (on a terminal).
+    #[arg(long = "step")]
+    pub step: bool,
+    /// List the tasks that would run, and stop.
+    #[arg(long = "list-tasks")]
+    pub list_tasks: bool,
+    /// List the tags of the tasks, and stop.
+    #[arg(long = "list-tags")]
+    pub list_tags: bool,
+    /// List the hosts each play would run on, and stop.
+    #[arg(long = "list-hosts")]
+    pub list_hosts: bool,
+    /// Only run plays and tasks tagged with these tags (comma-separated, repeatable).
+    #[arg(short = 't', long = "tags", value_name = "TAGS")]
+    pub tags: Vec<String>,
+    /// Only run plays and tasks whose tags do not match these (comma-separated, repeatable).
+    #[arg(long = "skip-tags", value_name = "SKIP_TAGS")]
+    pub skip_tags: Vec<String>,
+    /// Run handlers even if a task fails.
+    #[arg(long = "force-handlers")]
+    pub force_handlers: bool,
     /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
     #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]
     pub host_key_checking: Option<HostKeyMode>,

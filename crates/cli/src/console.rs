@@ -13,7 +13,6 @@ use crate::snippet::error_report;
 
 pub struct Console {
     verbosity: u8,
-    diff: bool,
     color: bool,
     width: usize,
     /// [ERROR] reports already printed for the current task (one per distinct message).
@@ -21,7 +20,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(verbosity: u8, diff: bool) -> Self {
+    pub fn new(verbosity: u8) -> Self {
         let term = console::Term::stdout();
         let is_tty = term.is_term();
         let no_color = std::env::var_os("NO_COLOR").is_some()
@@ -37,7 +36,6 @@ impl Console {
         };
         Console {
             verbosity,
-            diff,
             color: force || (is_tty && !no_color),
             width,
             errors_shown: HashSet::new(),
@@ -78,7 +76,10 @@ impl Console {
         let debug = r.action == "debug";
         let keep = |k: &str| {
             if k.starts_with("_ansible_")
-                || matches!(k, "failed" | "skipped" | "warnings" | "deprecations")
+                || matches!(
+                    k,
+                    "failed" | "skipped" | "warnings" | "deprecations" | "diff" | "exception"
+                )
             {
                 return false;
             }
@@ -119,7 +120,8 @@ impl Console {
 
     fn host_result(&self, r: &HostResult) {
         // With --diff a changed result's differences come before its line, as in Ansible.
-        if self.diff && r.result.get("changed").and_then(Value::as_bool) == Some(true) {
+        // Modules return a diff only in diff mode (--diff or the task's `diff:`).
+        if r.result.get("changed").and_then(Value::as_bool) == Some(true) {
             if let Some(d) = r.result.get("diff") {
                 let text = crate::diff::render(d);
                 if !text.is_empty() {
@@ -274,6 +276,17 @@ impl Console {
 impl Reporter for Console {
     fn event(&mut self, event: &Event) {
         match event {
+            Event::PlaybookStart { path, plays } => {
+                // ansible-playbook -vv: "PLAYBOOK: file" then "N plays in path".
+                if self.verbosity > 1 {
+                    let base = std::path::Path::new(path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.clone());
+                    self.out(&self.banner(&format!("PLAYBOOK: {base}")));
+                    self.out(&format!("{plays} plays in {path}"));
+                }
+            }
             Event::PlayStart { name } => self.out(&self.banner(&format!("PLAY [{name}]"))),
             Event::NoHostsMatched => {
                 self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched"))
@@ -281,6 +294,31 @@ impl Reporter for Console {
             Event::TaskStart { name, .. } => {
                 self.errors_shown.clear();
                 self.out(&self.banner(&format!("TASK [{name}]")));
+            }
+            Event::HandlerStart { name, .. } => {
+                self.errors_shown.clear();
+                self.out(&self.banner(&format!("RUNNING HANDLER [{name}]")));
+            }
+            Event::Included {
+                path,
+                hosts,
+                item_label,
+            } => {
+                let mut line = format!("included: {path} for {}", hosts.join(", "));
+                if let Some(item) = item_label {
+                    line.push_str(&format!(" => (item={item})"));
+                }
+                self.out(&self.paint(&Style::new().cyan(), &line));
+            }
+            Event::Retry {
+                host,
+                task_name,
+                retries_left,
+            } => {
+                let line = format!(
+                    "FAILED - RETRYING: [{host}]: {task_name} ({retries_left} retries left)."
+                );
+                self.out(&self.paint(&Style::new().blue().bright(), &line));
             }
             Event::HostResult(r) => self.host_result(r),
             Event::TaskError {
@@ -296,8 +334,9 @@ impl Reporter for Console {
                         location.pos.line,
                         location.pos.col,
                     );
-                    self.err(&format!(
-                        "{}\n\n",
+                    // ansible-core prints task errors on stdout (display_failed_stderr=False).
+                    self.out(&format!(
+                        "{}\n",
                         self.paint(&Style::new().red(), report.trim_end())
                     ));
                 }

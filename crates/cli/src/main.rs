@@ -4,8 +4,13 @@
 mod args;
 mod console;
 mod diff;
+mod doc_cmd;
 mod extra_vars;
+mod inventory_cmd;
+mod list_hosts;
+mod listing;
 mod play;
+mod prompts;
 mod pyjson;
 mod snippet;
 
@@ -45,6 +50,8 @@ fn normalized_args() -> Vec<OsString> {
         .unwrap_or_default();
     if invoked_as == "ansible-playbook" {
         args.insert(1, "play".into());
+    } else if invoked_as == "ansible-inventory" {
+        args.insert(1, "inventory".into());
     }
     args
 }
@@ -88,6 +95,11 @@ fn main() -> ExitCode {
             init_tracing(args.verbose);
             runtime.block_on(play::run(args))
         }
+        Command::Inventory(args) => {
+            init_tracing(args.verbose);
+            inventory_cmd::run(args)
+        }
+        Command::Doc(args) => doc_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

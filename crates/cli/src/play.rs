@@ -1,7 +1,6 @@
 //! `drover play`: load everything (inventory, every playbook) before touching any host,
 //! then run and report.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use drover_engine::{HostKeyChecking, RunOptions, Secret};
@@ -28,26 +27,6 @@ fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     }
 }
 
-fn load_inventory(args: &PlayArgs) -> Result<Inventory, Failure> {
-    let mut sources = args.inventory.clone();
-    if sources.is_empty() {
-        if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
-            sources = env
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-        } else if Path::new("/etc/ansible/hosts").exists() {
-            sources.push("/etc/ansible/hosts".into());
-        }
-    }
-    if sources.is_empty() {
-        eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
-        return Ok(Inventory::implicit());
-    }
-    Inventory::load(&sources).map_err(|e| Failure::new(1, e))
-}
-
 fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     if let Some(file) = &args.become_password_file {
         let text = std::fs::read_to_string(file).map_err(|e| {
@@ -71,6 +50,77 @@ fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
     Ok(None)
 }
 
+/// `--step`: ask on the terminal before each task, as ansible-playbook does.
+fn step_prompt() -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
+    let all = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |name: &str| {
+        use std::io::{BufRead, Write};
+        if all.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        let Ok(tty) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+        else {
+            return true;
+        };
+        let mut out = &tty;
+        let _ = write!(out, "Perform task: TASK: {name} (N)o/(y)es/(c)ontinue: ");
+        let _ = out.flush();
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(&tty).read_line(&mut line);
+        match line.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => true,
+            "c" | "continue" => {
+                all.store(true, std::sync::atomic::Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    })
+}
+
+/// ansible-playbook's check before anything runs: a `--limit` (which may read
+/// `@retry` files) that leaves no host is an error, unless the inventory is empty to
+/// begin with (only the implicit localhost), which is a warning.
+fn check_limit(inventory: &Inventory, limit: Option<&str>) -> Result<(), Failure> {
+    let empty = inventory.hosts().next().is_none();
+    if empty && crate::inventory_cmd::env_flag("ANSIBLE_LOCALHOST_WARNING", true) {
+        crate::inventory_cmd::warn(
+            "provided hosts list is empty, only localhost is available. Note that the implicit localhost does not match 'all'",
+        );
+    }
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    let sel = inventory
+        .select_limit(limit)
+        .map_err(|e| Failure::new(1, e))?;
+    for part in &sel.unmatched {
+        crate::inventory_cmd::warn(format!(
+            "Could not match supplied host pattern, ignoring: {part}"
+        ));
+    }
+    if sel.hosts.is_empty() && !empty {
+        return Err(Failure::new(
+            1,
+            "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.",
+        ));
+    }
+    Ok(())
+}
+
+/// `-t a,b -t c` -> [a, b, c]
+fn split_tags(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
 pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     for p in &args.playbooks {
         if !p.is_file() {
@@ -81,8 +131,30 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }
     }
     let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
-    let inventory = load_inventory(&args)?;
-    let known = |name: &str| drover_modules::find(name).is_some();
+    let mut inventory = crate::inventory_cmd::load_inventory(&args.inventory)?;
+    // Modules in library/ beside the playbooks and their roles, -M, and ANSIBLE_LIBRARY.
+    let mut library: Vec<std::path::PathBuf> = Vec::new();
+    for p in args
+        .module_path
+        .iter()
+        .cloned()
+        .chain(std::env::var("ANSIBLE_LIBRARY").ok())
+    {
+        library.extend(
+            p.split(':')
+                .filter(|s| !s.is_empty())
+                .map(std::path::PathBuf::from),
+        );
+    }
+    for pb in &args.playbooks {
+        let dir = match pb.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        library.extend(drover_engine::playbook_library_dirs(&dir));
+    }
+    drover_engine::add_library_dirs(library);
+    let known = drover_engine::is_action;
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
         playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
@@ -92,24 +164,49 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             eprintln!("[WARNING]: {} ({})", w.message, w.location);
         }
     }
+    let tag_filter = drover_engine::TagFilter {
+        only: split_tags(&args.tags),
+        skip: split_tags(&args.skip_tags),
+    };
+    if args.list_tasks || args.list_tags {
+        print!(
+            "{}",
+            crate::listing::render(
+                &playbooks,
+                &args.playbooks,
+                &tag_filter,
+                args.list_tasks,
+                args.list_tags
+            )
+            .map_err(|e| source_failure(&e))?
+        );
+        return Ok(0);
+    }
     if args.syntax_check {
         for p in &args.playbooks {
             println!("\nplaybook: {}", p.display());
         }
         return Ok(0);
     }
+    crate::prompts::answer(&mut playbooks, &extra_vars)?;
     drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
-    if let Some(limit) = &args.limit {
-        let sel = inventory.select(limit).map_err(|e| Failure::new(1, e))?;
-        if sel.hosts.is_empty() {
-            for part in &sel.unmatched {
-                eprintln!("[WARNING]: Could not match supplied host pattern, ignoring: {part}");
-            }
-            return Err(Failure::new(
-                1,
-                "Specified inventory, host pattern and/or --limit leaves us with no hosts to target.",
-            ));
-        }
+    check_limit(&inventory, args.limit.as_deref())?;
+    if args.list_hosts {
+        let extra: serde_json::Map<String, serde_json::Value> = extra_vars.into_iter().collect();
+        crate::list_hosts::print(&playbooks, &inventory, args.limit.as_deref(), &extra)?;
+        return Ok(0);
+    }
+    // group_vars/ and host_vars/ beside the playbook rank above the inventory's own.
+    // ansible reads them beside each playbook in turn; drover reads the first
+    // playbook's directory for the whole run.
+    if let Some(first) = args.playbooks.first() {
+        let dir = match first.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        inventory
+            .load_vars_dirs(&dir)
+            .map_err(|e| Failure::new(1, e))?;
     }
     let opts = RunOptions {
         forks: args.forks.max(1),
@@ -119,6 +216,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         extra_vars,
         limit: args.limit.clone(),
         remote_user: args.user.clone(),
+        connection: args.connection.clone(),
         private_key: args.private_key.clone(),
         timeout: args.timeout,
         r#become: args.r#become,
@@ -132,10 +230,23 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }),
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
+        tags: tag_filter,
+        // ANSIBLE_FORCE_HANDLERS takes Ansible's boolean spellings (1, yes, true...).
+        force_handlers: args.force_handlers
+            || std::env::var("ANSIBLE_FORCE_HANDLERS").is_ok_and(|v| {
+                matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "1" | "yes" | "true" | "on" | "y" | "t"
+                )
+            }),
+        start_at_task: args.start_at_task.clone(),
+        step: args.step.then(step_prompt),
     };
-    let mut console = Console::new(args.verbose, args.diff);
-    let outcome = drover_engine::run(&playbooks, &inventory, &opts, &mut console)
-        .await
-        .map_err(|e| Failure::new(1, e))?;
+    let mut console = Console::new(args.verbose);
+    let outcome = match drover_engine::run(&playbooks, &inventory, &opts, &mut console).await {
+        Ok(o) => o,
+        Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),
+        Err(e) => return Err(Failure::new(1, e)),
+    };
     Ok(outcome.exit_code() as u8)
 }

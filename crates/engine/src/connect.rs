@@ -96,7 +96,11 @@ pub async fn open(
     let get = |name: &str| var_string(templar, vars, name);
     let kind = match get("ansible_connection")? {
         Some(k) => k,
-        None => kw.connection.unwrap_or("ssh").to_string(),
+        None => kw
+            .connection
+            .or(opts.connection.as_deref())
+            .unwrap_or("ssh")
+            .to_string(),
     };
     match kind.as_str() {
         "local" => return Ok(drover_connection::local()),

@@ -44,6 +44,11 @@ pub struct Stats {
 
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// A playbook file starts (its path as given, and how many plays it holds).
+    PlaybookStart {
+        path: String,
+        plays: usize,
+    },
     PlayStart {
         name: String,
     },
@@ -52,6 +57,23 @@ pub enum Event {
     TaskStart {
         name: String,
         location: Location,
+    },
+    /// An `until`/`retries` attempt failed and the task will run again.
+    Retry {
+        host: String,
+        task_name: String,
+        retries_left: i64,
+    },
+    /// A handler is about to run on the hosts that notified it.
+    HandlerStart {
+        name: String,
+        location: Location,
+    },
+    /// `include_tasks` brought in a file for these hosts.
+    Included {
+        path: String,
+        hosts: Vec<String>,
+        item_label: Option<String>,
     },
     HostResult(Box<HostResult>),
     /// A task failed for a host with an error worth a detailed report (where it was).

@@ -21,8 +21,17 @@ pub struct HostState {
     facts: RwLock<Arc<VarMap>>,
     /// Gathered facts as top-level `ansible_*` variables.
     fact_vars: RwLock<Arc<VarMap>>,
+    /// `include_vars` results: below set facts, above task vars.
+    included: RwLock<Arc<VarMap>>,
     failed: AtomicBool,
     unreachable: AtomicBool,
+    /// `meta: end_host` / `end_play` for this host: no more tasks in this play.
+    ended: AtomicBool,
+    errors_cleared: std::sync::atomic::AtomicU32,
+    /// Handler names and topics this host notified and that have not run yet.
+    notified: std::sync::Mutex<indexmap::IndexSet<String>>,
+    /// The last failed task and its result, for `ansible_failed_task`/`_result`.
+    last_failure: std::sync::Mutex<Option<(Value, Value)>>,
     /// Opened at the first task that needs it, then shared by every task of the run.
     /// An error is kept so later tasks report the same unreachable cause at once.
     pub connection: OnceCell<Result<Arc<dyn Connection>, String>>,
@@ -37,8 +46,13 @@ impl HostState {
             vars: RwLock::default(),
             facts: RwLock::default(),
             fact_vars: RwLock::default(),
+            included: RwLock::default(),
             failed: AtomicBool::new(false),
             unreachable: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            errors_cleared: Default::default(),
+            notified: Default::default(),
+            last_failure: Default::default(),
             connection: OnceCell::new(),
         }
     }
@@ -72,6 +86,74 @@ impl HostState {
             facts.insert(bare.to_string(), v.clone());
             fact_vars.insert(format!("ansible_{bare}"), v.clone());
         }
+    }
+
+    pub fn included(&self) -> Arc<VarMap> {
+        read(&self.included)
+    }
+
+    pub fn include_vars(&self, new: &Map<String, Value>) {
+        let mut guard = self.included.write().unwrap_or_else(|p| p.into_inner());
+        let map = Arc::make_mut(&mut guard);
+        for (k, v) in new {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+
+    pub fn notify(&self, name: String) {
+        self.notified
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name);
+    }
+
+    /// Take the notification for any of `keys`; true if one was pending.
+    pub fn take_notification(&self, keys: &[String]) -> bool {
+        let mut n = self.notified.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hit = false;
+        for k in keys {
+            hit |= n.shift_remove(k);
+        }
+        hit
+    }
+
+    pub fn set_last_failure(&self, task: Value, result: Value) {
+        *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some((task, result));
+    }
+
+    pub fn last_failure(&self) -> Option<(Value, Value)> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn clear_failed(&self) {
+        self.failed.store(false, Ordering::Relaxed);
+    }
+
+    /// `meta: clear_host_errors`: clears the failure and records that it was cleared on
+    /// purpose (an enclosing `always` must not restore it).
+    pub fn clear_errors(&self) {
+        self.failed.store(false, Ordering::Relaxed);
+        self.errors_cleared.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn errors_cleared(&self) -> u32 {
+        self.errors_cleared.load(Ordering::Relaxed)
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
+
+    pub fn set_ended(&self, ended: bool) {
+        self.ended.store(ended, Ordering::Relaxed);
+    }
+
+    pub fn clear_facts(&self) {
+        *self.facts.write().unwrap_or_else(|p| p.into_inner()) = Arc::default();
+        *self.fact_vars.write().unwrap_or_else(|p| p.into_inner()) = Arc::default();
     }
 
     pub fn is_failed(&self) -> bool {

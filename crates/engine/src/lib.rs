@@ -2,21 +2,33 @@
 //! variables, templating, modules and connections, reporting everything as [`Event`]s.
 //! No crate below this one knows about plays; this one never formats output.
 
+mod compile;
 mod connect;
 mod events;
 mod host;
+mod library;
+mod listing;
 mod magic;
 mod play;
 mod support;
+mod tags;
 mod task;
+mod tree;
 mod vars;
 
 use std::path::PathBuf;
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
 pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use library::{add_library_dirs, playbook_library_dirs};
+pub use listing::{list_tasks, ListedTask};
 pub use support::check_supported;
+pub use tags::TagFilter;
+pub use tree::is_action;
 pub use vars::VarMap;
+
+/// `--step`'s question: given a task's name, whether to run it.
+pub type StepPrompt = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Everything the command line decides about a run.
 pub struct RunOptions {
@@ -27,6 +39,8 @@ pub struct RunOptions {
     pub extra_vars: VarMap,
     pub limit: Option<String>,
     pub remote_user: Option<String>,
+    /// `-c`: the connection type when neither the play nor the host says.
+    pub connection: Option<String>,
     pub private_key: Option<PathBuf>,
     /// SSH connect timeout in seconds (`-T`).
     pub timeout: Option<u64>,
@@ -39,6 +53,14 @@ pub struct RunOptions {
     /// Concurrent channels per SSH connection (OpenSSH's MaxSessions is 10).
     pub max_channels: usize,
     pub prompt: std::sync::Arc<dyn PassphrasePrompt>,
+    /// `--tags` / `--skip-tags`.
+    pub tags: TagFilter,
+    /// Run notified handlers even on hosts that failed.
+    pub force_handlers: bool,
+    /// `--start-at-task`: tasks before the first one of this name (or glob) are skipped.
+    pub start_at_task: Option<String>,
+    /// `--step`: asked before each task; `false` skips it.
+    pub step: Option<StepPrompt>,
 }
 
 /// How the run ended: the recap and what decides the exit code.
@@ -64,6 +86,9 @@ impl Outcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// A role, task file or vars file could not be loaded (before anything ran).
+    #[error("{0}")]
+    Source(#[from] drover_yaml::SourceError),
     #[error("{0}")]
     Inventory(String),
     #[error("{0}")]

@@ -3,16 +3,20 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::host::HostState;
+use crate::vars::Scope;
 
 /// What every host of a play shares.
 pub struct PlayInfo {
     pub play_name: String,
     pub playbook_dir: String,
     pub play_hosts: Vec<String>,
-    pub groups: Value,
+    /// The hosts of the current `serial` batch.
+    pub batch: std::sync::Mutex<Vec<String>>,
+    /// `groups`, refreshed when add_host or group_by change the inventory.
+    pub groups: std::sync::Mutex<Value>,
     pub check_mode: bool,
     pub diff_mode: bool,
     pub forks: usize,
@@ -20,6 +24,9 @@ pub struct PlayInfo {
     /// Every host of the run, for `hostvars`.
     pub hosts: Arc<IndexMap<String, Arc<HostState>>>,
     pub extra_vars: Arc<crate::VarMap>,
+    pub run_tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub limit: Option<String>,
 }
 
 pub struct HostMagic {
@@ -28,12 +35,12 @@ pub struct HostMagic {
     pub group_names: Vec<String>,
 }
 
-const NAMES: &[&str] = &[
+/// The variables magic owns: user variables cannot shadow them.
+pub(crate) const NAMES: &[&str] = &[
     "inventory_hostname",
     "inventory_hostname_short",
     "groups",
     "group_names",
-    "hostvars",
     "playbook_dir",
     "play_hosts",
     "ansible_play_hosts",
@@ -48,41 +55,15 @@ const NAMES: &[&str] = &[
     "ansible_facts",
     "inventory_dir",
     "inventory_file",
+    "ansible_run_tags",
+    "ansible_skip_tags",
+    "ansible_limit",
+    "ansible_playbook_python",
+    "ansible_config_file",
 ];
 
 fn strings(v: &[String]) -> Value {
     Value::Array(v.iter().cloned().map(Value::String).collect())
-}
-
-/// A host's variables as `hostvars[name]` shows them: inventory, facts, set facts,
-/// extra vars (no play or task variables, as in Ansible).
-fn host_vars(host: &HostState, extra: &crate::VarMap) -> Value {
-    let mut m = Map::new();
-    for layer in [
-        host.inventory_vars.as_ref(),
-        host.fact_vars().as_ref(),
-        host.vars().as_ref(),
-        extra,
-    ] {
-        for (k, v) in layer {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    m.insert("inventory_hostname".into(), host.name.clone().into());
-    m.insert(
-        "inventory_hostname_short".into(),
-        host.name.split('.').next().unwrap_or("").to_string().into(),
-    );
-    m.insert(
-        "ansible_facts".into(),
-        Value::Object(
-            host.facts()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-    );
-    Value::Object(m)
 }
 
 impl crate::vars::Magic for HostMagic {
@@ -98,18 +79,17 @@ impl crate::vars::Magic for HostMagic {
                 .unwrap_or("")
                 .to_string()
                 .into(),
-            "groups" => p.groups.clone(),
+            "groups" => p.groups.lock().unwrap_or_else(|e| e.into_inner()).clone(),
             "group_names" => strings(&self.group_names),
-            "hostvars" => Value::Object(
-                p.hosts
-                    .iter()
-                    .map(|(name, h)| (name.clone(), host_vars(h, &p.extra_vars)))
-                    .collect(),
-            ),
             "playbook_dir" => p.playbook_dir.clone().into(),
             "play_hosts" | "ansible_play_hosts" | "ansible_play_batch" => {
-                let alive: Vec<String> = p
-                    .play_hosts
+                let batch = p.batch.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let all = if name == "ansible_play_batch" {
+                    &batch
+                } else {
+                    &p.play_hosts
+                };
+                let alive: Vec<String> = all
                     .iter()
                     .filter(|h| {
                         p.hosts
@@ -137,6 +117,17 @@ impl crate::vars::Magic for HostMagic {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             ),
+            "ansible_run_tags" => {
+                if p.run_tags.is_empty() {
+                    strings(&["all".to_string()])
+                } else {
+                    strings(&p.run_tags)
+                }
+            }
+            "ansible_skip_tags" => strings(&p.skip_tags),
+            "ansible_limit" => p.limit.clone()?.into(),
+            "ansible_playbook_python" => "/usr/bin/python3".into(),
+            "ansible_config_file" => return None,
             "inventory_file" => self.host.inventory_file.clone()?.into(),
             "inventory_dir" => std::path::Path::new(self.host.inventory_file.as_ref()?)
                 .parent()?
@@ -149,5 +140,49 @@ impl crate::vars::Magic for HostMagic {
 
     fn names(&self) -> Vec<String> {
         NAMES.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn host_names(&self) -> Vec<String> {
+        self.play.hosts.keys().cloned().collect()
+    }
+
+    /// `hostvars[name]`: that host's inventory vars, facts, set facts and extra vars
+    /// (no play or task variables, as in Ansible), looked up lazily.
+    fn other_host(&self, name: &str) -> Option<Scope> {
+        let host = self.play.hosts.get(name)?.clone();
+        let groups = self
+            .play
+            .groups
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut group_names: Vec<String> = groups
+            .as_object()
+            .map(|g| {
+                g.iter()
+                    .filter(|(k, members)| {
+                        k.as_str() != "all"
+                            && members
+                                .as_array()
+                                .is_some_and(|m| m.iter().any(|h| h == name))
+                    })
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        group_names.sort();
+        let magic = HostMagic {
+            play: self.play.clone(),
+            host: host.clone(),
+            group_names,
+        };
+        Some(
+            Scope::new(Arc::new(magic))
+                .below(self.play.extra_vars.clone())
+                .below(host.vars())
+                .below(host.included())
+                .below(host.fact_vars())
+                .below(host.inventory_vars.clone()),
+        )
     }
 }

@@ -9,6 +9,7 @@ use drover_template::Templar;
 use futures::StreamExt;
 use indexmap::IndexMap;
 
+use crate::compile::{Compiler, Plan};
 use crate::events::{Event, Reporter, Stats};
 use crate::host::HostState;
 use crate::magic::{HostMagic, PlayInfo};
@@ -16,7 +17,8 @@ use crate::vars::{Scope, VarMap};
 use crate::{EngineError, Outcome, RunOptions};
 
 pub struct Runner<'a> {
-    pub(crate) inv: &'a Inventory,
+    /// The inventory, which `add_host` and `group_by` change during the run.
+    inv: std::sync::RwLock<Inventory>,
     pub(crate) opts: &'a RunOptions,
     reporter: Mutex<&'a mut dyn Reporter>,
     pub(crate) templar: Templar,
@@ -24,6 +26,8 @@ pub struct Runner<'a> {
     pub(crate) hosts: std::sync::RwLock<Arc<IndexMap<String, Arc<HostState>>>>,
     stats: Mutex<IndexMap<String, Stats>>,
     pub(crate) extra_vars: Arc<VarMap>,
+    /// Whether `--start-at-task` has found its task yet.
+    pub(crate) started: std::sync::atomic::AtomicBool,
 }
 
 /// What the tasks of one play share.
@@ -31,6 +35,51 @@ pub struct PlayCtx<'p> {
     pub play: &'p Play,
     pub info: Arc<PlayInfo>,
     pub play_vars: Arc<VarMap>,
+    pub vars_files: Arc<VarMap>,
+    /// Vars and defaults of every role of the play (roles are public).
+    pub role_vars: Arc<VarMap>,
+    pub role_defaults: Arc<VarMap>,
+    /// Roles loaded so far in the play (for once-per-play deduplication).
+    pub seen_roles: Mutex<Vec<(String, serde_json::Value)>>,
+    /// Handlers in definition order; `include_role` adds its role's at run time.
+    handlers: Mutex<Vec<Arc<drover_playbook::Task>>>,
+    pub max_fail_percentage: Option<f64>,
+    pub any_errors_fatal: bool,
+    broken: std::sync::atomic::AtomicBool,
+}
+
+impl PlayCtx<'_> {
+    pub fn handler(&self, i: usize) -> Option<Arc<drover_playbook::Task>> {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(i)
+            .cloned()
+    }
+
+    pub fn batch(&self) -> Vec<String> {
+        self.info
+            .batch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_broken(&self) {
+        self.broken
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(new);
+    }
 }
 
 impl<'a> Runner<'a> {
@@ -40,13 +89,14 @@ impl<'a> Runner<'a> {
             .map(|h| (h.to_string(), Arc::new(Self::host_state(inv, h))))
             .collect();
         Runner {
-            inv,
+            inv: std::sync::RwLock::new(inv.clone()),
             opts,
             reporter: Mutex::new(reporter),
             templar: Templar::new(),
             hosts: std::sync::RwLock::new(Arc::new(hosts)),
             stats: Mutex::new(IndexMap::new()),
             extra_vars: Arc::new(opts.extra_vars.clone()),
+            started: std::sync::atomic::AtomicBool::new(opts.start_at_task.is_none()),
         }
     }
 
@@ -58,12 +108,58 @@ impl<'a> Runner<'a> {
         )
     }
 
+    pub(crate) fn inv(&self) -> std::sync::RwLockReadGuard<'_, Inventory> {
+        self.inv.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Apply an `add_host` or `group_by` result to the inventory.
+    pub(crate) fn change_inventory(
+        &self,
+        host: &str,
+        result: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        use serde_json::Value;
+        let strings = |v: Option<&Value>| -> Vec<String> {
+            v.and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut inv = self.inv.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(Value::Object(add)) = result.get("add_host") {
+            let name = add
+                .get("host_name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let vars = match add.get("host_vars") {
+                Some(Value::Object(m)) => m.clone().into_iter().collect(),
+                _ => IndexMap::new(),
+            };
+            inv.add_host(&name, &strings(add.get("groups")), vars)
+                .map_err(|e| e.to_string())?;
+            drop(inv);
+            // A host already known is refreshed with its new variables.
+            let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
+            let state = Arc::new(Self::host_state(&self.inv(), &name));
+            Arc::make_mut(&mut guard).insert(name, state);
+        } else if let Some(Value::String(group)) = result.get("add_group") {
+            inv.add_host_to_group(host, group, &strings(result.get("parent_groups")))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn all_hosts(&self) -> Arc<IndexMap<String, Arc<HostState>>> {
         self.hosts.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Make sure every selected host has a state (the implicit localhost has none yet).
-    fn admit(&self, selected: &[String]) {
+    pub(crate) fn admit(&self, selected: &[String]) {
         let known = self.all_hosts();
         let missing: Vec<&String> = selected
             .iter()
@@ -75,7 +171,7 @@ impl<'a> Runner<'a> {
         let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
         let map = Arc::make_mut(&mut guard);
         for h in missing {
-            map.insert(h.clone(), Arc::new(Self::host_state(self.inv, h)));
+            map.insert(h.clone(), Arc::new(Self::host_state(&self.inv(), h)));
         }
     }
 
@@ -91,14 +187,32 @@ impl<'a> Runner<'a> {
 
     pub async fn run(self, playbooks: &[Playbook]) -> Result<Outcome, EngineError> {
         let limit = match &self.opts.limit {
-            Some(l) => Some(self.select(l)?),
+            Some(l) => Some(self.select_limit(l)?),
             None => None,
         };
-        'books: for pb in playbooks {
+        // Everything static is loaded before any host is touched: roles, imports.
+        let known = crate::tree::is_action;
+        let mut plans = Vec::new();
+        for pb in playbooks {
             for play in &pb.plays {
-                if !self.run_play(pb, play, limit.as_deref()).await? {
-                    break 'books;
-                }
+                let dir = playbook_dir(pb);
+                let plan = Compiler::new(dir.into(), &known, &self.opts.tags)
+                    .with_tag_vars(&[&play.vars, &self.opts.extra_vars])
+                    .plan(play)?;
+                plans.push((pb, play, plan));
+            }
+        }
+        let mut current: Option<&std::path::Path> = None;
+        for (pb, play, plan) in &plans {
+            if current != Some(pb.path.as_path()) {
+                current = Some(pb.path.as_path());
+                self.emit(Event::PlaybookStart {
+                    path: pb.path.display().to_string(),
+                    plays: pb.plays.len(),
+                });
+            }
+            if !self.run_play(pb, play, plan, limit.as_deref()).await? {
+                break;
             }
         }
         let mut stats: Vec<(String, Stats)> = self
@@ -110,16 +224,28 @@ impl<'a> Runner<'a> {
             .collect();
         stats.sort_by(|a, b| a.0.cmp(&b.0));
         self.emit(Event::Recap(stats.clone()));
+        // The exit code follows the hosts' state at the end, as in ansible-playbook:
+        // a failure cleared by `meta: clear_host_errors` or rescued does not count.
+        let hosts = self.all_hosts();
         Ok(Outcome {
-            any_failed: stats.iter().any(|(_, s)| s.failed > 0),
-            any_unreachable: stats.iter().any(|(_, s)| s.unreachable > 0),
+            any_failed: hosts.values().any(|h| h.is_failed()),
+            any_unreachable: hosts.values().any(|h| h.is_unreachable()),
             stats,
         })
     }
 
+    /// `--limit`: a pattern that may also name `@retry` files.
+    fn select_limit(&self, limit: &str) -> Result<Vec<String>, EngineError> {
+        let sel = self
+            .inv()
+            .select_limit(limit)
+            .map_err(|e| EngineError::Inventory(e.to_string()))?;
+        Ok(sel.hosts)
+    }
+
     fn select(&self, pattern: &str) -> Result<Vec<String>, EngineError> {
         let sel = self
-            .inv
+            .inv()
             .select(pattern)
             .map_err(|e| EngineError::Inventory(e.to_string()))?;
         for part in &sel.unmatched {
@@ -135,6 +261,7 @@ impl<'a> Runner<'a> {
         &self,
         pb: &Playbook,
         play: &Play,
+        plan: &Plan,
         limit: Option<&[String]>,
     ) -> Result<bool, EngineError> {
         let play_vars: Arc<VarMap> = Arc::new(play.vars.clone());
@@ -159,6 +286,25 @@ impl<'a> Runner<'a> {
         if let Some(limit) = limit {
             hosts.retain(|h| limit.contains(h));
         }
+        match play.extra.get("order").and_then(serde_json::Value::as_str) {
+            Some("sorted") => hosts.sort(),
+            Some("reverse_sorted") => {
+                hosts.sort();
+                hosts.reverse();
+            }
+            Some("reverse_inventory") => hosts.reverse(),
+            Some("shuffle") => {
+                // A cheap shuffle: no cryptographic quality needed to vary host order.
+                let seed = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos() as usize)
+                    .unwrap_or(7);
+                for i in (1..hosts.len()).rev() {
+                    hosts.swap(i, (seed.wrapping_mul(i + 31)) % (i + 1));
+                }
+            }
+            _ => {}
+        }
         self.admit(&hosts);
         let known = self.all_hosts();
         hosts.retain(|h| {
@@ -173,78 +319,107 @@ impl<'a> Runner<'a> {
             self.emit(Event::NoHostsMatched);
             return Ok(true);
         }
-        let pb_dir = pb
-            .path
-            .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    std::path::Path::new(".")
-                } else {
-                    p
-                }
-            })
-            .and_then(|p| p.canonicalize().ok())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|| ".".into());
+        let pb_dir = playbook_dir(pb);
+        let vars_files = self.load_vars_files(play, &pb_dir, &play_vars)?;
+        for h in &hosts {
+            if let Some(s) = known.get(h) {
+                s.set_ended(false);
+            }
+        }
         let pc = PlayCtx {
             play,
             info: Arc::new(PlayInfo {
                 play_name: name,
                 playbook_dir: pb_dir,
                 play_hosts: hosts.clone(),
-                groups: serde_json::to_value(self.inv.groups()).unwrap_or_default(),
+                batch: Mutex::new(Vec::new()),
+                groups: Mutex::new(serde_json::to_value(self.inv().groups()).unwrap_or_default()),
                 check_mode: self.opts.check,
                 diff_mode: self.opts.diff,
                 forks: self.opts.forks,
                 verbosity: self.opts.verbosity,
                 hosts: known.clone(),
                 extra_vars: self.extra_vars.clone(),
+                run_tags: self.opts.tags.only.clone(),
+                skip_tags: self.opts.tags.skip.clone(),
+                limit: self.opts.limit.clone(),
             }),
             play_vars,
+            vars_files,
+            role_vars: Arc::new(plan.role_vars.clone()),
+            role_defaults: Arc::new(plan.role_defaults.clone()),
+            seen_roles: Mutex::new(plan.seen_roles.clone()),
+            handlers: Mutex::new(plan.handlers.clone()),
+            max_fail_percentage: play.extra.get("max_fail_percentage").and_then(|v| {
+                v.as_f64().or_else(|| {
+                    v.as_str()
+                        .and_then(|s| s.trim_end_matches('%').parse().ok())
+                })
+            }),
+            any_errors_fatal: matches!(
+                play.extra.get("any_errors_fatal"),
+                Some(serde_json::Value::Bool(true))
+            ),
+            broken: Default::default(),
         };
 
-        if play.gather_facts.unwrap_or(true) {
-            let alive = self.alive(&hosts);
-            self.emit(Event::TaskStart {
-                name: "Gathering Facts".into(),
-                location: play.location.clone(),
-            });
-            self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
-                .await;
-        }
-        for task in play
-            .pre_tasks
-            .iter()
-            .chain(&play.tasks)
-            .chain(&play.post_tasks)
+        for (i, batch) in serial_batches(play.extra.get("serial"), &hosts)
+            .into_iter()
+            .enumerate()
         {
-            let alive = self.alive(&hosts);
-            if alive.is_empty() {
-                self.emit(Event::NoMoreHosts);
+            *pc.info.batch.lock().unwrap_or_else(|p| p.into_inner()) = batch.clone();
+            if i > 0 {
+                // ansible-playbook announces the play again for every serial batch.
+                self.emit(Event::PlayStart {
+                    name: pc.info.play_name.clone(),
+                });
+            }
+            if play.gather_facts.unwrap_or(true) {
+                let alive = self.alive(&batch);
+                self.emit(Event::TaskStart {
+                    name: "Gathering Facts".into(),
+                    location: play.location.clone(),
+                });
+                self.for_each_host(&alive, |h| self.gather_facts(&pc, h))
+                    .await;
+                self.check_break(&pc);
+            }
+            for section in &plan.sections {
+                self.run_nodes(&pc, section, &batch, 0).await;
+                self.flush_handlers(&pc, &batch).await;
+            }
+            // A broken-off play, or a batch whose every host failed, ends the rollout.
+            if pc.is_broken()
+                || self.alive(&batch).is_empty()
+                    && !batch.is_empty()
+                    && self.batch_all_failed(&batch)
+            {
                 return Ok(false);
             }
-            self.emit(Event::TaskStart {
-                name: self.task_name(task),
-                location: task.location.clone(),
-            });
-            self.for_each_host(&alive, |h| self.run_task_host(&pc, task, h))
-                .await;
         }
         // Like ansible-playbook: when every host of the play failed, the run stops.
         Ok(!self.alive(&hosts).is_empty())
     }
 
-    fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
+    fn batch_all_failed(&self, batch: &[String]) -> bool {
+        let known = self.all_hosts();
+        batch
+            .iter()
+            .filter_map(|h| known.get(h))
+            .all(|s| s.is_failed() || s.is_unreachable())
+    }
+
+    pub(crate) fn alive(&self, hosts: &[String]) -> Vec<Arc<HostState>> {
         let known = self.all_hosts();
         hosts
             .iter()
             .filter_map(|h| known.get(h))
-            .filter(|s| !s.is_failed() && !s.is_unreachable())
+            .filter(|s| !s.is_failed() && !s.is_unreachable() && !s.is_ended())
             .cloned()
             .collect()
     }
 
-    async fn for_each_host<'h, F, Fut>(&self, hosts: &'h [Arc<HostState>], f: F)
+    pub(crate) async fn for_each_host<'h, F, Fut>(&self, hosts: &'h [Arc<HostState>], f: F)
     where
         F: Fn(&'h Arc<HostState>) -> Fut,
         Fut: std::future::Future<Output = ()>,
@@ -255,35 +430,88 @@ impl<'a> Runner<'a> {
             .await;
     }
 
-    fn task_name(&self, task: &drover_playbook::Task) -> String {
-        match &task.name {
-            Some(n) if !n.is_empty() => n.clone(),
-            _ => task.action.clone(),
-        }
-    }
-
-    /// The variables of `host` at a task: extra vars over set facts over task vars over
-    /// play vars over gathered facts over inventory.
+    /// The variables of `host` at a task, Ansible's precedence from the top: extra vars,
+    /// role params, set facts and registered vars, include_vars, task (and block) vars,
+    /// role vars, vars_files, play vars, gathered facts, inventory, role defaults.
     pub(crate) fn scope(
         &self,
         pc: &PlayCtx<'_>,
         host: &Arc<HostState>,
-        task_vars: Option<Arc<VarMap>>,
+        task: Option<&drover_playbook::Task>,
     ) -> Scope {
         let magic = HostMagic {
             play: pc.info.clone(),
             host: host.clone(),
-            group_names: self.inv.group_names(&host.name),
+            group_names: self.inv().group_names(&host.name),
         };
-        let mut s = Scope::new(Arc::new(magic))
-            .below(self.extra_vars.clone())
-            .below(host.vars());
-        if let Some(tv) = task_vars {
-            s = s.below(tv);
+        let role = task.and_then(|t| t.role.as_ref());
+        let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());
+        if let Some(t) = task.filter(|t| !t.include_params.is_empty()) {
+            s = s.below(Arc::new(t.include_params.clone()));
         }
-        s.below(pc.play_vars.clone())
+        if let Some(r) = role {
+            s = s.below(r.params.clone());
+        }
+        s = s.below(host.vars()).below(host.included());
+        if let Some(t) = task {
+            if !t.vars.is_empty() {
+                s = s.below(Arc::new(t.vars.clone()));
+            }
+        }
+        if let Some(r) = role {
+            s = s.below(r.vars.clone());
+        }
+        s = s
+            .below(pc.role_vars.clone())
+            .below(pc.vars_files.clone())
+            .below(pc.play_vars.clone())
             .below(host.fact_vars())
-            .below(host.inventory_vars.clone())
+            .below(host.inventory_vars.clone());
+        if let Some(r) = role {
+            s = s.below(r.defaults.clone());
+        }
+        s.below(pc.role_defaults.clone())
+    }
+
+    /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.
+    fn load_vars_files(
+        &self,
+        play: &Play,
+        pb_dir: &str,
+        play_vars: &Arc<VarMap>,
+    ) -> Result<Arc<VarMap>, EngineError> {
+        let mut out = VarMap::new();
+        let scope = Scope::new(Arc::new(NoMagic))
+            .below(self.extra_vars.clone())
+            .below(play_vars.clone());
+        for name in &play.vars_files {
+            let name = match self.templar.render(name, &scope) {
+                Ok(serde_json::Value::String(s)) => s,
+                Ok(other) => other.to_string(),
+                Err(e) => {
+                    return Err(EngineError::Template(format!(
+                        "{}: vars_files: {e}",
+                        play.location
+                    )))
+                }
+            };
+            // Like Ansible's lookup of relative vars_files: `vars/` first, then beside.
+            let base = std::path::Path::new(pb_dir);
+            let path = [base.join("vars").join(&name), base.join(&name)]
+                .into_iter()
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| base.join(&name));
+            if !path.is_file() {
+                return Err(EngineError::Source(
+                    play.location
+                        .error(format!("vars file {name} was not found")),
+                ));
+            }
+            for (k, v) in drover_playbook::load_vars_file(&path)? {
+                out.insert(k, v);
+            }
+        }
+        Ok(Arc::new(out))
     }
 }
 
@@ -294,5 +522,82 @@ impl crate::vars::Magic for NoMagic {
     }
     fn names(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+/// The playbook's directory, absolute.
+pub(crate) fn playbook_dir(pb: &Playbook) -> String {
+    pb.path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| p.canonicalize().ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".".into())
+}
+
+/// `serial`: a number, a percentage, or a list of them (the last repeats).
+fn serial_batches(serial: Option<&serde_json::Value>, hosts: &[String]) -> Vec<Vec<String>> {
+    use serde_json::Value;
+    let total = hosts.len();
+    let size = |v: &Value| -> usize {
+        let n = match v {
+            Value::Number(n) => n.as_f64().unwrap_or(0.0) as usize,
+            Value::String(s) if s.trim().ends_with('%') => {
+                let pct: f64 = s.trim().trim_end_matches('%').parse().unwrap_or(100.0);
+                ((total as f64) * pct / 100.0) as usize
+            }
+            Value::String(s) => s.trim().parse().unwrap_or(total),
+            _ => total,
+        };
+        n.clamp(1, total.max(1))
+    };
+    let sizes: Vec<usize> = match serial {
+        None | Some(Value::Null) => vec![total.max(1)],
+        Some(Value::Array(items)) if !items.is_empty() => items.iter().map(size).collect(),
+        Some(other) => vec![size(other)],
+    };
+    let mut out = Vec::new();
+    let mut rest = hosts;
+    let mut i = 0;
+    while !rest.is_empty() {
+        let n = sizes[i.min(sizes.len() - 1)].min(rest.len());
+        out.push(rest[..n].to_vec());
+        rest = &rest[n..];
+        i += 1;
+    }
+    if out.is_empty() {
+        out.push(Vec::new());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serial_batches;
+    use serde_json::json;
+
+    fn hosts(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("h{i}")).collect()
+    }
+
+    #[test]
+    fn serial_batches_like_ansible() {
+        let sizes = |v: Option<serde_json::Value>, n: usize| -> Vec<usize> {
+            serial_batches(v.as_ref(), &hosts(n))
+                .iter()
+                .map(Vec::len)
+                .collect()
+        };
+        assert_eq!(sizes(None, 5), vec![5]);
+        assert_eq!(sizes(Some(json!(2)), 5), vec![2, 2, 1]);
+        assert_eq!(sizes(Some(json!("40%")), 5), vec![2, 2, 1]);
+        assert_eq!(sizes(Some(json!([1, "50%"])), 5), vec![1, 2, 2]);
+        assert_eq!(sizes(Some(json!("10%")), 5), vec![1, 1, 1, 1, 1]);
     }
 }

@@ -13,48 +13,70 @@ fn refuse(what: &str, loc: &drover_yaml::Location) -> SourceError {
 
 fn check_task(task: &Task) -> Result<(), SourceError> {
     let loc = &task.location;
-    if task.block.is_some() {
-        return Err(refuse("block", loc));
+    if let Some(b) = &task.block {
+        for t in b.block.iter().chain(&b.rescue).chain(&b.always) {
+            check_task(t)?;
+        }
     }
-    let unsupported: [(&str, bool); 9] = [
-        ("notify", !task.notify.is_empty()),
-        ("listen", !task.listen.is_empty()),
-        ("until", !task.until.is_empty()),
-        ("delegate_to", task.delegate_to.is_some()),
-        ("run_once", task.run_once.is_some()),
-        ("environment", task.environment.is_some()),
-        ("connection", task.connection.is_some()),
+    let unsupported: [(&str, bool); 2] = [
+        (
+            "connection",
+            !matches!(
+                task.connection.as_deref(),
+                None | Some("local") | Some("ssh") | Some("smart")
+            ),
+        ),
         ("remote_user", task.remote_user.is_some()),
-        ("become_method", task.become_method.is_some()),
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, used)| *used) {
         return Err(refuse(name, loc));
     }
-    if let Some(kind) = &task.loop_kind {
-        if !matches!(kind.as_str(), "items" | "list") {
-            return Err(refuse(&format!("with_{kind}"), loc));
+    for (k, v) in &task.extra {
+        let fine = match k.as_str() {
+            "async" => true,
+            // Fire-and-forget jobs (poll: 0) run the command family detached.
+            "poll" => {
+                !matches!(v.as_i64(), Some(0))
+                    || matches!(task.action.as_str(), "command" | "shell" | "raw" | "script")
+            }
+            // throttle only limits concurrency: the meaning is the same.
+            "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
+            | "ignore_unreachable" | "diff" => true,
+            _ => false,
+        };
+        if !fine {
+            return Err(refuse(k, loc));
         }
-    }
-    if let Some(serde_json::Value::Object(lc)) = &task.loop_control {
-        if let Some(k) = lc.keys().find(|k| k.as_str() != "loop_var") {
-            return Err(refuse(&format!("loop_control.{k}"), loc));
-        }
-    }
-    if let Some(k) = task.extra.keys().next() {
-        return Err(refuse(k, loc));
     }
     Ok(())
 }
 
 fn check_play(play: &Play) -> Result<(), SourceError> {
-    if !play.handlers.is_empty() {
-        return Err(refuse("handlers", &play.location));
-    }
-    if play.environment.is_some() {
-        return Err(refuse("environment", &play.location));
-    }
-    if let Some(k) = play.extra.keys().next() {
-        return Err(refuse(k, &play.location));
+    for (k, v) in &play.extra {
+        let fine = match k.as_str() {
+            "serial"
+            | "max_fail_percentage"
+            | "any_errors_fatal"
+            | "collections"
+            | "gather_subset"
+            | "gather_timeout"
+            | "force_handlers"
+            | "ignore_unreachable" => true,
+            // free and host_pinned run as linear: the same tasks on the same hosts, only
+            // the interleaving of hosts differs (see README).
+            "strategy" => {
+                matches!(v.as_str(), Some("linear" | "free" | "host_pinned"))
+                    || v.as_str().is_some_and(|s| s.contains("{{"))
+            }
+            "order" => matches!(
+                v.as_str(),
+                Some("inventory" | "reverse_inventory" | "sorted" | "reverse_sorted" | "shuffle")
+            ),
+            _ => false,
+        };
+        if !fine {
+            return Err(refuse(k, &play.location));
+        }
     }
     for task in play
         .pre_tasks

@@ -21,13 +21,13 @@ use crate::play::{PlayCtx, Runner};
 use crate::vars::Scope;
 
 /// A finished run of the module (one item, or the whole task).
-struct Done {
-    status: Status,
-    result: Map<String, Value>,
+pub(crate) struct Done {
+    pub status: Status,
+    pub result: Map<String, Value>,
 }
 
 impl Done {
-    fn failed(msg: impl Into<String>) -> Done {
+    pub(crate) fn failed(msg: impl Into<String>) -> Done {
         let mut result = Map::new();
         result.insert("changed".into(), false.into());
         result.insert("failed".into(), true.into());
@@ -82,16 +82,29 @@ impl Done {
 /// What a module sees of its host while one task runs.
 struct TaskTarget<'a, 'r> {
     runner: &'a Runner<'r>,
+    /// The host whose connection the module uses: the task's host, or its delegate.
     host: &'a HostState,
+    /// The variables that connection is opened with (the delegate's for delegation).
+    conn_scope: &'a Scope,
+    /// The task's variables, for templating.
     scope: &'a Scope,
+    environment: Vec<(String, String)>,
+    /// `connection: local` on the task: run on the controller whatever the host uses.
+    local: bool,
+    /// `async` with `poll: 0`: the job id the command runs detached under.
+    background: Option<String>,
     keywords: ConnKeywords<'a>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
+    role_path: Option<&'a Path>,
 }
 
 #[async_trait]
 impl Target for TaskTarget<'_, '_> {
     async fn connection(&self) -> Result<Arc<dyn Connection>, ConnError> {
+        if self.local {
+            return Ok(drover_connection::local());
+        }
         let runner = self.runner;
         let result = self
             .host
@@ -100,7 +113,7 @@ impl Target for TaskTarget<'_, '_> {
                 connect::open(
                     &self.host.name,
                     &runner.templar,
-                    self.scope,
+                    self.conn_scope,
                     &self.keywords,
                     runner.opts,
                 )
@@ -137,16 +150,71 @@ impl Target for TaskTarget<'_, '_> {
         let sub = match kind {
             SearchKind::Files => "files",
             SearchKind::Templates => "templates",
+            SearchKind::Vars => "vars",
         };
         let base = Path::new(self.playbook_dir);
-        [base.join(sub).join(path), base.join(path)]
-            .into_iter()
-            .find(|p| p.exists())
+        let mut candidates = Vec::new();
+        if let Some(role) = self.role_path {
+            candidates.push(role.join(sub).join(path));
+            candidates.push(role.join(path));
+        }
+        candidates.push(base.join(sub).join(path));
+        candidates.push(base.join(path));
+        candidates.into_iter().find(|p| p.exists())
     }
 
     fn playbook_dir(&self) -> PathBuf {
         PathBuf::from(self.playbook_dir)
     }
+
+    fn condition(&self, expr: &str) -> Result<bool, String> {
+        self.runner
+            .templar
+            .condition(expr, self.scope)
+            .map_err(|e| e.to_string())
+    }
+
+    fn environment(&self) -> Vec<(String, String)> {
+        self.environment.clone()
+    }
+
+    fn background_job(&self) -> Option<String> {
+        self.background.clone()
+    }
+}
+
+/// `async: N` with `poll: 0`: started and left running.
+fn is_fire_and_forget(t: &Task) -> bool {
+    let num = |k: &str| {
+        t.extra
+            .get(k)
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+    };
+    num("async").is_some_and(|a| a > 0.0) && num("poll") == Some(0.0)
+}
+
+/// A job id like Ansible's (`j` + digits + `.` + process id).
+fn job_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    format!(
+        "j{}{}.{}",
+        nanos % 1_000_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed),
+        std::process::id()
+    )
+}
+
+/// What to run: the module, its rendered arguments, and where.
+struct Call<'a> {
+    task: Option<&'a Task>,
+    action: &'a str,
+    args: Map<String, Value>,
+    delegate: Option<&'a str>,
 }
 
 /// A truthy keyword value: a boolean, or a template evaluated as a condition.
@@ -199,7 +267,7 @@ fn censored(result: &Map<String, Value>) -> Map<String, Value> {
 }
 
 /// How a loop item is shown: `(item=a)`; dicts and lists in Python's repr.
-fn item_label(item: &Value) -> String {
+pub(crate) fn item_label(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         other => python_repr(other),
@@ -255,10 +323,9 @@ impl Runner<'_> {
         };
         let method = match var_string(t, scope, "ansible_become_method")? {
             Some(m) => m,
-            None => pc
-                .play
-                .become_method
-                .clone()
+            None => task
+                .and_then(|t| t.become_method.clone())
+                .or_else(|| pc.play.become_method.clone())
                 .or_else(|| self.opts.become_method.clone())
                 .unwrap_or_else(|| "sudo".into()),
         };
@@ -284,21 +351,45 @@ impl Runner<'_> {
         pc: &PlayCtx<'_>,
         host: &HostState,
         scope: &Scope,
-        task: Option<&Task>,
-        action: &str,
-        args: Map<String, Value>,
+        call: Call<'_>,
     ) -> Done {
-        let Some(module) = drover_modules::find(action) else {
+        let Call {
+            task,
+            action,
+            args,
+            delegate,
+        } = call;
+        let Some(module) = crate::library::resolve(action) else {
             return Done::failed(format!("couldn't resolve module/action '{action}'"));
         };
         let become_spec = match self.become_for(pc, task, scope) {
             Ok(b) => b,
             Err(e) => return Done::failed(e),
         };
+        let delegate_state = match delegate {
+            Some(d) => {
+                self.admit(&[d.to_string()]);
+                match self.all_hosts().get(d) {
+                    Some(h) => Some(h.clone()),
+                    None => return Done::failed(format!("delegate_to: unknown host '{d}'")),
+                }
+            }
+            None => None,
+        };
+        let delegate_scope = delegate_state.as_ref().map(|d| self.scope(pc, d, None));
+        let background = task.filter(|t| is_fire_and_forget(t)).map(|_| job_id());
+        let environment = match self.environment_for(pc, task, scope) {
+            Ok(e) => e,
+            Err(msg) => return Done::failed(msg),
+        };
         let target = TaskTarget {
             runner: self,
-            host,
+            host: delegate_state.as_deref().unwrap_or(host),
+            conn_scope: delegate_scope.as_ref().unwrap_or(scope),
             scope,
+            environment,
+            local: task.and_then(|t| t.connection.as_deref()) == Some("local"),
+            background: background.clone(),
             keywords: ConnKeywords {
                 connection: pc.play.connection.as_deref(),
                 remote_user: pc.play.remote_user.as_deref(),
@@ -306,6 +397,7 @@ impl Runner<'_> {
             },
             become_spec,
             playbook_dir: &pc.info.playbook_dir,
+            role_path: task.and_then(|t| t.role.as_ref()).map(|r| r.path.as_path()),
         };
         let ctx = Ctx {
             host: &host.name,
@@ -314,11 +406,46 @@ impl Runner<'_> {
                 Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.check),
                 None => self.opts.check,
             },
-            diff: self.opts.diff,
+            diff: match task.and_then(|t| t.extra.get("diff")) {
+                Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.diff),
+                None => self.opts.diff,
+            },
             verbosity: self.opts.verbosity,
             target: &target,
         };
-        match module.run(&ctx).await {
+        // `async` with polling and `timeout`: the task must finish within the time given.
+        let limit = task.and_then(|t| {
+            ["async", "timeout"]
+                .iter()
+                .filter_map(|k| t.extra.get(*k))
+                .filter_map(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                .filter(|s| *s > 0.0)
+                .reduce(f64::min)
+        });
+        let limit = if background.is_some() { None } else { limit };
+        let outcome = match limit {
+            Some(secs) => {
+                let deadline = std::time::Duration::from_secs_f64(secs);
+                match tokio::time::timeout(deadline, module.run(&ctx)).await {
+                    Ok(r) => r,
+                    Err(_) if task.is_some_and(|t| t.extra.contains_key("async")) => {
+                        return Done::failed(format!(
+                            "async task did not complete within the requested time - {secs}s"
+                        ))
+                    }
+                    Err(_) => {
+                        return Done::failed(format!(
+                            "The task exceeded the timeout of {secs} seconds."
+                        ))
+                    }
+                }
+            }
+            None => module.run(&ctx).await,
+        };
+        match outcome {
+            Ok(_) if background.is_some() => Done::from_result(
+                drover_modules::async_status::started(background.as_deref().unwrap_or_default()),
+            ),
             Ok(result) => Done::from_result(result),
             Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
             Err(ModuleError::Failed(msg)) => Done::failed(msg),
@@ -328,7 +455,17 @@ impl Runner<'_> {
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, None);
         let done = self
-            .run_module(pc, host, &scope, None, "setup", Map::new())
+            .run_module(
+                pc,
+                host,
+                &scope,
+                Call {
+                    task: None,
+                    action: "setup",
+                    args: Map::new(),
+                    delegate: None,
+                },
+            )
             .await;
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
@@ -370,14 +507,172 @@ impl Runner<'_> {
                 }
             }
         }
-        let mut done = self
-            .run_module(pc, task_host(host), scope, Some(task), &task.action, args)
-            .await;
-        if done.status == Status::Unreachable {
-            return done;
+        let delegate = match &task.delegate_to {
+            Some(d) => match self.templar.render(d, scope) {
+                Ok(Value::String(d)) if !d.is_empty() && d != host.name => Some(d),
+                Ok(_) => None,
+                Err(e) => return Done::failed(format!("delegate_to: {e}")),
+            },
+            None => None,
+        };
+        let (attempts, delay) = match self.retry_policy(task, scope) {
+            Ok(p) => p,
+            Err(msg) => return Done::failed(msg),
+        };
+        let mut attempt = 1;
+        loop {
+            let mut done = self
+                .run_module(
+                    pc,
+                    host,
+                    scope,
+                    Call {
+                        task: Some(task),
+                        action: &task.action,
+                        args: args.clone(),
+                        delegate: delegate.as_deref(),
+                    },
+                )
+                .await;
+            if done.status == Status::Unreachable {
+                return done;
+            }
+            if attempts > 1 {
+                done.result.insert("attempts".into(), attempt.into());
+            }
+            // ansible-core 2.19 gives every failed result an `exception`.
+            if done.status == Status::Failed {
+                done.result
+                    .entry("exception")
+                    .or_insert_with(|| "(traceback unavailable)".into());
+            }
+            self.apply_conditions(task, scope, &mut done);
+            if let Some(d) = &delegate {
+                done.result
+                    .insert("_ansible_delegated_to".into(), d.clone().into());
+            }
+            if attempts <= 1 {
+                return done;
+            }
+            // Without `until`, retries repeat a failing task until it succeeds.
+            let ok = if task.until.is_empty() {
+                done.status != Status::Failed
+            } else {
+                let s = match &task.register {
+                    Some(name) => scope.clone().with_var(name, registered(&done.result)),
+                    None => scope.clone(),
+                };
+                let s = s.above(Arc::new(
+                    done.result
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ));
+                let mut all = true;
+                for c in &task.until {
+                    match self.templar.condition(c, &s) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            all = false;
+                            break;
+                        }
+                        Err(e) => {
+                            return Done::failed(format!(
+                                "The conditional check '{c}' failed. The error was: {e}"
+                            ))
+                        }
+                    }
+                }
+                all
+            };
+            if ok {
+                return done;
+            }
+            if attempt >= attempts {
+                // ansible-core reports one attempt fewer than it made once it gives up.
+                done.result.insert("attempts".into(), (attempts - 1).into());
+                done.result.insert("failed".into(), true.into());
+                done.status = Status::Failed;
+                return done;
+            }
+            self.emit(Event::Retry {
+                host: host.name.clone(),
+                task_name: crate::tree::task_name(task),
+                retries_left: attempts - attempt,
+            });
+            tokio::time::sleep(std::time::Duration::from_secs_f64(delay)).await;
+            attempt += 1;
         }
-        self.apply_conditions(task, scope, &mut done);
-        done
+    }
+
+    /// `environment:` of the task (blocks and roles pushed down) over the play's.
+    fn environment_for(
+        &self,
+        pc: &PlayCtx<'_>,
+        task: Option<&Task>,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String)>, String> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for spec in [
+            pc.play.environment.as_ref(),
+            task.and_then(|t| t.environment.as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match self
+                .templar
+                .render_value(spec, scope)
+                .map_err(|e| format!("environment: {e}"))?
+            {
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        let v = match v {
+                            Value::String(s) => s,
+                            Value::Bool(true) => "True".into(),
+                            Value::Bool(false) => "False".into(),
+                            other => other.to_string(),
+                        };
+                        out.retain(|(key, _)| key != &k);
+                        out.push((k, v));
+                    }
+                }
+                Value::Null => {}
+                other => {
+                    return Err(format!(
+                        "environment must be a dictionary, got {}",
+                        python_repr(&other)
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Total attempts and the delay between them, as ansible-core computes them.
+    fn retry_policy(&self, task: &Task, scope: &Scope) -> Result<(i64, f64), String> {
+        let num = |v: &Option<Value>, what: &str| -> Result<Option<f64>, String> {
+            match v {
+                None => Ok(None),
+                Some(v) => {
+                    let v = self
+                        .templar
+                        .render_value(v, scope)
+                        .map_err(|e| e.to_string())?;
+                    v.as_f64()
+                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                        .map(Some)
+                        .ok_or_else(|| format!("the field '{what}' has an invalid value, which includes an undefined variable or is not a number"))
+                }
+            }
+        };
+        let attempts = match num(&task.retries, "retries")? {
+            Some(r) => 1 + r.max(0.0) as i64,
+            None if !task.until.is_empty() => 4,
+            None => 1,
+        };
+        let delay = num(&task.delay, "delay")?.unwrap_or(5.0);
+        Ok((attempts, if delay < 0.0 { 1.0 } else { delay }))
     }
 
     /// `changed_when` and `failed_when`, evaluated with the registered name bound.
@@ -430,13 +725,28 @@ impl Runner<'_> {
                     done.result
                         .insert("failed_when_result".into(), failed.into());
                     done.result.insert("failed".into(), failed.into());
+                    if failed {
+                        done.result
+                            .entry("exception")
+                            .or_insert_with(|| "(traceback unavailable)".into());
+                    } else if let Some(e) = done.result.remove("exception") {
+                        done.result
+                            .insert("failed_when_suppressed_exception".into(), e);
+                    }
                 }
+                // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
-                    *done = Done::failed(format!(
+                    let msg = format!(
                         "The conditional check '{}' failed. The error was: {e}",
                         task.failed_when.join(" and ")
-                    ));
-                    return;
+                    );
+                    done.result
+                        .insert("failed_when_result".into(), msg.clone().into());
+                    done.result.insert("failed".into(), true.into());
+                    done.result.insert("msg".into(), msg.into());
+                    done.result
+                        .entry("exception")
+                        .or_insert_with(|| "(traceback unavailable)".into());
                 }
             }
         }
@@ -445,12 +755,22 @@ impl Runner<'_> {
     }
 
     /// Keep a result's facts: `set_fact` variables, or gathered facts.
-    fn keep_facts(&self, host: &HostState, result: &Map<String, Value>) {
+    fn keep_facts(&self, pc: &PlayCtx<'_>, host: &HostState, result: &Map<String, Value>) {
+        if result.contains_key("add_host") || result.contains_key("add_group") {
+            if let Err(e) = self.change_inventory(&host.name, result) {
+                self.emit(Event::Warning(e));
+            }
+            *pc.info.groups.lock().unwrap_or_else(|p| p.into_inner()) =
+                serde_json::to_value(self.inv().groups()).unwrap_or_default();
+        }
         if let Some(Value::Object(facts)) = result.get("ansible_facts") {
-            if result.get(FACTS_ARE_VARS).and_then(Value::as_bool) == Some(true) {
+            let hint = |k: &str| result.get(k).and_then(Value::as_bool) == Some(true);
+            if hint(FACTS_ARE_VARS) {
                 for (k, v) in facts {
                     host.set_var(k, v.clone());
                 }
+            } else if hint(drover_modules::include_vars::INCLUDED_VARS) {
+                host.include_vars(facts);
             } else {
                 host.add_facts(facts);
             }
@@ -458,8 +778,7 @@ impl Runner<'_> {
     }
 
     pub(crate) async fn run_task_host(&self, pc: &PlayCtx<'_>, task: &Task, host: &Arc<HostState>) {
-        let task_vars = Arc::new(task.vars.clone());
-        let scope = self.scope(pc, host, Some(task_vars));
+        let scope = self.scope(pc, host, Some(task));
         let no_log = match &task.no_log {
             Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
             None => false,
@@ -468,7 +787,7 @@ impl Runner<'_> {
             None => {
                 let done = self.run_item(pc, task, host, &scope).await;
                 if done.status != Status::Failed {
-                    self.keep_facts(host, &done.result);
+                    self.keep_facts(pc, host, &done.result);
                 }
                 done
             }
@@ -485,11 +804,38 @@ impl Runner<'_> {
             Some(v) if done.status == Status::Failed => {
                 keyword_bool(&self.templar, &scope, v).unwrap_or(false)
             }
+            _ if done.status == Status::Unreachable => {
+                match task
+                    .extra
+                    .get("ignore_unreachable")
+                    .or(pc.play.extra.get("ignore_unreachable"))
+                {
+                    Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(false),
+                    None => false,
+                }
+            }
             _ => false,
         };
         if let Some(name) = &task.register {
             if done.status != Status::Unreachable {
                 host.set_var(name, registered(&done.result));
+            }
+        }
+        if done.status == Status::Failed && !ignore {
+            let task_info = serde_json::json!({
+                "name": task.name.clone().unwrap_or_default(),
+                "action": task.action,
+            });
+            host.set_last_failure(task_info, registered(&done.result));
+        }
+        let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
+        if changed && done.status != Status::Failed && !task.notify.is_empty() {
+            for name in &task.notify {
+                match self.templar.render(name, &scope) {
+                    Ok(Value::String(n)) => host.notify(n),
+                    Ok(other) => host.notify(other.to_string()),
+                    Err(_) => host.notify(name.clone()),
+                }
             }
         }
         let summary = task.loop_items.is_some();
@@ -511,7 +857,7 @@ impl Runner<'_> {
         );
     }
 
-    fn loop_items(
+    pub(crate) fn loop_items(
         &self,
         spec: &Value,
         kind: Option<&str>,
@@ -530,7 +876,18 @@ impl Runner<'_> {
                     other => vec![other],
                 })
                 .collect()),
-            Value::Array(items) => Ok(items),
+            Value::Array(items) if matches!(kind, None | Some("list")) => Ok(items),
+            // Any other `with_<lookup>`: the lookup plugin turns the terms into items.
+            terms if kind.is_some() => {
+                let terms = match terms {
+                    Value::Array(t) => t,
+                    other => vec![other],
+                };
+                let plugin = kind.unwrap_or("items");
+                self.templar
+                    .query(plugin, &terms, &Map::new(), scope)
+                    .map_err(|e| format!("Error while resolving with_{plugin}: {e}"))
+            }
             other => Err(format!(
                 "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
                 python_repr(&other)
@@ -548,13 +905,30 @@ impl Runner<'_> {
         no_log: bool,
     ) -> Done {
         let loop_var = task.loop_var.clone().unwrap_or_else(|| "item".into());
+        let control = LoopControl::from(task.loop_control.as_ref());
         let mut results = Vec::new();
         let (mut changed, mut failed, mut all_skipped) = (false, false, true);
-        for item in items {
-            let item_scope = scope
+        let total = items.len();
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 && control.pause > 0.0 {
+                tokio::time::sleep(std::time::Duration::from_secs_f64(control.pause)).await;
+            }
+            let item = item.clone();
+            let mut item_scope = scope
                 .clone()
                 .with_var("ansible_loop_var", loop_var.clone().into())
                 .with_var(&loop_var, item.clone());
+            if let Some(iv) = &control.index_var {
+                item_scope = item_scope
+                    .with_var(iv, index.into())
+                    .with_var("ansible_index_var", iv.clone().into());
+            }
+            let extended = control
+                .extended
+                .then(|| loop_info(&items, index, total, control.extended_allitems));
+            if let Some(info) = &extended {
+                item_scope = item_scope.with_var("ansible_loop", info.clone());
+            }
             let mut done = self.run_item(pc, task, host, &item_scope).await;
             if done.status == Status::Unreachable {
                 return done;
@@ -562,7 +936,15 @@ impl Runner<'_> {
             done.result.insert(loop_var.clone(), item.clone());
             done.result
                 .insert("ansible_loop_var".into(), loop_var.clone().into());
-            self.keep_facts(host, &done.result);
+            if let Some(iv) = &control.index_var {
+                done.result.insert(iv.clone(), index.into());
+                done.result
+                    .insert("ansible_index_var".into(), iv.clone().into());
+            }
+            if let Some(info) = extended {
+                done.result.insert("ansible_loop".into(), info);
+            }
+            self.keep_facts(pc, host, &done.result);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
             all_skipped &= done.status == Status::Skipped;
@@ -587,13 +969,31 @@ impl Runner<'_> {
                 host: host.name.clone(),
                 action: task.action.clone(),
                 status: done.status,
-                item_label: Some(item_label(&item)),
+                item_label: Some(match &control.label {
+                    Some(l) => match self.templar.render(l, &item_scope) {
+                        Ok(v) => item_label(&v),
+                        Err(_) => l.clone(),
+                    },
+                    None => item_label(&item),
+                }),
                 loop_summary: false,
                 ignored,
+                delegated_to: shown
+                    .get("_ansible_delegated_to")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 result: shown,
-                delegated_to: None,
             })));
             results.push(registered(&done.result));
+            if let Some(cond) = &control.break_when {
+                let s = match &task.register {
+                    Some(name) => item_scope.clone().with_var(name, registered(&done.result)),
+                    None => item_scope.clone(),
+                };
+                if self.templar.condition(cond, &s).unwrap_or(false) {
+                    break;
+                }
+            }
         }
         let mut result = Map::new();
         result.insert("changed".into(), changed.into());
@@ -621,7 +1021,7 @@ impl Runner<'_> {
     }
 
     /// Count, mark and report a host's final result for a task.
-    fn finish(
+    pub(crate) fn finish(
         &self,
         host: &HostState,
         action: &str,
@@ -638,6 +1038,10 @@ impl Runner<'_> {
                 s.changed += 1
             }
             Status::Skipped => s.skipped += 1,
+            Status::Unreachable if ignored => {
+                s.ok += 1;
+                s.ignored += 1
+            }
             Status::Unreachable => s.unreachable += 1,
             Status::Failed if ignored => {
                 s.ok += 1;
@@ -650,7 +1054,7 @@ impl Runner<'_> {
         });
         match done.status {
             Status::Failed if !ignored => host.mark_failed(),
-            Status::Unreachable => host.mark_unreachable(),
+            Status::Unreachable if !ignored => host.mark_unreachable(),
             _ => {}
         }
         if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {
@@ -663,7 +1067,11 @@ impl Runner<'_> {
             let message = if msg.starts_with("Task failed") {
                 msg
             } else {
-                format!("Task failed: Module failed: {msg}")
+                let kind = match crate::library::resolve(action) {
+                    Some(m) if m.controller_only() => "Action",
+                    _ => "Module",
+                };
+                format!("Task failed: {kind} failed: {msg}")
             };
             self.emit(Event::TaskError {
                 host: host.name.clone(),
@@ -678,13 +1086,83 @@ impl Runner<'_> {
             item_label: None,
             loop_summary: summary,
             ignored,
+            delegated_to: done
+                .result
+                .get("_ansible_delegated_to")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             result: done.result,
-            delegated_to: None,
         })));
     }
 }
 
-/// Where the module runs (delegation comes later): the host itself.
-fn task_host(host: &HostState) -> &HostState {
-    host
+/// `loop_control` options other than `loop_var`.
+pub(crate) struct LoopControl {
+    label: Option<String>,
+    pub index_var: Option<String>,
+    pause: f64,
+    pub extended: bool,
+    pub extended_allitems: bool,
+    break_when: Option<String>,
+}
+
+impl LoopControl {
+    pub(crate) fn from(v: Option<&Value>) -> Self {
+        let get = |k: &str| v.and_then(|v| v.get(k));
+        let text = |k: &str| {
+            get(k).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        let flag = |k: &str, default: bool| match get(k) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(default),
+            _ => default,
+        };
+        let break_when = match get("break_when") {
+            Some(Value::Array(items)) => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| format!("({s})"))
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(" and "))
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        LoopControl {
+            label: text("label"),
+            index_var: text("index_var"),
+            pause: get("pause")
+                .and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+                .unwrap_or(0.0),
+            extended: flag("extended", false),
+            extended_allitems: flag("extended_allitems", true),
+            break_when,
+        }
+    }
+}
+
+/// `ansible_loop` for `loop_control.extended`.
+pub(crate) fn loop_info(items: &[Value], index: usize, total: usize, allitems: bool) -> Value {
+    let mut m = Map::new();
+    if allitems {
+        m.insert("allitems".into(), Value::Array(items.to_vec()));
+    }
+    m.insert("index".into(), (index + 1).into());
+    m.insert("index0".into(), index.into());
+    m.insert("first".into(), (index == 0).into());
+    m.insert("last".into(), (index + 1 == total).into());
+    m.insert("length".into(), total.into());
+    m.insert("revindex".into(), (total - index).into());
+    m.insert("revindex0".into(), (total - index - 1).into());
+    if index > 0 {
+        m.insert("previtem".into(), items[index - 1].clone());
+    }
+    if index + 1 < total {
+        m.insert("nextitem".into(), items[index + 1].clone());
+    }
+    Value::Object(m)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub type VarMap = IndexMap<String, Value>;
 
@@ -12,6 +12,14 @@ pub type VarMap = IndexMap<String, Value>;
 pub trait Magic: Send + Sync {
     fn get(&self, name: &str) -> Option<Value>;
     fn names(&self) -> Vec<String>;
+    /// The hosts `hostvars` offers.
+    fn host_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Another host's variables, for `hostvars[name]`.
+    fn other_host(&self, _name: &str) -> Option<Scope> {
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -50,49 +58,12 @@ impl Scope {
         m.insert(name.to_string(), value);
         self.above(Arc::new(m))
     }
-
-    /// Every user variable merged (for `vars` and `hostvars`): highest layer wins.
-    pub fn flatten(&self) -> Map<String, Value> {
-        let mut out = Map::new();
-        for layer in self.layers.iter().rev() {
-            for (k, v) in layer.iter() {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        out
-    }
 }
-
-/// Names that magic variables own: user variables cannot shadow them.
-const RESERVED: &[&str] = &[
-    "inventory_hostname",
-    "inventory_hostname_short",
-    "groups",
-    "group_names",
-    "hostvars",
-    "playbook_dir",
-    "play_hosts",
-    "ansible_play_hosts",
-    "ansible_play_hosts_all",
-    "ansible_play_batch",
-    "ansible_play_name",
-    "ansible_check_mode",
-    "ansible_diff_mode",
-    "ansible_forks",
-    "ansible_verbosity",
-    "ansible_version",
-    "ansible_facts",
-    "inventory_dir",
-    "inventory_file",
-    "vars",
-];
 
 impl drover_template::Vars for Scope {
     fn get(&self, name: &str) -> Option<Value> {
-        if RESERVED.contains(&name) {
-            if name == "vars" {
-                return Some(Value::Object(self.flatten()));
-            }
+        // `vars` and `hostvars` are left to the templar, which views them lazily.
+        if crate::magic::NAMES.contains(&name) {
             if let Some(v) = self.magic.get(name) {
                 return Some(v);
             }
@@ -108,5 +79,15 @@ impl drover_template::Vars for Scope {
         names.sort();
         names.dedup();
         names
+    }
+
+    fn host_vars(&self, host: &str) -> Option<Box<dyn drover_template::Vars + '_>> {
+        self.magic
+            .other_host(host)
+            .map(|s| Box::new(s) as Box<dyn drover_template::Vars>)
+    }
+
+    fn host_names(&self) -> Vec<String> {
+        self.magic.host_names()
     }
 }

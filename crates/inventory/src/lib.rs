@@ -25,6 +25,7 @@ mod yaml_inv;
 pub use error::InventoryError;
 pub use pattern::{split_host_pattern, Selection};
 pub use pyjson::dump as dump_ansible_json;
+pub use sources::{is_host_list, unfrack as source_path};
 
 use model::{Data, Vars, ALL, LOCALHOST_NAMES};
 use vars_dirs::{Kind, VarsDir};
@@ -281,14 +282,15 @@ impl Inventory {
                 continue;
             };
             let path = Path::new(file);
+            // ansible names the file as Python bytes in these two messages.
             if !path.exists() {
                 return Err(InventoryError::Lookup(format!(
-                    "Unable to find limit file {file}"
+                    "Unable to find limit file b'{file}'"
                 )));
             }
             if !path.is_file() {
                 return Err(InventoryError::Lookup(format!(
-                    "Limit starting with \"@\" must be a file, not a directory: {file}"
+                    "Limit starting with \"@\" must be a file, not a directory: b'{file}'"
                 )));
             }
             let text = std::fs::read_to_string(path).map_err(|e| InventoryError::io(path, e))?;

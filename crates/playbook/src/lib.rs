@@ -10,9 +10,11 @@ use drover_yaml::Location;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
+mod files;
 mod keywords;
 mod kv;
 mod play;
+mod role;
 mod task;
 mod value;
 
@@ -20,10 +22,12 @@ mod value;
 mod tests;
 
 pub use drover_yaml::SourceError;
+pub use files::{load_tasks_file, load_vars_file, main_file};
 pub use keywords::{canonical_action, is_freeform, FREEFORM_ACTIONS, RAW_PARAM_ACTIONS};
 pub use kv::{
     join_args, parse_kv, split_args, try_parse_kv, unquote, SplitError, FREEFORM_INLINE_OPTIONS,
 };
+pub use role::{load_role, role_search_paths, Role, RoleFiles, RoleInfo, RoleRef};
 
 #[derive(Debug, Clone)]
 pub struct Playbook {
@@ -60,6 +64,8 @@ pub struct Play {
     pub tasks: Vec<Task>,
     pub post_tasks: Vec<Task>,
     pub handlers: Vec<Task>,
+    pub roles: Vec<RoleRef>,
+    pub vars_files: Vec<String>,
     /// Valid play keywords not modelled above (roles, serial, strategy, vars_files,
     /// any_errors_fatal, ...), as plain data.
     pub extra: IndexMap<String, Value>,
@@ -111,6 +117,11 @@ pub struct Task {
     /// Valid task keywords not modelled above (async, poll, throttle, timeout, ...).
     pub extra: IndexMap<String, Value>,
     pub block: Option<Box<Block>>,
+    /// Parameters of the `include_tasks`/`include_role` that brought this task in
+    /// (set by the engine; above set_fact in precedence, as in Ansible).
+    pub include_params: IndexMap<String, Value>,
+    /// The role this task belongs to (set by the engine when it loads roles).
+    pub role: Option<std::sync::Arc<RoleInfo>>,
     pub location: Location,
 }
 
@@ -157,6 +168,8 @@ impl Task {
             remote_user: None,
             extra: IndexMap::new(),
             block: None,
+            include_params: IndexMap::new(),
+            role: None,
             location,
         }
     }

@@ -125,6 +125,8 @@ fn play(parser: &TaskParser<'_>, node: &Node) -> Result<Play, SourceError> {
         tasks: Vec::new(),
         post_tasks: Vec::new(),
         handlers: Vec::new(),
+        roles: Vec::new(),
+        vars_files: Vec::new(),
         extra: IndexMap::new(),
         location: (parser.location)(node),
     };
@@ -148,6 +150,21 @@ fn play(parser: &TaskParser<'_>, node: &Node) -> Result<Play, SourceError> {
             "tasks" => play.tasks = parser.task_list("tasks", node, v)?,
             "post_tasks" => play.post_tasks = parser.task_list("post_tasks", node, v)?,
             "handlers" => play.handlers = parser.task_list("handlers", node, v)?,
+            "roles" => play.roles = crate::role::role_refs(parser.reader.file_arc(), v)?,
+            "vars_files" => {
+                play.vars_files = match &v.value {
+                    NodeValue::Null => Vec::new(),
+                    NodeValue::Seq(items) => items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| scalar_text(&i.value))
+                        })
+                        .collect(),
+                    other => vec![scalar_text(other)],
+                }
+            }
             _ => {
                 play.extra.insert(key, v.to_json());
             }

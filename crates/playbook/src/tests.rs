@@ -82,7 +82,8 @@ fn play_fields() {
     assert_eq!(play.vars.get("port"), Some(&json!(8080)));
     assert_eq!(play.vars.get("flag"), Some(&json!(true)));
     assert_eq!(play.extra.get("serial"), Some(&json!(2)));
-    assert_eq!(play.extra.get("roles"), Some(&json!(["common"])));
+    assert_eq!(play.roles.len(), 1);
+    assert_eq!(play.roles[0].name, "common");
     assert_eq!(
         play.location.to_string(),
         format!("{}:1:3", pb.path.display())

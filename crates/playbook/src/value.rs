@@ -1,15 +1,21 @@
 //! Typed reads of keyword values, with Ansible's coercions and errors at the value.
 
+use std::sync::Arc;
+
 use drover_yaml::{Node, NodeValue, SourceError, SourceFile};
 use indexmap::IndexMap;
 use serde_json::Value;
 
 /// Reads keyword values out of one file's nodes.
 pub(crate) struct Reader<'a> {
-    pub file: &'a SourceFile,
+    pub file: &'a Arc<SourceFile>,
 }
 
 impl Reader<'_> {
+    pub fn file_arc(&self) -> &Arc<SourceFile> {
+        self.file
+    }
+
     pub fn err(&self, node: &Node, msg: impl Into<String>) -> SourceError {
         SourceError::at(self.file, node.pos, msg)
     }

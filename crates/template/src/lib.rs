@@ -20,6 +20,7 @@ mod version;
 mod yaml;
 
 pub use error::{TemplateError, TemplateErrorKind};
+pub use pyrepr::{json_repr as py_repr, json_str as py_str};
 pub use templar::{Templar, TextOptions};
 
 /// A source of variables for one host at one task: layered scopes, looked up by name.

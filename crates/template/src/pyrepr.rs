@@ -74,7 +74,7 @@ fn write_repr(out: &mut String, v: &Value) {
 }
 
 /// `str()` of a JSON value.
-pub(crate) fn json_str(v: &Json) -> String {
+pub fn json_str(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => json_repr(other),
@@ -82,7 +82,7 @@ pub(crate) fn json_str(v: &Json) -> String {
 }
 
 /// `repr()` of a JSON value.
-pub(crate) fn json_repr(v: &Json) -> String {
+pub fn json_repr(v: &Json) -> String {
     let mut out = String::new();
     write_json_repr(&mut out, v);
     out

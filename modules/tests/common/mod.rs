@@ -124,6 +124,7 @@ impl Target for TestHost {
         let sub = match kind {
             SearchKind::Files => "files",
             SearchKind::Templates => "templates",
+            SearchKind::Vars => "vars",
         };
         [
             self.playbook_dir.join(sub).join(path),

@@ -1,0 +1,428 @@
+//! A play's task lists -> the tree the engine runs. Static constructs are expanded here,
+//! before any host is touched: `roles:`, `import_tasks`, `import_role`. Keywords of
+//! blocks, imports and roles are pushed down into their tasks as Ansible's attribute
+//! inheritance does (a block's `when` is evaluated for each of its tasks), and tasks
+//! outside the `--tags`/`--skip-tags` selection are dropped.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use drover_playbook::{load_role, load_tasks_file, Play, RoleFiles, RoleInfo, RoleRef, Task};
+use drover_yaml::SourceError;
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::tags::TagFilter;
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Task(Arc<Task>),
+    Block {
+        block: Vec<Node>,
+        rescue: Vec<Node>,
+        always: Vec<Node>,
+    },
+}
+
+/// A play ready to run: sections (each followed by a handler flush) and handlers.
+pub struct Plan {
+    pub sections: Vec<Vec<Node>>,
+    pub handlers: Vec<Arc<Task>>,
+    /// Every loaded role's vars and defaults, in load order (the last wins): roles are
+    /// public, so the whole play sees them, below each task's own role.
+    pub role_vars: IndexMap<String, Value>,
+    pub role_defaults: IndexMap<String, Value>,
+    /// Roles the play loaded statically; `include_role` dedupes against them.
+    pub seen_roles: Vec<(String, Value)>,
+}
+
+pub struct Compiler<'a> {
+    pub playbook_dir: PathBuf,
+    pub known_action: &'a dyn Fn(&str) -> bool,
+    pub tags: &'a TagFilter,
+    /// Roles already in the play (name + params), for Ansible's once-per-play rule.
+    pub seen_roles: Vec<(String, Value)>,
+    /// Handlers of the roles loaded, in load order; they come before the play's own.
+    pub role_handlers: Vec<Arc<Task>>,
+    role_vars: IndexMap<String, Value>,
+    role_defaults: IndexMap<String, Value>,
+    /// Play and extra vars, for templated `tags`.
+    tag_vars: serde_json::Map<String, Value>,
+}
+
+const IMPORT_DEPTH: usize = 64;
+
+impl<'a> Compiler<'a> {
+    pub fn new(
+        playbook_dir: PathBuf,
+        known_action: &'a dyn Fn(&str) -> bool,
+        tags: &'a TagFilter,
+    ) -> Self {
+        Compiler {
+            playbook_dir,
+            known_action,
+            tags,
+            seen_roles: Vec::new(),
+            role_handlers: Vec::new(),
+            role_vars: IndexMap::new(),
+            role_defaults: IndexMap::new(),
+            tag_vars: serde_json::Map::new(),
+        }
+    }
+
+    /// Variables templated `tags: "{{ ... }}"` are rendered with (play vars, extra vars).
+    pub fn with_tag_vars(mut self, layers: &[&IndexMap<String, Value>]) -> Self {
+        for layer in layers {
+            for (k, v) in layer.iter() {
+                self.tag_vars.insert(k.clone(), v.clone());
+            }
+        }
+        self
+    }
+
+    fn render_tags(&self, tags: &mut Vec<String>) {
+        if !tags.iter().any(|t| t.contains("{{")) {
+            return;
+        }
+        let templar = drover_template::Templar::new();
+        let mut out = Vec::new();
+        for t in tags.drain(..) {
+            match templar.render(&t, &self.tag_vars) {
+                Ok(Value::Array(items)) => out.extend(items.iter().map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })),
+                Ok(Value::String(s)) => out.extend(
+                    s.split(',')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty()),
+                ),
+                Ok(other) => out.push(other.to_string()),
+                Err(_) => out.push(t),
+            }
+        }
+        *tags = out;
+    }
+
+    pub fn plan(mut self, play: &Play) -> Result<Plan, SourceError> {
+        // The play's tags are inherited by all of its tasks.
+        let mut holder = Task::new(play.location.clone());
+        holder.tags = play.tags.clone();
+        let parent = (!play.tags.is_empty()).then_some(&holder);
+        let pre = self.tasks(&play.pre_tasks, parent, 0)?;
+        let mut main = Vec::new();
+        for r in &play.roles {
+            main.extend(self.role(r, &RoleFiles::default(), parent, 0)?);
+        }
+        main.extend(self.tasks(&play.tasks, parent, 0)?);
+        let post = self.tasks(&play.post_tasks, parent, 0)?;
+        let mut handlers = std::mem::take(&mut self.role_handlers);
+        for h in self.tasks(&play.handlers, parent, 0)? {
+            flatten_into(h, &mut handlers);
+        }
+        Ok(Plan {
+            sections: vec![pre, main, post],
+            handlers,
+            role_vars: self.role_vars,
+            role_defaults: self.role_defaults,
+            seen_roles: self.seen_roles,
+        })
+    }
+
+    /// Compile tasks under an optional parent (block, import, role) whose keywords they inherit.
+    pub fn tasks(
+        &mut self,
+        tasks: &[Task],
+        parent: Option<&Task>,
+        depth: usize,
+    ) -> Result<Vec<Node>, SourceError> {
+        let mut out = Vec::new();
+        for t in tasks {
+            let mut t = t.clone();
+            if let Some(p) = parent {
+                inherit(p, &mut t);
+            }
+            if let Some(b) = t.block.take() {
+                let block = self.tasks(&b.block, Some(&t), depth)?;
+                let rescue = self.tasks(&b.rescue, Some(&t), depth)?;
+                let always = self.tasks(&b.always, Some(&t), depth)?;
+                if !(block.is_empty() && rescue.is_empty() && always.is_empty()) {
+                    out.push(Node::Block {
+                        block,
+                        rescue,
+                        always,
+                    });
+                }
+                continue;
+            }
+            match t.action.as_str() {
+                "import_tasks" => out.extend(self.import_tasks(&t, depth)?),
+                "import_role" => {
+                    let r = role_ref_from_args(&t)?;
+                    let files = role_files(&t);
+                    out.extend(self.role(&r, &files, Some(&t), depth)?);
+                }
+                _ => {
+                    self.render_tags(&mut t.tags);
+                    if self.tags.selects(&t.tags) {
+                        out.push(Node::Task(Arc::new(t)));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn import_tasks(&mut self, t: &Task, depth: usize) -> Result<Vec<Node>, SourceError> {
+        if depth > IMPORT_DEPTH {
+            return Err(t
+                .location
+                .error("import_tasks nested too deep (does a file import itself?)"));
+        }
+        let name = raw_param(t, "file")
+            .ok_or_else(|| t.location.error("No file specified for import_tasks"))?;
+        if name.contains("{{") {
+            return Err(t
+                .location
+                .error("import_tasks cannot use a templated file name (use include_tasks)"));
+        }
+        let path = resolve_task_file(&name, t, &self.playbook_dir);
+        let tasks = load_tasks_file(&path, self.known_action)?;
+        // The import's own keywords apply to every imported task; its name does not.
+        let mut parent = t.clone();
+        parent.name = None;
+        self.tasks(&tasks, Some(&parent), depth + 1)
+    }
+
+    /// A role's tasks as one block (dependencies first), its handlers kept for the play.
+    pub fn role(
+        &mut self,
+        r: &RoleRef,
+        files: &RoleFiles,
+        parent: Option<&Task>,
+        depth: usize,
+    ) -> Result<Vec<Node>, SourceError> {
+        if depth > IMPORT_DEPTH {
+            return Err(r
+                .location
+                .error("role dependencies nested too deep (a cycle?)"));
+        }
+        let mut search = Vec::new();
+        if let Some(p) = parent.and_then(|p| p.role.as_ref()) {
+            // A role's dependencies may sit beside it.
+            if let Some(dir) = p.path.parent() {
+                search.push(dir.to_path_buf());
+            }
+        }
+        search.extend(drover_playbook::role_search_paths(&self.playbook_dir));
+        // A role's own library/ must be known before its tasks are parsed.
+        if let Some(dir) = search.iter().map(|p| p.join(&r.name)).find(|p| p.is_dir()) {
+            crate::library::add_library_dirs([dir.join("library")]);
+        }
+        let role = load_role(r, files, &search, self.known_action)?;
+        let key = (
+            role.path.display().to_string(),
+            Value::Object(r.params.clone().into_iter().collect()),
+        );
+        if self.seen_roles.contains(&key) && !role.allow_duplicates {
+            return Ok(Vec::new());
+        }
+        self.seen_roles.push(key);
+
+        // A dependency also sees the variables, defaults and params of the roles that
+        // depend on it (Ansible's dependency chain), its own winning.
+        let chain = parent.and_then(|p| p.role.clone());
+        let layered = |own: &IndexMap<String, Value>,
+                       inherited: Option<&IndexMap<String, Value>>| {
+            let mut m = inherited.cloned().unwrap_or_default();
+            for (k, v) in own {
+                m.insert(k.clone(), v.clone());
+            }
+            Arc::new(m)
+        };
+        let info = Arc::new(RoleInfo {
+            name: role.name.clone(),
+            path: role.path.clone(),
+            defaults: layered(&role.defaults, chain.as_ref().map(|c| c.defaults.as_ref())),
+            vars: layered(&role.vars, chain.as_ref().map(|c| c.vars.as_ref())),
+            params: layered(&r.params, chain.as_ref().map(|c| c.params.as_ref())),
+        });
+        // The role entry acts as a parent of every task of the role.
+        let mut holder = Task::new(r.location.clone());
+        holder.when = r.when.clone();
+        holder.tags = r.tags.clone();
+        holder.vars = r.vars.clone();
+        holder.role = Some(info.clone());
+        if let Some(p) = parent {
+            let mut p = p.clone();
+            p.name = None;
+            p.role = None;
+            inherit(&p, &mut holder);
+        }
+        let mut out = Vec::new();
+        for dep in &role.dependencies {
+            out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), depth + 1)?);
+        }
+        for (k, v) in info.vars.iter() {
+            self.role_vars.insert(k.clone(), v.clone());
+        }
+        for (k, v) in info.defaults.iter() {
+            self.role_defaults.insert(k.clone(), v.clone());
+        }
+        out.extend(self.tasks(&role.tasks, Some(&holder), depth + 1)?);
+        for h in &role.handlers {
+            let mut h = h.clone();
+            h.role = Some(info.clone());
+            flatten_into(Node::Task(Arc::new(h)), &mut self.role_handlers);
+        }
+        Ok(out)
+    }
+}
+
+fn flatten_into(node: Node, out: &mut Vec<Arc<Task>>) {
+    match node {
+        Node::Task(t) => out.push(t),
+        Node::Block {
+            block,
+            rescue,
+            always,
+            ..
+        } => {
+            for n in block.into_iter().chain(rescue).chain(always) {
+                flatten_into(n, out);
+            }
+        }
+    }
+}
+
+/// The free-form argument or a named one (`include_tasks: x.yml` / `file: x.yml`).
+pub fn raw_param(t: &Task, key: &str) -> Option<String> {
+    t.args
+        .get("_raw_params")
+        .or_else(|| t.args.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// A task file named relative to the including file's directory, a role's `tasks/`,
+/// or the playbook directory.
+pub fn resolve_task_file(name: &str, t: &Task, playbook_dir: &Path) -> PathBuf {
+    let p = Path::new(name);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let mut candidates = Vec::new();
+    if let Some(dir) = t.location.file.path.parent() {
+        candidates.push(dir.join(p));
+    }
+    if let Some(role) = &t.role {
+        candidates.push(role.path.join("tasks").join(p));
+    }
+    candidates.push(playbook_dir.join(p));
+    candidates
+        .iter()
+        .find(|c| c.is_file())
+        .cloned()
+        .unwrap_or_else(|| candidates[0].clone())
+}
+
+pub fn role_ref_from_args(t: &Task) -> Result<RoleRef, SourceError> {
+    let name = raw_param(t, "name").ok_or_else(|| {
+        t.location
+            .error("'name' is a required field for include_role/import_role")
+    })?;
+    Ok(RoleRef {
+        name,
+        params: IndexMap::new(),
+        vars: IndexMap::new(),
+        when: Vec::new(),
+        tags: Vec::new(),
+        location: t.location.clone(),
+    })
+}
+
+pub fn role_files(t: &Task) -> RoleFiles {
+    let get = |k: &str| {
+        t.args
+            .get(k)
+            .and_then(Value::as_str)
+            .map(|s| s.trim_end_matches(".yml").to_string())
+    };
+    let mut f = RoleFiles::default();
+    if let Some(v) = get("tasks_from") {
+        f.tasks = v;
+    }
+    if let Some(v) = get("handlers_from") {
+        f.handlers = v;
+    }
+    if let Some(v) = get("vars_from") {
+        f.vars = v;
+    }
+    if let Some(v) = get("defaults_from") {
+        f.defaults = v;
+    }
+    f
+}
+
+const INHERITED_EXTRA: &[&str] = &[
+    "any_errors_fatal",
+    "ignore_unreachable",
+    "diff",
+    "timeout",
+    "throttle",
+];
+
+/// Ansible's attribute inheritance: the child's own value wins; `when` and `tags`
+/// accumulate; parent vars sit below the child's.
+pub fn inherit(parent: &Task, child: &mut Task) {
+    if !parent.when.is_empty() {
+        let mut when = parent.when.clone();
+        when.append(&mut child.when);
+        child.when = when;
+    }
+    for tag in &parent.tags {
+        if !child.tags.contains(tag) {
+            child.tags.push(tag.clone());
+        }
+    }
+    if child.notify.is_empty() {
+        child.notify = parent.notify.clone();
+    }
+    for (k, v) in &parent.include_params {
+        child
+            .include_params
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
+    }
+    if !parent.vars.is_empty() {
+        let mut vars = parent.vars.clone();
+        for (k, v) in std::mem::take(&mut child.vars) {
+            vars.insert(k, v);
+        }
+        child.vars = vars;
+    }
+    macro_rules! keep {
+        ($($f:ident),*) => { $( if child.$f.is_none() { child.$f = parent.$f.clone(); } )* };
+    }
+    // Inheritable keywords not modelled as fields (any_errors_fatal, diff, ...).
+    for (k, v) in &parent.extra {
+        if INHERITED_EXTRA.contains(&k.as_str()) && !child.extra.contains_key(k) {
+            child.extra.insert(k.clone(), v.clone());
+        }
+    }
+    keep!(
+        r#become,
+        become_user,
+        become_method,
+        ignore_errors,
+        no_log,
+        check_mode,
+        delegate_to,
+        environment,
+        run_once,
+        connection,
+        remote_user,
+        role
+    );
+}

@@ -1,0 +1,629 @@
+//! Running the compiled tree: blocks with `rescue`/`always`, dynamic includes, `meta`,
+//! and handler flushes, all in the linear strategy's lockstep over the play's hosts.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use drover_playbook::{load_role, load_tasks_file, Task};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use crate::compile::{
+    raw_param, resolve_task_file, role_files, role_ref_from_args, Compiler, Node,
+};
+use crate::events::{Event, HostResult, Status};
+use crate::host::HostState;
+use crate::play::{PlayCtx, Runner};
+
+type Boxed<'a> = Pin<Box<dyn Future<Output = ()> + 'a>>;
+
+/// Hosts that included one file (or role) with one loop item.
+type IncludeGroups = IndexMap<(String, Option<String>), (Vec<String>, Vec<(String, Value)>)>;
+
+/// Actions the engine itself carries out (they steer the run rather than a host).
+pub const ENGINE_ACTIONS: &[&str] = &[
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+    "meta",
+];
+
+/// Whether an action name exists: an engine action or a module.
+pub fn is_action(name: &str) -> bool {
+    ENGINE_ACTIONS.contains(&name) || crate::library::is_module(name)
+}
+
+/// The banner name of a task: `role : name`, or the action when it has no name.
+pub fn task_name(task: &Task) -> String {
+    let base = match &task.name {
+        Some(n) if !n.is_empty() => n.clone(),
+        _ => task.action.clone(),
+    };
+    match &task.role {
+        Some(r) => format!("{} : {base}", r.name),
+        None => base,
+    }
+}
+
+impl<'r> Runner<'r> {
+    /// Run `nodes` on `hosts` (names); hosts that fail drop out as they fail.
+    pub(crate) fn run_nodes<'a>(
+        &'a self,
+        pc: &'a PlayCtx<'a>,
+        nodes: &'a [Node],
+        hosts: &'a [String],
+        depth: usize,
+    ) -> Boxed<'a>
+    where
+        'r: 'a,
+    {
+        Box::pin(async move {
+            for (i, node) in nodes.iter().enumerate() {
+                let alive = self.alive(hosts);
+                if alive.is_empty() {
+                    // ansible-core prints "NO MORE HOSTS LEFT" only when a play is broken
+                    // off (any_errors_fatal, max_fail_percentage); otherwise the play ends.
+                    let _ = (i, depth);
+                    return;
+                }
+                if let Node::Task(t) = node {
+                    if !self.wanted(t) {
+                        continue;
+                    }
+                }
+                match node {
+                    Node::Block {
+                        block,
+                        rescue,
+                        always,
+                        ..
+                    } => {
+                        self.run_block(pc, block, rescue, always, hosts, depth)
+                            .await
+                    }
+                    Node::Task(t) => match t.action.as_str() {
+                        "include_tasks" | "include_role" => {
+                            self.run_include(pc, t, hosts, depth).await
+                        }
+                        "meta" => self.run_meta(pc, t, hosts).await,
+                        _ => {
+                            self.emit(Event::TaskStart {
+                                name: task_name(t),
+                                location: t.location.clone(),
+                            });
+                            let once_per_play =
+                                crate::library::resolve(&t.action).is_some_and(|m| m.runs_once());
+                            if once_per_play {
+                                // add_host and the like: once, on the first host, unshared.
+                                self.for_each_host(&alive[..1], |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            } else if is_true(t.run_once.as_ref()) {
+                                self.run_once(pc, t, &alive).await;
+                            } else {
+                                self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
+                                    .await;
+                            }
+                            let fatal = is_true(t.extra.get("any_errors_fatal"));
+                            if self.check_break_with(pc, fatal) {
+                                return;
+                            }
+                        }
+                    },
+                }
+            }
+        })
+    }
+
+    /// `--start-at-task` and `--step`: whether to run this task at all.
+    fn wanted(&self, t: &Task) -> bool {
+        use std::sync::atomic::Ordering;
+        if !self.started.load(Ordering::Relaxed) {
+            let Some(start) = &self.opts.start_at_task else {
+                return true;
+            };
+            let full = task_name(t);
+            let bare = t.name.clone().unwrap_or_default();
+            if glob_match(start, &full) || glob_match(start, &bare) {
+                self.started.store(true, Ordering::Relaxed);
+            } else {
+                return false;
+            }
+        }
+        match &self.opts.step {
+            Some(ask) if t.action != "meta" => ask(&task_name(t)),
+            _ => true,
+        }
+    }
+
+    /// `run_once`: the first host runs the task; its registered result and facts are
+    /// given to every other host, as in Ansible.
+    async fn run_once(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, alive: &[Arc<HostState>]) {
+        let Some(first) = alive.first() else { return };
+        self.run_task_host(pc, t, first).await;
+        let first_vars = first.vars();
+        let mut shared: Vec<(String, Value)> = Vec::new();
+        if let Some(name) = &t.register {
+            if let Some(v) = first_vars.get(name) {
+                shared.push((name.clone(), v.clone()));
+            }
+        }
+        if t.action == "set_fact" {
+            for (k, v) in t
+                .args
+                .keys()
+                .filter_map(|k| first_vars.get(k).map(|v| (k, v)))
+            {
+                shared.push((k.clone(), v.clone()));
+            }
+        }
+        for h in &alive[1..] {
+            for (k, v) in &shared {
+                h.set_var(k, v.clone());
+            }
+        }
+    }
+
+    /// `any_errors_fatal` and `max_fail_percentage`: after a task, decide whether the
+    /// play is broken off for the whole batch.
+    pub(crate) fn check_break(&self, pc: &PlayCtx<'_>) -> bool {
+        self.check_break_with(pc, false)
+    }
+
+    fn check_break_with(&self, pc: &PlayCtx<'_>, task_fatal: bool) -> bool {
+        if pc.is_broken() {
+            return true;
+        }
+        let batch = pc.batch();
+        if batch.is_empty() {
+            return false;
+        }
+        let known = self.all_hosts();
+        let failed = batch
+            .iter()
+            .filter(|h| {
+                known
+                    .get(*h)
+                    .is_some_and(|s| s.is_failed() || s.is_unreachable())
+            })
+            .count();
+        let too_many = match pc.max_fail_percentage {
+            Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
+            None => false,
+        };
+        if failed == 0 {
+            return false;
+        }
+        if pc.any_errors_fatal || task_fatal || too_many {
+            // Every host of the batch fails with it (uncounted in the recap, as in
+            // Ansible); enclosing `rescue`/`always` sections still run.
+            for h in &batch {
+                if let Some(s) = known.get(h) {
+                    if !s.is_unreachable() {
+                        s.mark_failed();
+                    }
+                }
+            }
+        }
+        if too_many {
+            pc.set_broken();
+            // ansible-core's linear strategy announces it twice: for the failure
+            // percentage, then because no host is left.
+            self.emit(Event::NoMoreHosts);
+            self.emit(Event::NoMoreHosts);
+            return true;
+        }
+        false
+    }
+
+    async fn run_block(
+        &self,
+        pc: &PlayCtx<'_>,
+        block: &[Node],
+        rescue: &[Node],
+        always: &[Node],
+        hosts: &[String],
+        depth: usize,
+    ) {
+        let known = self.all_hosts();
+        let entered: Vec<String> = self.alive(hosts).iter().map(|h| h.name.clone()).collect();
+        self.run_nodes(pc, block, &entered, depth + 1).await;
+        let failed: Vec<String> = entered
+            .iter()
+            .filter(|h| {
+                known
+                    .get(*h)
+                    .is_some_and(|s| s.is_failed() && !s.is_unreachable())
+            })
+            .cloned()
+            .collect();
+        if !rescue.is_empty() && !failed.is_empty() {
+            for h in &failed {
+                let Some(s) = known.get(h) else { continue };
+                s.clear_failed();
+                // A rescued failure is counted as rescued, not failed, as in Ansible.
+                self.count(h, |st| {
+                    st.failed = st.failed.saturating_sub(1);
+                    st.rescued += 1;
+                });
+                if let Some((task, result)) = s.last_failure() {
+                    s.set_var("ansible_failed_task", task);
+                    s.set_var("ansible_failed_result", result);
+                }
+            }
+            self.run_nodes(pc, rescue, &failed, depth + 1).await;
+        }
+        if !always.is_empty() {
+            // `always` runs for every host that entered the block, failed or not; a host
+            // that was failing stays failed afterwards.
+            let still_failed: Vec<String> = entered
+                .iter()
+                .filter(|h| {
+                    known
+                        .get(*h)
+                        .is_some_and(|s| s.is_failed() && !s.is_unreachable())
+                })
+                .cloned()
+                .collect();
+            let mut cleared = Vec::new();
+            for h in &still_failed {
+                if let Some(s) = known.get(h) {
+                    s.clear_failed();
+                    cleared.push(s.errors_cleared());
+                }
+            }
+            self.run_nodes(pc, always, &entered, depth + 1).await;
+            for (h, before) in still_failed.iter().zip(cleared) {
+                if let Some(s) = known.get(h) {
+                    // Unless `meta: clear_host_errors` ran in the meantime.
+                    if s.errors_cleared() == before {
+                        s.mark_failed();
+                    }
+                }
+            }
+        }
+    }
+
+    /// `include_tasks` / `include_role`: decided per host, then each distinct file runs
+    /// on the hosts that included it.
+    async fn run_include(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, hosts: &[String], depth: usize) {
+        self.emit(Event::TaskStart {
+            name: task_name(t),
+            location: t.location.clone(),
+        });
+        let is_role = t.action == "include_role";
+        // (file or role name, item) -> hosts, in first-seen order.
+        let mut groups: IncludeGroups = IndexMap::new();
+        for host in self.alive(hosts) {
+            let scope = self.scope(pc, &host, Some(t));
+            let items: Vec<Option<Value>> = match &t.loop_items {
+                None => vec![None],
+                Some(spec) => match self.loop_items(spec, t.loop_kind.as_deref(), &scope) {
+                    Ok(items) => items.into_iter().map(Some).collect(),
+                    Err(msg) => {
+                        self.fail_host(&host, t, msg);
+                        continue;
+                    }
+                },
+            };
+            let loop_var = t.loop_var.clone().unwrap_or_else(|| "item".into());
+            let control = crate::task::LoopControl::from(t.loop_control.as_ref());
+            let all_items: Vec<Value> = items.iter().flatten().cloned().collect();
+            let mut any = false;
+            for (index, item) in items.into_iter().enumerate() {
+                // The item and its loop_control variables, given to the included tasks.
+                let mut item_vars: Vec<(String, Value)> = Vec::new();
+                if let Some(i) = &item {
+                    item_vars.push((loop_var.clone(), i.clone()));
+                    if let Some(iv) = &control.index_var {
+                        item_vars.push((iv.clone(), index.into()));
+                    }
+                    if control.extended {
+                        let info = crate::task::loop_info(
+                            &all_items,
+                            index,
+                            all_items.len(),
+                            control.extended_allitems,
+                        );
+                        item_vars.push(("ansible_loop".into(), info));
+                    }
+                }
+                let mut scope = scope.clone();
+                for (k, v) in &item_vars {
+                    scope = scope.with_var(k, v.clone());
+                }
+                match self.conditions_hold(t, &scope) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(msg) => {
+                        self.fail_host(&host, t, msg);
+                        any = true;
+                        break;
+                    }
+                }
+                let key = if is_role { "name" } else { "file" };
+                let target = match raw_param(t, key).map(|n| self.templar.render(&n, &scope)) {
+                    Some(Ok(Value::String(s))) => s,
+                    Some(Ok(other)) => other.to_string(),
+                    Some(Err(e)) => {
+                        self.fail_host(&host, t, e.to_string());
+                        any = true;
+                        break;
+                    }
+                    None => {
+                        self.fail_host(&host, t, format!("No file specified for {}", t.action));
+                        any = true;
+                        break;
+                    }
+                };
+                let target = if is_role {
+                    target
+                } else {
+                    let p =
+                        resolve_task_file(&target, t, std::path::Path::new(&pc.info.playbook_dir));
+                    std::fs::canonicalize(&p).unwrap_or(p).display().to_string()
+                };
+                let label = item.as_ref().map(crate::task::item_label);
+                let entry = groups
+                    .entry((target, label))
+                    .or_insert_with(|| (Vec::new(), item_vars.clone()));
+                entry.0.push(host.name.clone());
+                any = true;
+            }
+            if !any {
+                self.report(&host, t, Status::Skipped, skipped_result());
+            }
+        }
+        // Every included file is announced before any of them runs, as in Ansible.
+        for ((target, label), (group, _)) in &groups {
+            if !is_role {
+                self.emit(Event::Included {
+                    path: target.clone(),
+                    hosts: group.clone(),
+                    item_label: label.clone(),
+                });
+            }
+            for h in group {
+                self.count(h, |s| s.ok += 1);
+            }
+        }
+        for ((target, _), (group, item)) in groups {
+            let mut parent = (**t).clone();
+            parent.name = None;
+            parent.when.clear();
+            parent.loop_items = None;
+            // The include's `vars:` are "include params" for the included tasks: they
+            // rank above set_fact, as in Ansible.
+            for (k, v) in std::mem::take(&mut parent.vars) {
+                parent.include_params.insert(k, v);
+            }
+            for (var, value) in item {
+                parent.vars.insert(var, value);
+            }
+            // Include parameters become variables of the included tasks, ranking above
+            // set_fact (Ansible's "include params").
+            for (k, v) in &t.args {
+                if !matches!(
+                    k.as_str(),
+                    "_raw_params"
+                        | "file"
+                        | "name"
+                        | "apply"
+                        | "tasks_from"
+                        | "vars_from"
+                        | "defaults_from"
+                        | "handlers_from"
+                        | "public"
+                        | "allow_duplicates"
+                ) {
+                    parent.include_params.insert(k.clone(), v.clone());
+                }
+            }
+            let known = crate::tree::is_action;
+            let mut compiler =
+                Compiler::new(pc.info.playbook_dir.clone().into(), &known, &self.opts.tags);
+            let nodes = if is_role {
+                let r = match role_ref_from_args(t) {
+                    Ok(mut r) => {
+                        r.name = target.clone();
+                        r
+                    }
+                    Err(e) => {
+                        self.fail_hosts(&group, t, e.message.clone());
+                        continue;
+                    }
+                };
+                compiler.seen_roles = pc
+                    .seen_roles
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let nodes = compiler.role(&r, &role_files(t), Some(&parent), depth + 1);
+                *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
+                    compiler.seen_roles.clone();
+                pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
+                nodes
+            } else {
+                match load_tasks_file(std::path::Path::new(&target), &known) {
+                    Ok(tasks) => compiler.tasks(&tasks, Some(&parent), depth + 1),
+                    Err(e) => Err(e),
+                }
+            };
+            match nodes {
+                Ok(nodes) => self.run_nodes(pc, &nodes, &group, depth + 1).await,
+                Err(e) => self.fail_hosts(&group, t, e.to_string()),
+            }
+        }
+        let _ = load_role;
+    }
+
+    fn conditions_hold(&self, t: &Task, scope: &crate::vars::Scope) -> Result<bool, String> {
+        for c in &t.when {
+            if !self
+                .templar
+                .condition(c, scope)
+                .map_err(|e| format!("The conditional check '{c}' failed. The error was: {e}"))?
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn report(&self, host: &HostState, t: &Task, status: Status, result: Map<String, Value>) {
+        self.finish(
+            host,
+            &t.action,
+            crate::task::Done { status, result },
+            false,
+            None,
+            &t.location,
+        );
+    }
+
+    fn fail_host(&self, host: &HostState, t: &Task, msg: String) {
+        self.report(
+            host,
+            t,
+            Status::Failed,
+            crate::task::Done::failed(msg).result,
+        );
+    }
+
+    fn fail_hosts(&self, hosts: &[String], t: &Task, msg: String) {
+        let known = self.all_hosts();
+        for h in hosts {
+            if let Some(s) = known.get(h) {
+                self.fail_host(s, t, msg.clone());
+            }
+        }
+    }
+
+    async fn run_meta(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, hosts: &[String]) {
+        let what = raw_param(t, "_raw_params").unwrap_or_default();
+        let alive = self.alive(hosts);
+        match what.trim() {
+            "flush_handlers" => self.flush_handlers(pc, hosts).await,
+            "noop" | "refresh_inventory" | "reset_connection" => {}
+            "clear_host_errors" => {
+                let known = self.all_hosts();
+                for h in hosts {
+                    if let Some(s) = known.get(h) {
+                        s.clear_errors();
+                    }
+                }
+            }
+            "end_play" | "end_batch" => {
+                for h in &alive {
+                    h.set_ended(true);
+                }
+            }
+            "end_host" | "clear_facts" => {
+                for h in &alive {
+                    let scope = self.scope(pc, h, Some(t));
+                    match self.conditions_hold(t, &scope) {
+                        Ok(true) if what.trim() == "end_host" => h.set_ended(true),
+                        Ok(true) => h.clear_facts(),
+                        Ok(false) => {}
+                        Err(msg) => self.fail_host(h, t, msg),
+                    }
+                }
+            }
+            other => {
+                self.emit(Event::TaskStart {
+                    name: task_name(t),
+                    location: t.location.clone(),
+                });
+                for h in &alive {
+                    self.fail_host(h, t, format!("invalid meta action requested: {other}"));
+                }
+            }
+        }
+    }
+
+    /// Run every notified handler, in the order handlers are defined, on the hosts that
+    /// notified it.
+    pub(crate) async fn flush_handlers(&self, pc: &PlayCtx<'_>, hosts: &[String]) {
+        let known = self.all_hosts();
+        let mut i = 0;
+        while let Some(handler) = pc.handler(i) {
+            i += 1;
+            let keys = handler_keys(&handler);
+            let targets: Vec<String> = hosts
+                .iter()
+                .filter(|h| {
+                    known.get(*h).is_some_and(|s| {
+                        !s.is_unreachable()
+                            && (!s.is_failed()
+                                || self.opts.force_handlers
+                                || is_true(pc.play.extra.get("force_handlers")))
+                            && s.take_notification(&keys)
+                    })
+                })
+                .cloned()
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            self.emit(Event::HandlerStart {
+                name: task_name(&handler),
+                location: handler.location.clone(),
+            });
+            let states: Vec<Arc<HostState>> = targets
+                .iter()
+                .filter_map(|h| known.get(h).cloned())
+                .collect();
+            self.for_each_host(&states, |h| self.run_task_host(pc, &handler, h))
+                .await;
+        }
+    }
+}
+
+/// What notifies a handler: its name, `role : name`, and its `listen` topics.
+fn handler_keys(h: &Task) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(n) = &h.name {
+        keys.push(n.clone());
+        if let Some(r) = &h.role {
+            keys.push(format!("{} : {n}", r.name));
+        }
+    }
+    keys.extend(h.listen.iter().cloned());
+    keys
+}
+
+fn skipped_result() -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("changed".into(), false.into());
+    m.insert("skip_reason".into(), "Conditional result was False".into());
+    m.insert("skipped".into(), true.into());
+    m
+}
+
+#[allow(dead_code)]
+fn _assert_result_type(_: HostResult) {}
+
+fn is_true(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(false),
+        _ => false,
+    }
+}
+
+/// fnmatch-style `*` and `?` (what --start-at-task accepts).
+fn glob_match(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}

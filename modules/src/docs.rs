@@ -1,0 +1,58 @@
+//! Documentation of the built-in modules: one YAML file per module in `modules/docs/`
+//! (options with types, defaults and choices; examples; return values), compiled into
+//! the binary for `drover doc`. Adding a module's docs is one line here.
+
+/// (module name, its documentation YAML), sorted by name.
+static DOCS: &[(&str, &str)] = &[
+    ("apt", include_str!("../docs/apt.yml")),
+    ("authorized_key", include_str!("../docs/authorized_key.yml")),
+    ("command", include_str!("../docs/command.yml")),
+    ("cron", include_str!("../docs/cron.yml")),
+    ("debug", include_str!("../docs/debug.yml")),
+    ("getent", include_str!("../docs/getent.yml")),
+    ("git", include_str!("../docs/git.yml")),
+    ("group", include_str!("../docs/group.yml")),
+    ("hostname", include_str!("../docs/hostname.yml")),
+    ("package", include_str!("../docs/package.yml")),
+    ("ping", include_str!("../docs/ping.yml")),
+    ("pip", include_str!("../docs/pip.yml")),
+    ("raw", include_str!("../docs/raw.yml")),
+    ("service", include_str!("../docs/service.yml")),
+    ("set_fact", include_str!("../docs/set_fact.yml")),
+    ("setup", include_str!("../docs/setup.yml")),
+    ("shell", include_str!("../docs/shell.yml")),
+    ("supervisorctl", include_str!("../docs/supervisorctl.yml")),
+    ("sysctl", include_str!("../docs/sysctl.yml")),
+    ("systemd", include_str!("../docs/systemd.yml")),
+    (
+        "systemd_service",
+        include_str!("../docs/systemd_service.yml"),
+    ),
+    ("user", include_str!("../docs/user.yml")),
+];
+
+/// The documentation YAML of module `name` (short name, or `ansible.builtin.NAME` etc.).
+pub fn doc(name: &str) -> Option<&'static str> {
+    let short = name.rsplit('.').next().unwrap_or(name);
+    DOCS.iter().find(|(n, _)| *n == short).map(|(_, d)| *d)
+}
+
+/// Every documented module's name.
+pub fn documented() -> impl Iterator<Item = &'static str> {
+    DOCS.iter().map(|(n, _)| *n)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_registered_module_is_documented_under_its_name() {
+        for name in crate::names() {
+            let text = super::doc(name).unwrap_or_else(|| panic!("no docs for module {name}"));
+            assert!(
+                text.starts_with(&format!("module: {name}\n")),
+                "docs/{name}.yml names another module"
+            );
+        }
+        assert_eq!(super::doc("ansible.builtin.apt"), super::doc("apt"));
+    }
+}

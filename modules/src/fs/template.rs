@@ -1,0 +1,187 @@
+//! `template`: render a controller template with the task's variables (plus Ansible's
+//! `template_*` variables and `ansible_managed`), then install it as `copy` does.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Local};
+
+use super::attrs::Wanted;
+use super::install::{install_one, OneFile};
+use super::mode::ModeSpec;
+use super::{basename, fail};
+use crate::{Ctx, Module, ModuleError, ModuleResult, SearchKind, TextOptions};
+
+pub struct Template;
+
+const OPTIONS: &[&str] = &[
+    "src",
+    "dest",
+    "backup",
+    "force",
+    "mode",
+    "owner",
+    "group",
+    "follow",
+    "validate",
+    "newline_sequence",
+    "trim_blocks",
+    "lstrip_blocks",
+    "output_encoding",
+    "variable_start_string",
+    "variable_end_string",
+    "block_start_string",
+    "block_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "unsafe_writes",
+    "attributes",
+    "attr",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+];
+
+/// Ansible's DEFAULT_MANAGED_STR.
+const MANAGED: &str = "Ansible managed";
+
+#[async_trait]
+impl Module for Template {
+    fn name(&self) -> &'static str {
+        "template"
+    }
+
+    async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
+        let a = &ctx.args;
+        a.check_supported("template", OPTIONS)?;
+        let (Some(src), Some(dest)) = (a.str("src")?, a.str("dest")?) else {
+            return Err(fail("src and dest are required"));
+        };
+        let defaults = [
+            ("variable_start_string", "{{"),
+            ("variable_end_string", "}}"),
+            ("block_start_string", "{%"),
+            ("block_end_string", "%}"),
+            ("comment_start_string", "{#"),
+            ("comment_end_string", "#}"),
+        ];
+        for (k, d) in defaults {
+            if a.str(k)?.is_some_and(|v| v != d) {
+                return Err(fail(&format!(
+                    "drover: template option {k} (custom delimiters) is not supported"
+                )));
+            }
+        }
+        let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
+        if !matches!(encoding.to_ascii_lowercase().as_str(), "utf-8" | "utf8") {
+            return Err(fail(&format!(
+                "drover: output_encoding {encoding} is not supported (utf-8 only)"
+            )));
+        }
+        let newline = match a.str("newline_sequence")?.as_deref() {
+            None | Some("\n") | Some("\\n") => "\n",
+            Some("\r") | Some("\\r") => "\r",
+            Some("\r\n") | Some("\\r\\n") => "\r\n",
+            Some(_) => return Err(fail("newline_sequence needs to be one of: \n, \r or \r\n")),
+        };
+        let opts = TextOptions {
+            trim_blocks: a.bool("trim_blocks", true)?,
+            lstrip_blocks: a.bool("lstrip_blocks", false)?,
+            keep_trailing_newline: true,
+            newline_sequence: newline.to_string(),
+        };
+        let Some(path) = ctx.target.find_file(SearchKind::Templates, &src) else {
+            return Err(fail(&format!(
+                "Could not find or access '{src}'\nSearched in:\n\t{dir}/templates/{src}\n\t{dir}/{src} on the Ansible Controller.",
+                dir = ctx.target.playbook_dir().display()
+            )));
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| fail(&format!("could not read template {}: {e}", path.display())))?;
+        let prelude = template_vars(ctx, &src, &path, &dest)?;
+        let rendered = ctx
+            .target
+            .render_text(&format!("{prelude}{text}"), &opts)
+            .map_err(|e| fail(&e))?;
+        let mut wanted = Wanted::from_args(a)?;
+        if a.str("mode")?.as_deref() == Some("preserve") {
+            wanted.mode = Some(ModeSpec::Octal(super::copy::local_mode(&path)));
+        }
+        let label = path.display().to_string();
+        let job = OneFile {
+            data: rendered.into_bytes(),
+            src_label: label.clone(),
+            dest,
+            basename: basename(&src),
+            from_content: false,
+            after_header: label,
+            wanted,
+            force: a.bool("force", true)?,
+            backup: a.bool("backup", false)?,
+            follow: a.bool("follow", false)?,
+            validate: a.str("validate")?,
+            remote: None,
+            remote_sum: None,
+        };
+        install_one(ctx, job).await
+    }
+}
+
+/// `{% set %}` lines defining the variables Ansible's template action adds. They end
+/// in `{{ '' }}` rather than a block tag, so trim_blocks cannot eat the template's
+/// first newline, and they sit on the first line so error line numbers stay right.
+fn template_vars(
+    ctx: &Ctx<'_>,
+    src: &str,
+    path: &std::path::Path,
+    dest: &str,
+) -> Result<String, ModuleError> {
+    let meta = std::fs::metadata(path).ok();
+    let mtime: Option<DateTime<Local>> = meta
+        .as_ref()
+        .and_then(|m| m.modified().ok())
+        .map(Into::into);
+    let uid = {
+        use std::os::unix::fs::MetadataExt;
+        meta.as_ref().map(|m| m.uid()).unwrap_or(0)
+    };
+    let owner = user_name(uid).unwrap_or_else(|| uid.to_string());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let py = |t: DateTime<Local>| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    let full = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let mut vars = vec![
+        ("template_host", host),
+        ("template_path", src.to_string()),
+        ("template_mtime", mtime.map(py).unwrap_or_default()),
+        ("template_uid", owner),
+        ("template_run_date", py(Local::now())),
+        ("template_destpath", dest.to_string()),
+        ("template_fullpath", full.display().to_string()),
+    ];
+    // A user's own ansible_managed wins, as in Ansible.
+    if ctx
+        .target
+        .evaluate("ansible_managed")
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        vars.push(("ansible_managed", MANAGED.to_string()));
+    }
+    let mut out = String::new();
+    for (k, v) in vars {
+        let lit = serde_json::to_string(&v).map_err(|e| fail(&e.to_string()))?;
+        out.push_str(&format!("{{% set {k} = {lit} %}}"));
+    }
+    out.push_str("{{ '' }}");
+    Ok(out)
+}
+
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
+    })
+}

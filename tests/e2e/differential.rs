@@ -1,0 +1,252 @@
+//! The same playbooks through ansible-playbook (ansible-core 2.19 from PyPI) and drover:
+//! the console output must match once timestamps are masked and the host lines of each
+//! task are sorted (both engines print hosts in completion order), and so must the exit
+//! code. Needs ansible-core in $ANSIBLE_VENV (default /tmp/ansible-venv); scripts/test
+//! installs it and sets DROVER_REQUIRE_ANSIBLE=1 so that a missing oracle fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{run, Scratch};
+
+fn ansible_playbook() -> Option<PathBuf> {
+    let venv = std::env::var("ANSIBLE_VENV").unwrap_or_else(|_| "/tmp/ansible-venv".into());
+    let bin = Path::new(&venv).join("bin/ansible-playbook");
+    if bin.exists() {
+        return Some(bin);
+    }
+    assert!(
+        std::env::var("DROVER_REQUIRE_ANSIBLE").as_deref() != Ok("1"),
+        "ansible-playbook not found in {venv} and DROVER_REQUIRE_ANSIBLE=1"
+    );
+    eprintln!("note: {} missing, differential test skipped", bin.display());
+    None
+}
+
+fn mask(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        // "2026-11-23 08:21:54.724461" and "0:00:00.007716" -> TS
+        let rest: String = chars[i..].iter().take(26).collect();
+        let is_ts = rest.len() == 26
+            && rest.as_bytes()[4] == b'-'
+            && rest.as_bytes()[10] == b' '
+            && rest.as_bytes()[19] == b'.';
+        let delta: String = chars[i..].iter().take(14).collect();
+        let is_delta =
+            delta.len() == 14 && delta.starts_with("0:00:") && delta.as_bytes()[7] == b'.';
+        if is_ts {
+            out.push_str("TS");
+            i += 26;
+        } else if is_delta && (i == 0 || !chars[i - 1].is_ascii_digit()) {
+            out.push_str("TS");
+            i += 14;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Output with each section's host records sorted.
+fn normalize(out: &str) -> String {
+    let is_section = |l: &str| {
+        l.starts_with("TASK [")
+            || l.starts_with("PLAY [")
+            || l.starts_with("RUNNING HANDLER [")
+            || l.starts_with("PLAY RECAP")
+    };
+    let starts_record = |l: &str| {
+        [
+            "ok: ",
+            "changed: ",
+            "skipping: ",
+            "fatal: ",
+            "failed: ",
+            "included: ",
+            "[ERROR]",
+            "[WARNING]",
+            "FAILED - RETRYING",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+    };
+    let mut result = Vec::new();
+    let mut records: Vec<String> = Vec::new();
+    let flush = |records: &mut Vec<String>, result: &mut Vec<String>| {
+        records.sort();
+        result.append(records);
+    };
+    // Blank lines only separate sections; where they fall depends on host order.
+    for line in out.lines().filter(|l| !l.trim().is_empty()).map(mask) {
+        if is_section(&line) {
+            flush(&mut records, &mut result);
+            result.push(line);
+        } else if starts_record(&line) || records.is_empty() {
+            records.push(line);
+        } else if let Some(last) = records.last_mut() {
+            last.push('\n');
+            last.push_str(&line);
+        }
+    }
+    flush(&mut records, &mut result);
+    result.join("\n")
+}
+
+fn compare(playbook: &str) {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let python = ansible.parent().unwrap().join("python");
+    let inv = s.write(
+        "inv.ini",
+        &format!("[all:vars]\nansible_python_interpreter={}\n[web]\nh1 ansible_connection=local\nh2 ansible_connection=local\n", python.display()),
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let book = dir.join(playbook);
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .arg(&book)
+        .current_dir(&dir)
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("HOME", &s.home)
+        .env("ANSIBLE_LOCAL_TEMP", s.path("ansible-tmp")));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .arg(&book)
+        .current_dir(&dir));
+    assert_eq!(
+        ours.code,
+        theirs.code,
+        "exit codes differ\n--- ansible\n{}\n--- drover\n{}",
+        theirs.show(),
+        ours.show()
+    );
+    let (a, d) = (normalize(&theirs.stdout), normalize(&ours.stdout));
+    if a != d {
+        let diff = similar::TextDiff::from_lines(&a, &d)
+            .unified_diff()
+            .header("ansible-playbook", "drover")
+            .to_string();
+        panic!("outputs differ:\n{diff}");
+    }
+}
+
+#[test]
+fn basics_match_ansible_playbook() {
+    compare("basics.yml");
+}
+
+#[test]
+fn the_playbook_language_matches_ansible_playbook() {
+    compare("language.yml");
+}
+
+#[test]
+fn control_flow_matches_ansible_playbook() {
+    compare("control.yml");
+}
+
+#[test]
+fn inventory_changes_match_ansible_playbook() {
+    compare("inventory_changes.yml");
+}
+
+#[test]
+fn normalizing_masks_times_and_sorts_hosts() {
+    let out = "TASK [x] ***\nok: [h2] => {\n    \"msg\": 1\n}\nok: [h1]\n\"delta\": \"0:00:00.003547\", \"end\": \"2026-11-23 07:53:34.780292\"";
+    assert_eq!(
+        normalize(out),
+        "TASK [x] ***\nok: [h1]\n\"delta\": \"TS\", \"end\": \"TS\"\nok: [h2] => {\n    \"msg\": 1\n}"
+    );
+}
+
+/// `--list-tasks`/`--list-tags` output, byte for byte.
+fn compare_listing(args: &[&str]) {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let inv = s.write("inv.ini", "h1 ansible_connection=local\n");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(
+        (ours.code, &ours.stdout),
+        (theirs.code, &theirs.stdout),
+        "{args:?}\n{}",
+        ours.show()
+    );
+}
+
+#[test]
+fn task_and_tag_listings_match_ansible_playbook() {
+    compare_listing(&["language.yml", "--list-tasks"]);
+    compare_listing(&["language.yml", "--list-tags"]);
+    compare_listing(&["language.yml", "--list-tasks", "--tags", "never"]);
+    compare_listing(&["basics.yml", "control.yml", "--list-tasks", "--list-tags"]);
+    compare_listing(&[
+        "language.yml",
+        "--list-tasks",
+        "--skip-tags",
+        "never,always",
+    ]);
+}
+
+#[test]
+fn start_at_task_matches_ansible_playbook() {
+    let Some(ansible) = ansible_playbook() else {
+        return;
+    };
+    let s = Scratch::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
+    let python = ansible.parent().unwrap().join("python");
+    let inv = s.write(
+        "inv2.ini",
+        &format!(
+            "h1 ansible_connection=local ansible_python_interpreter={}\n",
+            python.display()
+        ),
+    );
+    let args = ["basics.yml", "--start-at-task", "set a*"];
+    let theirs = run(Command::new(&ansible)
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir)
+        .env("HOME", &s.home)
+        .env("ANSIBLE_NOCOLOR", "1"));
+    let ours = run(s
+        .drover()
+        .arg("play")
+        .arg("-i")
+        .arg(&inv)
+        .args(args)
+        .current_dir(&dir));
+    assert_eq!(ours.code, theirs.code, "{}", ours.show());
+    assert_eq!(
+        normalize(&ours.stdout),
+        normalize(&theirs.stdout),
+        "{}",
+        ours.show()
+    );
+}
