@@ -12,3 +12,4 @@ mod keys;
 mod local;
 mod playbook;
 mod system;
+mod text;
