@@ -104,18 +104,13 @@ impl Module for GroupBy {
         let key = ctx.args.str("key")?.ok_or_else(|| {
             ModuleError::Failed("the 'key' param is required when using group_by".into())
         })?;
-        // Ansible replaces characters that are not valid in group names.
-        let key: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
+        // As ansible's group_by: spaces become dashes; other characters stay (the
+        // inventory warns about those that are not valid in group names).
+        let key = key.replace(' ', "-");
+        let parents: Vec<String> = names(ctx.args.get("parents"))
+            .iter()
+            .map(|p| p.replace(' ', "-"))
             .collect();
-        let parents = names(ctx.args.get("parents"));
         let parents = if parents.is_empty() {
             vec!["all".to_string()]
         } else {

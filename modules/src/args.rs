@@ -49,6 +49,12 @@ impl Args {
         }
     }
 
+    /// A string option the module cannot run without; Ansible's message when missing.
+    pub fn required_str(&self, key: &str) -> Result<String, ModuleError> {
+        self.str(key)?
+            .ok_or_else(|| ModuleError::Failed(format!("missing required arguments: {key}")))
+    }
+
     /// A boolean option with Ansible's accepted spellings.
     pub fn bool(&self, key: &str, default: bool) -> Result<bool, ModuleError> {
         match self.get(key) {

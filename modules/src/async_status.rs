@@ -41,10 +41,7 @@ impl Module for AsyncStatus {
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported("async_status", &["jid", "mode"])?;
-        let jid = ctx
-            .args
-            .str("jid")?
-            .ok_or_else(|| ModuleError::Failed("missing required arguments: jid".into()))?;
+        let jid = ctx.args.required_str("jid")?;
         let job = format!("{DIR}/{}", quote(&jid));
         if ctx.args.str("mode")?.as_deref() == Some("cleanup") {
             ctx.exec(

@@ -106,8 +106,8 @@ impl Module for AuthorizedKey {
 async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let args = &ctx.args;
     args.check_supported("authorized_key", OPTIONS)?;
-    let user = sys::required(args, "user")?;
-    let key_text = sys::required(args, "key")?;
+    let user = args.required_str("user")?;
+    let key_text = args.required_str("key")?;
     if key_text.starts_with("http://") || key_text.starts_with("https://") {
         return Ok(failed(
             "drover's authorized_key does not fetch keys from URLs yet",

@@ -101,12 +101,8 @@ impl Module for GetUrl {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         supported(ctx, "get_url", OPTIONS)?;
         let args = &ctx.args;
-        let url = args
-            .str("url")?
-            .ok_or_else(|| ModuleError::Failed("missing required arguments: url".into()))?;
-        let dest = args
-            .str("dest")?
-            .ok_or_else(|| ModuleError::Failed("missing required arguments: dest".into()))?;
+        let url = args.required_str("url")?;
+        let dest = args.required_str("dest")?;
         let dest = textfile::expand_user(ctx, &dest).await?;
         let force = args.bool("force", false)?;
         let backup = args.bool("backup", false)?;

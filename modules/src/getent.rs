@@ -52,7 +52,7 @@ impl Module for Getent {
             "getent",
             &["database", "fail_key", "key", "service", "split"],
         )?;
-        let database = sys::required(args, "database")?;
+        let database = args.required_str("database")?;
         let key = args.str("key")?;
         let fail_key = args.bool("fail_key", true)?;
         let split = args

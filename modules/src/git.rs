@@ -105,7 +105,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         &[("name", "repo"), ("gpg_whitelist", "gpg_allowlist")],
     );
     args.check_supported("git", OPTIONS)?;
-    let repo = sys::required(&args, "repo")?;
+    let repo = args.required_str("repo")?;
     let dest = match args.str("dest")? {
         Some(d) => d,
         None if !args.bool("clone", true)? => String::new(),

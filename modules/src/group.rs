@@ -36,7 +36,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     if args.bool("local", false)? {
         return Ok(failed("drover's group module does not support 'local' yet"));
     }
-    let name = sys::required(args, "name")?;
+    let name = args.required_str("name")?;
     let state =
         sys::choice(args, "state", &["absent", "present"], Some("present"))?.unwrap_or_default();
     let gid = sys::int(args, "gid")?;

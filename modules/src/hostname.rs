@@ -22,7 +22,7 @@ impl Module for Hostname {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         let args = &ctx.args;
         args.check_supported("hostname", &["name", "use"])?;
-        let name = sys::required(args, "name")?;
+        let name = args.required_str("name")?;
         let strategy = sys::choice(args, "use", STRATEGIES, None)?;
         let probe = format!(
             "{}; hostname 2>/dev/null || uname -n; {}; cat /etc/hostname 2>/dev/null; {}; if command -v hostnamectl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then echo systemd; else echo generic; fi",

@@ -132,6 +132,13 @@ pub trait Target: Send + Sync {
     fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf>;
     /// The directory of the playbook being run (relative controller paths start there).
     fn playbook_dir(&self) -> PathBuf;
+    /// Drop the host's connection and open a fresh one (a host that rebooted).
+    async fn reconnect(&self) -> Result<Arc<dyn Connection>, ConnError> {
+        self.connection().await
+    }
+    /// A line for the operator, shown as it is in the run's output (what an action
+    /// plugin prints in Ansible: `pause`'s "Pausing for N seconds").
+    fn display(&self, _line: &str) {}
 }
 
 /// Everything a module gets for one run on one host.
@@ -252,6 +259,18 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// A result map with `changed` set, the start of every module's answer.
+/// The result of a module that has no check mode, run in check mode: skipped, with
+/// ansible-core's message (`remote module (NAME) ...`, or `This action (NAME) ...` for
+/// the modules ansible-core fronts with an action plugin).
+pub(crate) fn no_check_mode(msg: Option<String>) -> ModuleResult {
+    let mut r = result(false);
+    r.insert("skipped".into(), Value::Bool(true));
+    if let Some(msg) = msg {
+        r.insert("msg".into(), msg.into());
+    }
+    r
+}
+
 pub(crate) fn result(changed: bool) -> ModuleResult {
     let mut r = Map::new();
     r.insert("changed".into(), Value::Bool(changed));

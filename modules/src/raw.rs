@@ -20,10 +20,7 @@ impl Module for Raw {
             return Err(ModuleError::Failed("no command given".into()));
         }
         if ctx.check_mode {
-            let mut r = result(false);
-            r.insert("skipped".into(), Value::Bool(true));
-            r.insert("msg".into(), "check mode not supported for raw".into());
-            return Ok(r);
+            return Ok(crate::no_check_mode(None));
         }
         let line = match ctx.args.str("executable")? {
             Some(exe) => format!(

@@ -69,9 +69,7 @@ impl Module for Replace {
         supported(ctx, "replace", OPTIONS)?;
         let args = &ctx.args;
         let path = path_arg(ctx).await?;
-        let regexp = args
-            .str("regexp")?
-            .ok_or_else(|| ModuleError::Failed("missing required arguments: regexp".into()))?;
+        let regexp = args.required_str("regexp")?;
         let template = args.str("replace")?.unwrap_or_default();
         // Empty strings count as unset, as Python's truthiness test does.
         let after = args.str("after")?.filter(|s| !s.is_empty());

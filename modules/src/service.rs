@@ -72,7 +72,7 @@ async fn service_mgr(ctx: &Ctx<'_>) -> Result<String, ModuleError> {
 }
 
 async fn generic(ctx: &Ctx<'_>, args: &Args) -> Result<ModuleResult, ModuleError> {
-    let name = sys::required(args, "name")?;
+    let name = args.required_str("name")?;
     let state = sys::choice(args, "state", crate::systemd::STATES, None)?;
     let enabled = match args.get("enabled") {
         Some(_) => Some(args.bool("enabled", false)?),

@@ -92,7 +92,7 @@ fn matched(status: &str, name: &str, is_group: bool) -> Vec<(String, String)> {
 async fn run(ctx: &Ctx<'_>, tmp: &mut Option<String>) -> Result<ModuleResult, ModuleError> {
     let args = &ctx.args;
     args.check_supported("supervisorctl", OPTIONS)?;
-    let raw_name = sys::required(args, "name")?;
+    let raw_name = args.required_str("name")?;
     let state = sys::choice(
         args,
         "state",

@@ -119,12 +119,6 @@ fn bad_int(key: &str, v: impl std::fmt::Display) -> ModuleError {
     ))
 }
 
-/// A required string option.
-pub fn required(args: &Args, key: &str) -> Result<String, ModuleError> {
-    args.str(key)?
-        .ok_or_else(|| ModuleError::Failed(format!("missing required arguments: {key}")))
-}
-
 /// `cmd` words quoted into one shell line.
 pub fn line<S: AsRef<str>>(words: &[S]) -> String {
     words

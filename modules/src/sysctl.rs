@@ -76,7 +76,7 @@ impl Module for Sysctl {
 async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     let args = sys::aliased(&ctx.args, &[("key", "name"), ("val", "value")]);
     args.check_supported("sysctl", OPTIONS)?;
-    let name = sys::required(&args, "name")?;
+    let name = args.required_str("name")?;
     let state =
         sys::choice(&args, "state", &["absent", "present"], Some("present"))?.unwrap_or_default();
     let value = match args.get("value") {

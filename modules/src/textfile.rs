@@ -401,7 +401,7 @@ pub async fn set_attrs(
 
 /// `validate` as Ansible runs it: split like a shell would, `%s` replaced by the temp file,
 /// run without a shell (so each word is quoted here).
-fn validate_command(validate: &str, tmp: &str) -> Result<String, ModuleError> {
+pub(crate) fn validate_command(validate: &str, tmp: &str) -> Result<String, ModuleError> {
     if !validate.contains("%s") {
         return Err(ModuleError::Failed(format!(
             "validate must contain %s: {validate}"
@@ -528,7 +528,8 @@ pub async fn finish(ctx: &Ctx<'_>, f: Finish<'_>) -> Result<Outcome, ModuleError
             (st.clone(), predicted)
         }
         (None, false, Some((real, st))) => {
-            if f.attrs.is_empty() {
+            // Attributes already as asked (the usual second run): no round trip.
+            if f.attrs.is_empty() || f.attrs.predict(st).as_ref() == Some(st) {
                 (st.clone(), st.clone())
             } else {
                 set_attrs(ctx, real, f.attrs).await?

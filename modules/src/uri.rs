@@ -138,9 +138,7 @@ impl Module for Uri {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         supported(ctx, "uri", OPTIONS)?;
         let args = &ctx.args;
-        let url = args
-            .str("url")?
-            .ok_or_else(|| ModuleError::Failed("missing required arguments: url".into()))?;
+        let url = args.required_str("url")?;
         let method = args
             .str("method")?
             .unwrap_or_else(|| "GET".into())
@@ -287,13 +285,9 @@ impl Module for Uri {
         };
         if ctx.check_mode {
             // uri does not support check mode in ansible-core: the task is skipped.
-            let mut r = result(false);
-            r.insert("skipped".into(), json!(true));
-            r.insert(
-                "msg".into(),
-                json!("remote module (uri) does not support check mode"),
-            );
-            return Ok(r);
+            return Ok(crate::no_check_mode(Some(
+                "This action (uri) does not support check mode.".into(),
+            )));
         }
         let req = Request {
             url: url.clone(),

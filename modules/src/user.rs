@@ -141,7 +141,7 @@ impl Module for User {
         let wanted = args.bool("generate_ssh_key", false)?
             && args.str("state")?.as_deref() != Some("absent");
         if wanted && r.get("failed").is_none() {
-            let name = sys::required(&args, "name")?;
+            let name = args.required_str("name")?;
             crate::user_key::ensure(ctx, &args, &name, &mut r).await?;
         }
         Ok(sys::add_lines(r))
@@ -161,7 +161,7 @@ async fn run(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
             )));
         }
     }
-    let name = sys::required(&args, "name")?;
+    let name = args.required_str("name")?;
     let state =
         sys::choice(&args, "state", &["absent", "present"], Some("present"))?.unwrap_or_default();
     let update_password = sys::choice(

@@ -193,13 +193,9 @@ impl Module for WaitFor {
             ));
         }
         if ctx.check_mode {
-            let mut r = result(false);
-            r.insert("skipped".into(), json!(true));
-            r.insert(
-                "msg".into(),
-                json!("remote module (wait_for) does not support check mode"),
-            );
-            return Ok(r);
+            return Ok(crate::no_check_mode(Some(
+                "remote module (wait_for) does not support check mode".into(),
+            )));
         }
 
         let started = Instant::now();

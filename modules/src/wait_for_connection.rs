@@ -1,11 +1,8 @@
 //! `wait_for_connection`: retry reaching the host until a trivial command runs, as
 //! ansible-core's action plugin retries its ping module.
-//!
-//! Seam limit: `Target::connection()` hands out the engine's connection for the host; if
-//! that connection broke (host rebooting), every retry here reuses the broken one unless
-//! the engine reconnects on its own. A `Target::reconnect()` (drop the cached connection,
-//! open a fresh one) would make this exact; until then a connection that fails is asked
-//! again each round, which works when the engine opens connections lazily per failure.
+//! Each attempt after a failed one drops the host's connection and opens a fresh one
+//! (`Target::reconnect`), so a host that rebooted or whose sshd restarted is reached
+//! again, and the tasks after this one use the new connection.
 
 use std::time::{Duration, Instant};
 
@@ -33,9 +30,7 @@ impl Module for WaitForConnection {
         let sleep = int_arg(ctx, "sleep", 1)?;
         let timeout = int_arg(ctx, "timeout", 600)?;
         if ctx.check_mode {
-            let mut r = result(false);
-            r.insert("skipped".into(), json!(true));
-            return Ok(r);
+            return Ok(crate::no_check_mode(None));
         }
         let start = Instant::now();
         if delay > 0 {
@@ -43,9 +38,14 @@ impl Module for WaitForConnection {
         }
         let deadline = start + Duration::from_secs(delay + timeout);
         let mut last_error;
+        let mut fresh = false;
         loop {
             let attempt = async {
-                let conn = ctx.target.connection().await?;
+                let conn = if fresh {
+                    ctx.target.reconnect().await?
+                } else {
+                    ctx.target.connection().await?
+                };
                 let out = conn.exec("echo pong", None, None).await?;
                 if String::from_utf8_lossy(&out.stdout).trim() == "pong" {
                     Ok(())
@@ -60,6 +60,7 @@ impl Module for WaitForConnection {
                 Ok(Err(e)) => last_error = e.to_string(),
                 Err(_) => last_error = "timed out".into(),
             }
+            fresh = true;
             if Instant::now() + Duration::from_secs(sleep) >= deadline {
                 let mut r = result(false);
                 r.insert("failed".into(), json!(true));

@@ -24,6 +24,15 @@ fn ansible_playbook() -> Option<PathBuf> {
 }
 
 fn mask(line: &str) -> String {
+    // "included: FILE for h2, h1": the hosts come in the order they finished.
+    if let Some((head, hosts)) = line
+        .strip_prefix("included: ")
+        .and_then(|rest| rest.rsplit_once(" for "))
+    {
+        let mut hosts: Vec<&str> = hosts.split(", ").collect();
+        hosts.sort_unstable();
+        return format!("included: {head} for {}", hosts.join(", "));
+    }
     let mut out = String::with_capacity(line.len());
     let chars: Vec<char> = line.chars().collect();
     let mut i = 0;

@@ -10,6 +10,7 @@ mod host_keys;
 mod inventory;
 mod keys;
 mod local;
+mod microservices;
 mod playbook;
 mod system;
 mod text;

@@ -287,3 +287,41 @@ fn a_module_in_library_beside_the_playbook_runs_on_the_host() {
         out.show()
     );
 }
+
+/// A host whose SSH connection dies (a reboot, sshd restarted) is reached again by
+/// `wait_for_connection`, and the tasks after it use the fresh connection;
+/// `meta: reset_connection` also opens a new one.
+#[test]
+fn wait_for_connection_reconnects_after_the_connection_dies() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    s.write(
+        "site.yml",
+        r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - name: the session process of this connection
+      command: sh -c 'echo $PPID'
+      register: first
+    - name: kill it (as a reboot would); the task cannot answer
+      command: kill -9 {{ first.stdout }}
+      ignore_unreachable: true
+    - wait_for_connection:
+        timeout: 20
+    - name: a new session
+      command: sh -c 'echo $PPID'
+      register: second
+    - meta: reset_connection
+    - name: another new session
+      command: sh -c 'echo $PPID'
+      register: third
+    - debug:
+        msg: "{{ first.stdout != second.stdout and second.stdout != third.stdout }}"
+"#,
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(out.stdout.contains("\"msg\": true"), "{}", out.show());
+}

@@ -345,6 +345,7 @@ impl Reporter for Console {
                 "{}\n",
                 self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}"))
             )),
+            Event::Display(line) => self.out(line),
             Event::NoMoreHosts => self.out(&self.banner("NO MORE HOSTS LEFT")),
             Event::Recap(stats) => self.recap(stats),
         }

@@ -116,7 +116,7 @@ pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
             ));
         }
     }
-    if usable.is_empty() {
+    let nothing_parsed = || -> Result<Inventory, Failure> {
         if env_flag("ANSIBLE_INVENTORY_UNPARSED_FAILED", false) {
             return Err(Failure::new(
                 1,
@@ -126,11 +126,28 @@ pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
         if env_flag("ANSIBLE_INVENTORY_UNPARSED_WARNING", true) {
             warn("No inventory was parsed, only implicit localhost is available");
         }
-        return Ok(Inventory::implicit());
+        Ok(Inventory::implicit())
+    };
+    if usable.is_empty() {
+        return nothing_parsed();
     }
-    let inventory = Inventory::load(&usable).map_err(|e| Failure::new(1, e))?;
+    // A file that does not parse is skipped with a warning that quotes the error, as
+    // ansible does; ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED makes it an error.
+    let inventory = if env_flag("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", false) {
+        Inventory::load(&usable)
+    } else {
+        Inventory::load_lenient(&usable)
+    }
+    .map_err(|e| Failure::new(1, e))?;
     for w in inventory.warnings() {
         warn(w);
+    }
+    let parsed = usable
+        .iter()
+        .filter(|s| is_host_list(s) || !inventory.unparsed().contains(&source_path(s)))
+        .count();
+    if parsed == 0 {
+        return nothing_parsed();
     }
     Ok(inventory)
 }

@@ -83,6 +83,8 @@ pub enum Event {
         location: Location,
     },
     Warning(String),
+    /// A line a module shows the operator as it is.
+    Display(String),
     /// Every remaining host has failed: the play stops.
     NoMoreHosts,
     Recap(Vec<(String, Stats)>),

@@ -6,13 +6,12 @@ use std::sync::{Arc, RwLock};
 
 use drover_connection::Connection;
 use serde_json::{Map, Value};
-use tokio::sync::OnceCell;
 
 use crate::vars::VarMap;
 
 pub struct HostState {
     pub name: String,
-    pub inventory_vars: Arc<VarMap>,
+    inventory_vars: RwLock<Arc<VarMap>>,
     /// The inventory source that defined the host (`inventory_file`).
     pub inventory_file: Option<String>,
     /// `set_fact` and registered variables (the highest host-level layer).
@@ -34,14 +33,16 @@ pub struct HostState {
     last_failure: std::sync::Mutex<Option<(Value, Value)>>,
     /// Opened at the first task that needs it, then shared by every task of the run.
     /// An error is kept so later tasks report the same unreachable cause at once.
-    pub connection: OnceCell<Result<Arc<dyn Connection>, String>>,
+    /// `meta: reset_connection` and `wait_for_connection` drop it, and the next task
+    /// opens a fresh one.
+    pub connection: tokio::sync::Mutex<Option<Result<Arc<dyn Connection>, String>>>,
 }
 
 impl HostState {
     pub fn new(name: String, inventory_vars: VarMap, inventory_file: Option<String>) -> Self {
         HostState {
             name,
-            inventory_vars: Arc::new(inventory_vars),
+            inventory_vars: RwLock::new(Arc::new(inventory_vars)),
             inventory_file,
             vars: RwLock::default(),
             facts: RwLock::default(),
@@ -53,12 +54,31 @@ impl HostState {
             errors_cleared: Default::default(),
             notified: Default::default(),
             last_failure: Default::default(),
-            connection: OnceCell::new(),
+            connection: Default::default(),
         }
     }
 
     pub fn vars(&self) -> Arc<VarMap> {
         read(&self.vars)
+    }
+
+    /// Forget the host's connection (closing it when no task still holds it); the
+    /// next task connects anew.
+    pub async fn reset_connection(&self) {
+        *self.connection.lock().await = None;
+    }
+
+    /// Its variables from the inventory (host, groups, group_vars/, host_vars/).
+    pub fn inventory_vars(&self) -> Arc<VarMap> {
+        read(&self.inventory_vars)
+    }
+
+    /// After add_host or group_by changed its variables or its groups.
+    pub fn set_inventory_vars(&self, vars: VarMap) {
+        *self
+            .inventory_vars
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(vars);
     }
 
     pub fn facts(&self) -> Arc<VarMap> {

@@ -182,7 +182,7 @@ impl crate::vars::Magic for HostMagic {
                 .below(host.vars())
                 .below(host.included())
                 .below(host.fact_vars())
-                .below(host.inventory_vars.clone()),
+                .below(host.inventory_vars()),
         )
     }
 }

@@ -112,12 +112,13 @@ impl<'a> Runner<'a> {
         self.inv.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Apply an `add_host` or `group_by` result to the inventory.
+    /// Apply an `add_host` or `group_by` result to the inventory; whether it changed
+    /// anything (a new host, group membership or variable value).
     pub(crate) fn change_inventory(
         &self,
         host: &str,
         result: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         use serde_json::Value;
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array)
@@ -130,7 +131,8 @@ impl<'a> Runner<'a> {
                 .unwrap_or_default()
         };
         let mut inv = self.inv.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(Value::Object(add)) = result.get("add_host") {
+        let warned = inv.warnings().len();
+        let (changed, refreshed) = if let Some(Value::Object(add)) = result.get("add_host") {
             let name = add
                 .get("host_name")
                 .and_then(Value::as_str)
@@ -140,18 +142,39 @@ impl<'a> Runner<'a> {
                 Some(Value::Object(m)) => m.clone().into_iter().collect(),
                 _ => IndexMap::new(),
             };
-            inv.add_host(&name, &strings(add.get("groups")), vars)
+            let changed = inv
+                .add_host(&name, &strings(add.get("groups")), vars)
                 .map_err(|e| e.to_string())?;
-            drop(inv);
-            // A host already known is refreshed with its new variables.
-            let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
-            let state = Arc::new(Self::host_state(&self.inv(), &name));
-            Arc::make_mut(&mut guard).insert(name, state);
+            (changed, name)
         } else if let Some(Value::String(group)) = result.get("add_group") {
-            inv.add_host_to_group(host, group, &strings(result.get("parent_groups")))
+            let changed = inv
+                .add_host_to_group(host, group, &strings(result.get("parent_groups")))
                 .map_err(|e| e.to_string())?;
+            (changed, host.to_string())
+        } else {
+            return Ok(false);
+        };
+        // What the inventory warns about now (a group name with invalid characters).
+        let warnings = inv.warnings()[warned..].to_vec();
+        drop(inv);
+        for w in warnings {
+            self.emit(Event::Warning(w));
         }
-        Ok(())
+        self.refresh_host(&refreshed);
+        Ok(changed)
+    }
+
+    /// A host whose inventory variables or groups changed: a known host keeps its
+    /// state (facts, set_fact, connection) with its variables read anew; a new one
+    /// gets a state.
+    fn refresh_host(&self, name: &str) {
+        if let Some(state) = self.all_hosts().get(name) {
+            state.set_inventory_vars(self.inv().host_vars(name));
+            return;
+        }
+        let mut guard = self.hosts.write().unwrap_or_else(|p| p.into_inner());
+        let state = Arc::new(Self::host_state(&self.inv(), name));
+        Arc::make_mut(&mut guard).insert(name.to_string(), state);
     }
 
     pub(crate) fn all_hosts(&self) -> Arc<IndexMap<String, Arc<HostState>>> {
@@ -466,7 +489,7 @@ impl<'a> Runner<'a> {
             .below(pc.vars_files.clone())
             .below(pc.play_vars.clone())
             .below(host.fact_vars())
-            .below(host.inventory_vars.clone());
+            .below(host.inventory_vars());
         if let Some(r) = role {
             s = s.below(r.defaults.clone());
         }

@@ -105,22 +105,31 @@ impl Target for TaskTarget<'_, '_> {
         if self.local {
             return Ok(drover_connection::local());
         }
-        let runner = self.runner;
-        let result = self
-            .host
-            .connection
-            .get_or_init(|| async {
-                connect::open(
-                    &self.host.name,
-                    &runner.templar,
-                    self.conn_scope,
-                    &self.keywords,
-                    runner.opts,
-                )
-                .await
-            })
+        // Held while connecting: the host's concurrent tasks wait for the one opening.
+        let mut cached = self.host.connection.lock().await;
+        if cached.is_none() {
+            let runner = self.runner;
+            let opened = connect::open(
+                &self.host.name,
+                &runner.templar,
+                self.conn_scope,
+                &self.keywords,
+                runner.opts,
+            )
             .await;
-        result.clone().map_err(ConnError::Unreachable)
+            *cached = Some(opened);
+        }
+        match cached.as_ref() {
+            Some(result) => result.clone().map_err(ConnError::Unreachable),
+            None => Err(ConnError::Unreachable("no connection".into())),
+        }
+    }
+
+    async fn reconnect(&self) -> Result<Arc<dyn Connection>, ConnError> {
+        if !self.local {
+            self.host.reset_connection().await;
+        }
+        self.connection().await
     }
 
     fn become_spec(&self) -> Option<&Become> {
@@ -165,6 +174,10 @@ impl Target for TaskTarget<'_, '_> {
 
     fn playbook_dir(&self) -> PathBuf {
         PathBuf::from(self.playbook_dir)
+    }
+
+    fn display(&self, line: &str) {
+        self.runner.emit(Event::Display(line.to_string()));
     }
 
     fn condition(&self, expr: &str) -> Result<bool, String> {
@@ -534,7 +547,8 @@ impl Runner<'_> {
                     },
                 )
                 .await;
-            if done.status == Status::Unreachable {
+            // A skipped result (a module without check mode, in --check) is final.
+            if matches!(done.status, Status::Unreachable | Status::Skipped) {
                 return done;
             }
             if attempts > 1 {
@@ -755,10 +769,18 @@ impl Runner<'_> {
     }
 
     /// Keep a result's facts: `set_fact` variables, or gathered facts.
-    fn keep_facts(&self, pc: &PlayCtx<'_>, host: &HostState, result: &Map<String, Value>) {
+    fn keep_facts(&self, pc: &PlayCtx<'_>, host: &HostState, done: &mut Done) {
+        let result = &mut done.result;
         if result.contains_key("add_host") || result.contains_key("add_group") {
-            if let Err(e) = self.change_inventory(&host.name, result) {
-                self.emit(Event::Warning(e));
+            // As in ansible, the inventory says whether add_host/group_by changed it.
+            match self.change_inventory(&host.name, result) {
+                Ok(changed) => {
+                    result.insert("changed".into(), changed.into());
+                    if done.status == Status::Changed && !changed {
+                        done.status = Status::Ok;
+                    }
+                }
+                Err(e) => self.emit(Event::Warning(e)),
             }
             *pc.info.groups.lock().unwrap_or_else(|p| p.into_inner()) =
                 serde_json::to_value(self.inv().groups()).unwrap_or_default();
@@ -785,9 +807,9 @@ impl Runner<'_> {
         };
         let done = match &task.loop_items {
             None => {
-                let done = self.run_item(pc, task, host, &scope).await;
+                let mut done = self.run_item(pc, task, host, &scope).await;
                 if done.status != Status::Failed {
-                    self.keep_facts(pc, host, &done.result);
+                    self.keep_facts(pc, host, &mut done);
                 }
                 done
             }
@@ -944,7 +966,7 @@ impl Runner<'_> {
             if let Some(info) = extended {
                 done.result.insert("ansible_loop".into(), info);
             }
-            self.keep_facts(pc, host, &done.result);
+            self.keep_facts(pc, host, &mut done);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
             all_skipped &= done.status == Status::Skipped;

@@ -505,7 +505,12 @@ impl<'r> Runner<'r> {
         let alive = self.alive(hosts);
         match what.trim() {
             "flush_handlers" => self.flush_handlers(pc, hosts).await,
-            "noop" | "refresh_inventory" | "reset_connection" => {}
+            "noop" | "refresh_inventory" => {}
+            "reset_connection" => {
+                for h in &alive {
+                    h.reset_connection().await;
+                }
+            }
             "clear_host_errors" => {
                 let known = self.all_hosts();
                 for h in hosts {
@@ -546,45 +551,56 @@ impl<'r> Runner<'r> {
     /// notified it.
     pub(crate) async fn flush_handlers(&self, pc: &PlayCtx<'_>, hosts: &[String]) {
         let known = self.all_hosts();
+        let force = self.opts.force_handlers || is_true(pc.play.extra.get("force_handlers"));
         let mut i = 0;
         while let Some(handler) = pc.handler(i) {
             i += 1;
-            let keys = handler_keys(&handler);
-            let targets: Vec<String> = hosts
-                .iter()
-                .filter(|h| {
-                    known.get(*h).is_some_and(|s| {
-                        !s.is_unreachable()
-                            && (!s.is_failed()
-                                || self.opts.force_handlers
-                                || is_true(pc.play.extra.get("force_handlers")))
-                            && s.take_notification(&keys)
-                    })
-                })
-                .cloned()
-                .collect();
-            if targets.is_empty() {
-                continue;
+            // A handler's name may be templated (`restart {{ service_name }}`): it is
+            // rendered per host, in the handler's own scope (role params included).
+            let mut shown = None;
+            let mut states: Vec<Arc<HostState>> = Vec::new();
+            for state in hosts.iter().filter_map(|h| known.get(h)) {
+                if state.is_unreachable() || (state.is_failed() && !force) {
+                    continue;
+                }
+                let name = self.handler_name(pc, state, &handler);
+                if state.take_notification(&handler_keys(&handler, name.as_deref())) {
+                    shown.get_or_insert(name);
+                    states.push(state.clone());
+                }
             }
+            let Some(name) = shown else { continue };
+            let mut banner = handler.as_ref().clone();
+            banner.name = name;
             self.emit(Event::HandlerStart {
-                name: task_name(&handler),
+                name: task_name(&banner),
                 location: handler.location.clone(),
             });
-            let states: Vec<Arc<HostState>> = targets
-                .iter()
-                .filter_map(|h| known.get(h).cloned())
-                .collect();
             self.for_each_host(&states, |h| self.run_task_host(pc, &handler, h))
                 .await;
         }
     }
+
+    /// A handler's name as `host` sees it; the raw name when it does not render.
+    fn handler_name(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>, h: &Task) -> Option<String> {
+        let raw = h.name.as_ref()?;
+        if !raw.contains("{{") {
+            return Some(raw.clone());
+        }
+        let scope = self.scope(pc, host, Some(h));
+        Some(match self.templar.render(raw, &scope) {
+            Ok(Value::String(n)) => n,
+            Ok(other) => other.to_string(),
+            Err(_) => raw.clone(),
+        })
+    }
 }
 
-/// What notifies a handler: its name, `role : name`, and its `listen` topics.
-fn handler_keys(h: &Task) -> Vec<String> {
+/// What notifies a handler: its (rendered) name, `role : name`, and its `listen` topics.
+fn handler_keys(h: &Task, name: Option<&str>) -> Vec<String> {
     let mut keys = Vec::new();
-    if let Some(n) = &h.name {
-        keys.push(n.clone());
+    if let Some(n) = name {
+        keys.push(n.to_string());
         if let Some(r) = &h.role {
             keys.push(format!("{} : {n}", r.name));
         }

@@ -28,6 +28,7 @@ pub use pyjson::dump as dump_ansible_json;
 pub use sources::{is_host_list, unfrack as source_path};
 
 use model::{Data, Vars, ALL, LOCALHOST_NAMES};
+use sources::OnUnparsed;
 use vars_dirs::{Kind, VarsDir};
 
 /// A loaded inventory: hosts, groups, their variables, and the `group_vars/` /
@@ -48,6 +49,22 @@ impl Inventory {
     /// content), a directory (every file in it, skipping what ansible skips), or a
     /// host list `a,b,` (contains a comma and is not an existing path).
     pub fn load(sources: &[String]) -> Result<Inventory, InventoryError> {
+        Self::load_sources(sources, OnUnparsed::Fail)
+    }
+
+    /// Like [`Inventory::load`], but a file that does not parse is skipped with
+    /// ansible's warnings (which quote the error and its position) rather than
+    /// ending the load; [`Inventory::unparsed`] lists those files.
+    pub fn load_lenient(sources: &[String]) -> Result<Inventory, InventoryError> {
+        Self::load_sources(sources, OnUnparsed::Warn)
+    }
+
+    /// The file sources that did not parse (only [`Inventory::load_lenient`] skips them).
+    pub fn unparsed(&self) -> &[PathBuf] {
+        &self.data.unparsed
+    }
+
+    fn load_sources(sources: &[String], on: OnUnparsed) -> Result<Inventory, InventoryError> {
         let mut data = Data::new();
         let mut roots: Vec<PathBuf> = Vec::new();
         for source in sources.iter().filter(|s| !s.is_empty()) {
@@ -56,7 +73,7 @@ impl Inventory {
                 continue;
             }
             let path = sources::unfrack(source);
-            sources::parse_path(&mut data, &path)?;
+            sources::parse_path(&mut data, &path, on)?;
             let root = if path.is_dir() {
                 path.clone()
             } else {
@@ -340,26 +357,29 @@ impl Inventory {
         name: &str,
         groups: &[String],
         vars: IndexMap<String, Value>,
-    ) -> Result<(), InventoryError> {
-        let id = match self.data.host_id(name) {
+    ) -> Result<bool, InventoryError> {
+        let (id, mut changed) = match self.data.host_id(name) {
             Some(id) if self.data.hosts[id].implicit => {
                 // add_host makes a real inventory host of it.
                 self.data.hosts[id].implicit = false;
                 self.data.add_host_to_group(ALL, id);
-                id
+                (id, true)
             }
-            Some(id) => id,
-            None => self.data.add_host(name, Some(ALL), None),
+            Some(id) => (id, false),
+            None => (self.data.add_host(name, Some(ALL), None), true),
         };
         for (k, v) in vars {
+            changed |= self.data.hosts[id].vars.get(&k) != Some(&v);
             self.data.set_host_var(id, &k, v);
         }
         for group in groups {
             let g = self.data.add_group(group);
+            changed |= !self.data.groups[g].hosts.contains(&id);
             self.data.add_host_to_group(g, id);
         }
         self.data.finish();
-        self.load_entities()
+        self.load_entities()?;
+        Ok(changed)
     }
 
     /// Puts a host in a group at run time (the `group_by` module), creating the
@@ -369,7 +389,7 @@ impl Inventory {
         host: &str,
         group: &str,
         parents: &[String],
-    ) -> Result<(), InventoryError> {
+    ) -> Result<bool, InventoryError> {
         let id = match self.data.host_id(host) {
             Some(id) => id,
             None if LOCALHOST_NAMES.contains(&host) => match self.data.implicit_localhost() {
@@ -391,9 +411,11 @@ impl Inventory {
                 .add_child_group(p, g)
                 .map_err(InventoryError::Lookup)?;
         }
+        let changed = !self.data.groups[g].hosts.contains(&id);
         self.data.add_host_to_group(g, id);
         self.data.finish();
-        self.load_entities()
+        self.load_entities()?;
+        Ok(changed)
     }
 
     /// The `inventory_hostname_short` magic variable: the name up to the first dot,

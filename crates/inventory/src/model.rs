@@ -3,6 +3,7 @@
 //! `ungrouped`, a group may not become its own ancestor.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -53,6 +54,8 @@ pub struct Data {
     /// Source being parsed, recorded on hosts it creates.
     pub current_source: Option<String>,
     pub warnings: Vec<String>,
+    /// File sources that did not parse (lenient loading skips them with a warning).
+    pub unparsed: Vec<PathBuf>,
 }
 
 impl Default for Data {
@@ -70,6 +73,7 @@ impl Data {
             host_index: HashMap::new(),
             current_source: None,
             warnings: Vec::new(),
+            unparsed: Vec::new(),
         };
         data.add_group("all");
         data.add_group("ungrouped");

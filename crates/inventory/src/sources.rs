@@ -74,8 +74,19 @@ pub fn parse_host_list(data: &mut Data, source: &str) {
     data.current_source = None;
 }
 
+/// How a file that does not parse is treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OnUnparsed {
+    /// The error ends the load.
+    Fail,
+    /// As ansible does by default: a warning that quotes the error (file, line,
+    /// column), and the source is skipped whole: nothing it declared before the
+    /// error is kept.
+    Warn,
+}
+
 /// Parses a file or directory source.
-pub fn parse_path(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
+pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), InventoryError> {
     let meta = fs::metadata(path).map_err(|_| InventoryError::NotFound(path.to_path_buf()))?;
     if meta.is_dir() {
         let mut names: Vec<String> = Vec::new();
@@ -91,14 +102,30 @@ pub fn parse_path(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
         }
         names.sort();
         for name in names.into_iter().filter(|n| !ignored_in_dir(n)) {
-            parse_path(data, &path.join(name))?;
+            parse_path(data, &path.join(name), on)?;
         }
         return Ok(());
     }
+    let before = (on == OnUnparsed::Warn).then(|| data.clone());
     data.current_source = Some(path.to_string_lossy().into_owned());
     let result = parse_file(data, path);
     data.current_source = None;
-    result
+    match (result, before) {
+        (Err(e), Some(before)) => {
+            *data = before;
+            data.warn(format!(
+                "Failed to parse inventory source {}: {e}",
+                path.display()
+            ));
+            data.warn(format!(
+                "Unable to parse {} as an inventory source",
+                path.display()
+            ));
+            data.unparsed.push(path.to_path_buf());
+            Ok(())
+        }
+        (result, _) => result,
+    }
 }
 
 fn extension(path: &Path) -> String {

@@ -294,3 +294,22 @@ fn group_by_on_the_implicit_localhost_keeps_it_out_of_all() {
     let list = inv.to_list_json();
     assert!(list.get("os_linux").is_none(), "{list}");
 }
+
+#[test]
+fn lenient_load_skips_a_source_that_does_not_parse_whole_and_warns_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.ini", "[web]\nw1\nw2 port 22\n");
+    let good = write(dir.path(), "good.ini", "[db]\nd1\n");
+    assert!(Inventory::load(&[bad.clone(), good.clone()]).is_err());
+    let inv = Inventory::load_lenient(&[bad.clone(), good]).unwrap();
+    // Nothing of the bad file is kept, not even the hosts before its bad line.
+    let hosts: Vec<String> = inv.hosts().map(|h| h.to_string()).collect();
+    assert_eq!(hosts, ["d1"]);
+    assert_eq!(inv.unparsed(), [std::path::PathBuf::from(&bad)]);
+    let warnings = inv.warnings().join("\n");
+    assert!(warnings.contains(&format!("--> {bad}:3:4")), "{warnings}");
+    assert!(
+        warnings.contains(&format!("Unable to parse {bad} as an inventory source")),
+        "{warnings}"
+    );
+}

@@ -192,9 +192,13 @@ pub fn canonical_action(name: &str) -> &str {
             }
         }
     }
+    // Modules of other collections that drover implements natively.
     match name {
         "ansible.windows.win_command" => "win_command",
         "ansible.windows.win_shell" => "win_shell",
+        "community.general.supervisorctl" => "supervisorctl",
+        "ansible.posix.sysctl" => "sysctl",
+        "ansible.posix.authorized_key" => "authorized_key",
         _ => name,
     }
 }

@@ -305,3 +305,19 @@ fn missing_and_empty_files() {
     let e = load_playbook(&path, &known).err().map(|e| e.message);
     assert!(e.is_some_and(|m| m.starts_with("Empty playbook, nothing to do")));
 }
+
+#[test]
+fn collection_names_of_native_modules_resolve_to_them() {
+    use crate::keywords::canonical_action;
+    assert_eq!(canonical_action("ansible.builtin.copy"), "copy");
+    assert_eq!(canonical_action("ansible.legacy.shell"), "shell");
+    assert_eq!(
+        canonical_action("community.general.supervisorctl"),
+        "supervisorctl"
+    );
+    assert_eq!(canonical_action("ansible.posix.sysctl"), "sysctl");
+    assert_eq!(
+        canonical_action("community.general.timezone"),
+        "community.general.timezone"
+    );
+}

@@ -237,6 +237,7 @@ impl Module for Find {
         let mode_filter = a.str("mode")?;
         let exact_mode = a.bool("exact_mode", true)?;
         let contains = a.str("contains")?;
+        let whole_file = a.bool("read_whole_file", false)?;
 
         // The listing: per path a status word, then NUL-terminated "stat/name" entries.
         let l = if follow { "-L " } else { "" };
@@ -389,8 +390,14 @@ impl Module for Find {
             for (i, p) in &candidates {
                 let q = quote(p);
                 if let Some(c) = contains.as_ref().filter(|_| file_type == "file") {
-                    let pat = quote(c);
-                    s.status(&format!("c{i}"), &format!("grep -qsP -e {pat} -- {q} || {{ [ $? = 2 ] && grep -qsE -e {pat} -- {q}; }}"));
+                    // As Python's re: matched at the start of each line, or searched
+                    // in the whole file (one grep record: -z) with read_whole_file.
+                    let (pcre, ere, z) = if whole_file {
+                        (quote(c), quote(c), "z")
+                    } else {
+                        (quote(&format!("^(?:{c})")), quote(&format!("^({c})")), "")
+                    };
+                    s.status(&format!("c{i}"), &format!("grep -qs{z}P -e {pcre} -- {q} || {{ [ $? = 2 ] && grep -qs{z}E -e {ere} -- {q}; }}"));
                 }
                 if get_checksum {
                     s.checksum(&format!("s{i}"), p, algo.program());

@@ -39,9 +39,9 @@ pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult
         job.remote = Some(super::expand_home(ctx, r).await?);
     }
     if let Some(v) = &job.validate {
-        if !v.contains("%s") {
-            return Err(fail(&format!("validate must contain %s: {v}")));
-        }
+        // Checked here (%s present, words split as a shell would) so the install
+        // script can rely on it.
+        crate::textfile::validate_command(v, "")?;
     }
     let dest_file = if job.dest.ends_with('/') {
         join(&job.dest, &job.basename)
@@ -51,6 +51,13 @@ pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult
     let alt = join(&dest_file, &job.basename);
     let mut s = Script::new();
     for (k, p) in [("d", &dest_file), ("a", &alt)] {
+        if k == "a" {
+            // dest/basename matters only when dest is a directory: probed only then.
+            s.line(&format!(
+                "if [ -d {} ]; then :",
+                drover_connection::quote(&dest_file)
+            ));
+        }
         s.stat(&format!("{k}.l"), p, false)
             .stat(&format!("{k}.st"), p, true)
             .checksum(&format!("{k}.sum"), p, "sha1sum")
@@ -76,6 +83,9 @@ pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult
                 &format!("{k}.nul"),
                 &format!("[ -f {q} ] && head -c 8192 -- {q} | tr -cd '\\000' | wc -c"),
             );
+        }
+        if k == "a" {
+            s.line("fi");
         }
     }
     if let Some(r) = &job.remote {
@@ -172,7 +182,10 @@ pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult
     if ctx.check_mode {
         return Ok(r);
     }
-    if a.rc(&format!("{key}.parent")) != 0 {
+    // A dest ending in '/' is a directory the copy creates (as Ansible's recursive
+    // copy does); otherwise its parent must exist.
+    let make_parent = a.rc(&format!("{key}.parent")) != 0;
+    if make_parent && !job.dest.ends_with('/') {
         return Err(fail(&format!(
             "Destination directory {} does not exist",
             dirname(&target)
@@ -196,6 +209,10 @@ pub async fn install_one(ctx: &Ctx<'_>, mut job: OneFile) -> Result<ModuleResult
         backup: job.backup,
     };
     let mut s = Script::new();
+    if make_parent {
+        let q = drover_connection::quote(&dirname(&target));
+        s.line(&format!("mkdir -p -- {q} || exit 1"));
+    }
     install.add_to(&mut s, "w");
     let stdin = job.remote.is_none().then_some(job.data.as_slice());
     let a = run_script(ctx, &s, stdin.or(Some(&[]))).await?;

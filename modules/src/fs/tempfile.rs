@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use drover_connection::quote;
-use serde_json::Value;
 
 use super::probe::Script;
 use super::{fail, run_script};
@@ -28,13 +27,9 @@ impl Module for Tempfile {
         }
         // Ansible's tempfile has no check mode: the task is skipped.
         if ctx.check_mode {
-            let mut r = result(false);
-            r.insert("skipped".into(), Value::Bool(true));
-            r.insert(
-                "msg".into(),
-                "This module does not support check mode.".into(),
-            );
-            return Ok(r);
+            return Ok(crate::no_check_mode(Some(
+                "remote module (tempfile) does not support check mode".into(),
+            )));
         }
         let prefix = a.str("prefix")?.unwrap_or_else(|| "ansible.".into());
         let suffix = a.str("suffix")?.unwrap_or_default();

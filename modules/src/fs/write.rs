@@ -109,7 +109,9 @@ impl Install<'_> {
             attrs.join(" && ")
         ));
         if let Some(v) = self.validate {
-            let cmd = v.replace("%s", &t);
+            // As Ansible runs it: the words split as a shell would, run without one.
+            let cmd =
+                crate::textfile::validate_command(v, &tmp).unwrap_or_else(|_| v.replace("%s", &t));
             body.push(format!(
                 "if ! {{ {cmd}; }} 1>&2; then rm -f -- {t}; return {VALIDATE_FAILED}; fi"
             ));
