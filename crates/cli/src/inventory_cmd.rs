@@ -181,7 +181,7 @@ fn available_hosts(
 }
 
 fn host_vars_with(inv: &Inventory, host: &str, extra: &Map<String, Value>) -> Map<String, Value> {
-    let mut vars: Map<String, Value> = inv.host_vars(host).into_iter().collect();
+    let mut vars: Map<String, Value> = inv.shown_host_vars(host).into_iter().collect();
     for (k, v) in extra {
         vars.insert(k.clone(), v.clone());
     }
