@@ -2,6 +2,7 @@
 //! variables, templating, modules and connections, reporting everything as [`Event`]s.
 //! No crate below this one knows about plays; this one never formats output.
 
+mod banner;
 mod compile;
 mod connect;
 mod events;

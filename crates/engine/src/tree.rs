@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use drover_playbook::{load_role, load_tasks_file, Task};
+use drover_template::Templar;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -48,6 +49,26 @@ pub fn task_name(task: &Task) -> String {
 }
 
 impl<'r> Runner<'r> {
+    /// Announces a task: its banner name is templated with the variables of the
+    /// first host that runs it, as ansible-playbook does.
+    fn announce(&self, pc: &PlayCtx<'_>, t: &Task, hosts: &[String]) {
+        let mut name = task_name(t);
+        if let (Some(raw), Some(host)) = (&t.name, self.alive(hosts).first()) {
+            if Templar::is_template(raw) {
+                let scope = self.scope(pc, host, Some(t));
+                let shown = crate::banner::render(&self.templar, raw, &scope);
+                name = match &t.role {
+                    Some(r) => format!("{} : {shown}", r.name),
+                    None => shown,
+                };
+            }
+        }
+        self.emit(Event::TaskStart {
+            name,
+            location: t.location.clone(),
+        });
+    }
+
     /// Run `nodes` on `hosts` (names); hosts that fail drop out as they fail.
     pub(crate) fn run_nodes<'a>(
         &'a self,
@@ -89,10 +110,7 @@ impl<'r> Runner<'r> {
                         }
                         "meta" => self.run_meta(pc, t, hosts).await,
                         _ => {
-                            self.emit(Event::TaskStart {
-                                name: task_name(t),
-                                location: t.location.clone(),
-                            });
+                            self.announce(pc, t, hosts);
                             let once_per_play =
                                 crate::library::resolve(&t.action).is_some_and(|m| m.runs_once());
                             if once_per_play {
@@ -288,10 +306,7 @@ impl<'r> Runner<'r> {
     /// `include_tasks` / `include_role`: decided per host, then each distinct file runs
     /// on the hosts that included it.
     async fn run_include(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, hosts: &[String], depth: usize) {
-        self.emit(Event::TaskStart {
-            name: task_name(t),
-            location: t.location.clone(),
-        });
+        self.announce(pc, t, hosts);
         let is_role = t.action == "include_role";
         // (file or role name, item) -> hosts, in first-seen order.
         let mut groups: IncludeGroups = IndexMap::new();
@@ -536,10 +551,7 @@ impl<'r> Runner<'r> {
                 }
             }
             other => {
-                self.emit(Event::TaskStart {
-                    name: task_name(t),
-                    location: t.location.clone(),
-                });
+                self.announce(pc, t, hosts);
                 for h in &alive {
                     self.fail_host(h, t, format!("invalid meta action requested: {other}"));
                 }

@@ -251,7 +251,7 @@ impl Inventory {
         merged
     }
 
-    /// A host's variables as ansible-inventory prints them: like [`Inventory::host_vars`],
+    /// A host's variables as `ansible-inventory --list` prints them: like [`Inventory::host_vars`],
     /// but strings a `constructed` template made are wrapped as
     /// `{"__ansible_unsafe": ...}`, the way ansible-core 2.19 marks untrusted text.
     pub fn shown_host_vars(&self, host: &str) -> IndexMap<String, Value> {

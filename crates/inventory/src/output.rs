@@ -83,7 +83,7 @@ pub fn host_json(inv: &Inventory, pattern: &str) -> Option<Value> {
         return None;
     };
     Some(sorted(Value::Object(
-        inv.shown_host_vars(host).into_iter().collect(),
+        inv.host_vars(host).into_iter().collect(),
     )))
 }
 
