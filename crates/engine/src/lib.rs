@@ -4,6 +4,7 @@
 
 mod compile;
 mod connect;
+mod defaults;
 mod events;
 mod host;
 mod library;
@@ -14,6 +15,7 @@ mod support;
 mod tags;
 mod task;
 mod tree;
+mod trust;
 mod vars;
 
 use std::path::PathBuf;

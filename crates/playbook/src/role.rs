@@ -93,6 +93,11 @@ pub struct RoleInfo {
     pub defaults: Arc<IndexMap<String, Value>>,
     pub vars: Arc<IndexMap<String, Value>>,
     pub params: Arc<IndexMap<String, Value>>,
+    /// What makes two uses of a role the same role in a play (path, params, when,
+    /// tags, vars, `*_from`, whether included): a host runs such a role once, unless
+    /// `allow_duplicates`.
+    pub key: String,
+    pub allow_duplicates: bool,
 }
 
 /// Parse a `roles:` list (or a `dependencies:` list) node.
