@@ -325,11 +325,19 @@ impl<'a> Compiler<'a> {
         end.role = Some(info.clone());
         out.push(Node::Task(Arc::new(end)));
         if first_use || role.allow_duplicates {
+            let mut handlers = Vec::new();
             for h in &role.handlers {
                 check_handler(h)?;
                 let mut h = h.clone();
                 h.role = Some(info.clone());
-                flatten_into(Node::Task(Arc::new(h)), &mut self.role_handlers);
+                handlers.push(h);
+            }
+            // Handlers may import task files; `--tags` never applies to them.
+            let all_tags = std::mem::replace(&mut self.all_tags, true);
+            let compiled = self.tasks(&handlers, None, depth + 1);
+            self.all_tags = all_tags;
+            for h in compiled? {
+                flatten_into(h, &mut self.role_handlers);
             }
         }
         Ok(out)

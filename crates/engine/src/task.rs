@@ -539,12 +539,35 @@ impl Runner<'_> {
             }
         }
         let mut args = Map::new();
-        let defaults = crate::defaults::for_action(task.extra.get("module_defaults"), &task.action);
-        let given = defaults
-            .iter()
-            .filter(|(k, _)| !task.args.contains_key(*k))
-            .chain(&task.args);
-        for (key, value) in given {
+        // Module defaults, below a templated `args:` mapping, below the task's own.
+        let mut given =
+            crate::defaults::for_action(task.extra.get("module_defaults"), &task.action);
+        if let Some(splat) = task.args.get("_variable_params") {
+            match self.templar.render_value(splat, scope) {
+                Ok(Value::Object(m)) => given.extend(m),
+                Ok(Value::String(s)) if s == Templar::OMIT => {}
+                Ok(other) => {
+                    let mut done = Done::failed(format!(
+                        "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: Task args must resolve to a 'dict' not '{}'.",
+                        task.action,
+                        drover_modules::python_type(&other)
+                    ));
+                    done.result
+                        .insert("exception".into(), "(traceback unavailable)".into());
+                    return done;
+                }
+                Err(e) => return Done::failed(format!(
+                    "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: {e}",
+                    task.action
+                )),
+            }
+        }
+        for (k, v) in &task.args {
+            if k != "_variable_params" {
+                given.insert(k.clone(), v.clone());
+            }
+        }
+        for (key, value) in &given {
             if task.action == "debug"
                 && key == "var"
                 && value
@@ -555,16 +578,29 @@ impl Runner<'_> {
                     "Task failed: Error while resolving `var` expression: Encountered untrusted template or expression.",
                 );
             }
+            // A templated argument name (`"var_{{ idx }}": ...` for set_fact).
+            let key = match drover_template::Templar::is_template(key) {
+                true => match self.templar.render(key, scope) {
+                    Ok(Value::String(k)) => k,
+                    Ok(other) => other.to_string(),
+                    Err(e) => return Done::failed(format!("Task failed: {e}")),
+                },
+                false => key.clone(),
+            };
             match self.templar.render_value(value, scope) {
                 Ok(v) => {
-                    args.insert(key.clone(), v);
+                    args.insert(key, v);
                 }
                 Err(e) => {
-                    return Done::failed(format!(
+                    // ansible-core 2.19 gives every failed result an `exception`.
+                    let mut done = Done::failed(format!(
                         "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: \
                          Error while resolving value for '{key}': {e}",
                         task.action
-                    ))
+                    ));
+                    done.result
+                        .insert("exception".into(), "(traceback unavailable)".into());
+                    return done;
                 }
             }
         }
@@ -654,7 +690,16 @@ impl Runner<'_> {
                 // ansible-core reports one attempt fewer than it made once it gives up.
                 done.result.insert("attempts".into(), (attempts - 1).into());
                 done.result.insert("failed".into(), true.into());
-                done.status = Status::Failed;
+                // As ansible-core's TaskResult: a `failed_when` verdict wins over `failed`.
+                done.status = match done.result.get("failed_when_result") {
+                    Some(Value::Bool(false))
+                        if done.result.get("changed") == Some(&Value::Bool(true)) =>
+                    {
+                        Status::Changed
+                    }
+                    Some(Value::Bool(false)) => Status::Ok,
+                    _ => Status::Failed,
+                };
                 return done;
             }
             self.emit(Event::Retry {

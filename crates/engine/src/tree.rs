@@ -478,7 +478,8 @@ impl<'r> Runner<'r> {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
                 let dups = crate::compile::include_allows_duplicates(t);
-                let nodes = compiler.role(&r, &role_files(t), Some(&parent), Some(dups), depth + 1);
+                let files = role_files(&self.render_from_args(pc, t, &group));
+                let nodes = compiler.role(&r, &files, Some(&parent), Some(dups), depth + 1);
                 *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
                     compiler.seen_roles.clone();
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
@@ -495,6 +496,24 @@ impl<'r> Runner<'r> {
             }
         }
         let _ = load_role;
+    }
+
+    /// An include_role with its `*_from` arguments rendered (for the first host of
+    /// the group that includes it).
+    fn render_from_args(&self, pc: &PlayCtx<'_>, t: &Task, group: &[String]) -> Task {
+        let mut t = t.clone();
+        let Some(host) = group.first().and_then(|h| self.all_hosts().get(h).cloned()) else {
+            return t;
+        };
+        let scope = self.scope(pc, &host, Some(&t));
+        for k in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+            if let Some(Value::String(v)) = t.args.get(k) {
+                if let Ok(Value::String(r)) = self.templar.render(v, &scope) {
+                    t.args.insert(k.into(), Value::String(r));
+                }
+            }
+        }
+        t
     }
 
     fn conditions_hold(&self, t: &Task, scope: &crate::vars::Scope) -> Result<bool, String> {
@@ -611,7 +630,11 @@ impl<'r> Runner<'r> {
     /// notified it.
     pub(crate) async fn flush_handlers(&self, pc: &PlayCtx<'_>, hosts: &[String]) {
         let known = self.all_hosts();
-        let force = self.opts.force_handlers || is_true(pc.play.extra.get("force_handlers"));
+        // The play's `force_handlers` wins over the command line's, either way.
+        let force = match pc.play.extra.get("force_handlers") {
+            Some(v) if !v.is_null() => is_true(Some(v)),
+            _ => self.opts.force_handlers,
+        };
         let mut i = 0;
         while let Some(handler) = pc.handler(i) {
             i += 1;
