@@ -60,7 +60,7 @@ mod user_key;
 mod wait_for;
 mod wait_for_connection;
 
-pub use args::Args;
+pub use args::{python_type, Args};
 pub use drover_template::TextOptions;
 pub use external::{external, find_external};
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adhoc;
 mod become_sudo;
 mod differential;
 mod errors;

@@ -5,6 +5,7 @@
 mod banner;
 mod compile;
 mod connect;
+mod defaults;
 mod events;
 mod host;
 mod library;
@@ -15,6 +16,7 @@ mod support;
 mod tags;
 mod task;
 mod tree;
+mod trust;
 mod vars;
 
 use std::path::PathBuf;

@@ -74,6 +74,22 @@ impl PlayCtx<'_> {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether a notification reaches a handler: by name, `role : name` or `listen`
+    /// topic. A templated handler name may match anything until it is rendered.
+    pub fn has_handler(&self, key: &str) -> bool {
+        let handlers = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
+        handlers.iter().any(|h| {
+            h.listen.iter().any(|l| l == key)
+                || h.name.as_deref().is_some_and(|n| {
+                    n == key
+                        || n.contains("{{")
+                        || h.role
+                            .as_ref()
+                            .is_some_and(|r| format!("{} : {n}", r.name) == key)
+                })
+        })
+    }
+
     pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
         self.handlers
             .lock()
@@ -347,6 +363,7 @@ impl<'a> Runner<'a> {
         for h in &hosts {
             if let Some(s) = known.get(h) {
                 s.set_ended(false);
+                s.forget_roles();
             }
         }
         let pc = PlayCtx {
@@ -447,8 +464,23 @@ impl<'a> Runner<'a> {
         F: Fn(&'h Arc<HostState>) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
+        self.for_each_host_throttled(hosts, None, f).await
+    }
+
+    /// At most `--forks` hosts at a time, fewer with a task's `throttle`.
+    pub(crate) async fn for_each_host_throttled<'h, F, Fut>(
+        &self,
+        hosts: &'h [Arc<HostState>],
+        throttle: Option<usize>,
+        f: F,
+    ) where
+        F: Fn(&'h Arc<HostState>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let forks = self.opts.forks.max(1);
+        let limit = throttle.filter(|n| *n > 0).map_or(forks, |n| n.min(forks));
         futures::stream::iter(hosts.iter().map(f))
-            .buffer_unordered(self.opts.forks.max(1))
+            .buffer_unordered(limit)
             .collect::<Vec<()>>()
             .await;
     }
@@ -466,6 +498,13 @@ impl<'a> Runner<'a> {
             play: pc.info.clone(),
             host: host.clone(),
             group_names: self.inv().group_names(&host.name),
+            check_mode: task
+                .and_then(|t| t.check_mode.as_ref())
+                .and_then(|v| match v {
+                    serde_json::Value::Bool(b) => Some(*b),
+                    serde_json::Value::String(s) => crate::connect::parse_bool(s),
+                    _ => None,
+                }),
         };
         let role = task.and_then(|t| t.role.as_ref());
         let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());
@@ -536,6 +575,14 @@ impl<'a> Runner<'a> {
         }
         Ok(Arc::new(out))
     }
+}
+
+/// A boolean setting from the environment, in Ansible's spellings.
+pub(crate) fn env_flag(name: &str, default: bool) -> bool {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| crate::connect::parse_bool(v.trim()))
+        .unwrap_or(default)
 }
 
 struct NoMagic;
