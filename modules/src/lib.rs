@@ -13,6 +13,7 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod add_host;
+mod ansible_names;
 mod apt;
 mod args;
 mod assert;
@@ -26,6 +27,7 @@ pub mod docs;
 pub mod external;
 mod fail;
 mod fs;
+mod gather_facts;
 mod get_url;
 mod getent;
 mod git;
@@ -60,6 +62,7 @@ mod user_key;
 mod wait_for;
 mod wait_for_connection;
 
+pub use ansible_names::is_ansible_builtin;
 pub use args::Args;
 pub use drover_template::TextOptions;
 pub use external::{external, find_external};
@@ -207,6 +210,7 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &gather_facts::GatherFacts,
     &assert::Assert,
     &fail::Fail,
     &pause::Pause,

@@ -25,6 +25,9 @@ pub struct TextOptions {
     pub keep_trailing_newline: bool,
     /// Line ending written for each newline: "\n", "\r\n" or "\r".
     pub newline_sequence: String,
+    /// Directories searched after the templar's own for `include`/`import` (each with
+    /// its `templates/` first): the template file's own directory, as Ansible adds it.
+    pub search_paths: Vec<PathBuf>,
 }
 
 impl Default for TextOptions {
@@ -34,6 +37,7 @@ impl Default for TextOptions {
             lstrip_blocks: false,
             keep_trailing_newline: true,
             newline_sequence: "\n".to_string(),
+            search_paths: Vec::new(),
         }
     }
 }
@@ -270,7 +274,14 @@ impl Templar {
         opts: &TextOptions,
     ) -> Result<String, TemplateError> {
         let env = self.text_env(opts)?;
-        let _search = SearchGuard::push(self.search_paths.clone());
+        let search = if opts.search_paths.is_empty() {
+            self.search_paths.clone()
+        } else {
+            let mut all = self.search_paths.to_vec();
+            all.extend(opts.search_paths.iter().cloned());
+            Arc::new(all)
+        };
+        let _search = SearchGuard::push(search);
         let name = format!("{INLINE}{s}");
         let shift = SourceShift { first_line_cols: 0 };
         let convert = |e: &minijinja::Error| self.convert_error(e, s, shift, ctx);

@@ -1,6 +1,8 @@
 //! `template`: render a controller template with the task's variables (plus Ansible's
 //! `template_*` variables and `ansible_managed`), then install it as `copy` does.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Local};
 
@@ -83,11 +85,12 @@ impl Module for Template {
             Some("\r\n") | Some("\\r\\n") => "\r\n",
             Some(_) => return Err(fail("newline_sequence needs to be one of: \n, \r or \r\n")),
         };
-        let opts = TextOptions {
+        let mut opts = TextOptions {
             trim_blocks: a.bool("trim_blocks", true)?,
             lstrip_blocks: a.bool("lstrip_blocks", false)?,
             keep_trailing_newline: true,
             newline_sequence: newline.to_string(),
+            search_paths: Vec::new(),
         };
         let Some(path) = ctx.target.find_file(SearchKind::Templates, &src) else {
             return Err(fail(&format!(
@@ -97,6 +100,7 @@ impl Module for Template {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| fail(&format!("could not read template {}: {e}", path.display())))?;
+        opts.search_paths = path.parent().map(Path::to_path_buf).into_iter().collect();
         let prelude = template_vars(ctx, &src, &path, &dest)?;
         let rendered = ctx
             .target
