@@ -21,6 +21,7 @@ pub mod async_status;
 mod authorized_key;
 mod blockinfile;
 mod command;
+mod command_vars;
 mod cron;
 mod debug;
 pub mod docs;
@@ -64,7 +65,7 @@ mod wait_for_connection;
 
 pub use ansible_names::is_ansible_builtin;
 pub use args::Args;
-pub use drover_template::TextOptions;
+pub use drover_template::{Delimiters, TextOptions};
 pub use external::{external, find_external};
 
 /// Which controller-side directory a module looks in for a relative source path

@@ -10,7 +10,9 @@ use serde_json::Value as Json;
 
 use crate::context::{Ctx, Scope};
 use crate::convert::{json_truthy, py_type_name};
-use crate::env::{self, Capture, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE};
+use crate::env::{
+    self, Capture, Delimiters, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE,
+};
 use crate::error::{from_minijinja, SourceShift, TemplateError};
 use crate::Vars;
 
@@ -28,6 +30,7 @@ pub struct TextOptions {
     /// Directories searched after the templar's own for `include`/`import` (each with
     /// its `templates/` first): the template file's own directory, as Ansible adds it.
     pub search_paths: Vec<PathBuf>,
+    pub delimiters: Delimiters,
 }
 
 impl Default for TextOptions {
@@ -38,13 +41,14 @@ impl Default for TextOptions {
             keep_trailing_newline: true,
             newline_sequence: "\n".to_string(),
             search_paths: Vec::new(),
+            delimiters: Delimiters::default(),
         }
     }
 }
 
 struct Shared {
     data: Environment<'static>,
-    text: Mutex<HashMap<Whitespace, Arc<Environment<'static>>>>,
+    text: Mutex<HashMap<(Whitespace, Delimiters), Arc<Environment<'static>>>>,
 }
 
 /// The templating engine of one run: cheap to clone; compiled templates are cached by
@@ -88,7 +92,7 @@ impl Templar {
     pub const OMIT: &'static str = "__omit_place_holder__5f3c1e0b9a7d4e2f8c6b1a0d9e8f7c6b5a4d3e2f";
 
     pub fn new() -> Templar {
-        let data = match env::build(Mode::Data, DATA_WS, Templar::OMIT) {
+        let data = match env::build(Mode::Data, DATA_WS, &Delimiters::default(), Templar::OMIT) {
             Ok(env) => env,
             // The syntax settings are constants; building cannot fail on user input.
             Err(_) => Environment::new(),
@@ -303,14 +307,16 @@ impl Templar {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if let Some(env) = envs.get(&ws) {
+        let key = (ws, opts.delimiters.clone());
+        if let Some(env) = envs.get(&key) {
             return Ok(env.clone());
         }
-        let env =
-            Arc::new(env::build(Mode::Text, ws, Templar::OMIT).map_err(|e| {
+        let env = Arc::new(
+            env::build(Mode::Text, ws, &opts.delimiters, Templar::OMIT).map_err(|e| {
                 TemplateError::new(format!("cannot set up template environment: {e}"))
-            })?);
-        envs.insert(ws, env.clone());
+            })?,
+        );
+        envs.insert(key, env.clone());
         Ok(env)
     }
 
