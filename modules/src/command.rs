@@ -53,29 +53,38 @@ impl Module for Shell {
 
 /// What to run: the argv of `command`, or the script text of `shell`.
 enum Program {
-    Argv(Vec<String>),
+    Argv { argv: Vec<String>, expand: bool },
     Script { text: String, executable: String },
 }
 
 impl Program {
     fn cmd_field(&self) -> Value {
         match self {
-            Program::Argv(argv) => Value::Array(argv.iter().cloned().map(Value::String).collect()),
+            Program::Argv { argv, .. } => {
+                Value::Array(argv.iter().cloned().map(Value::String).collect())
+            }
             Program::Script { text, .. } => Value::String(text.clone()),
         }
     }
 
     fn shell_line(&self) -> String {
         match self {
-            Program::Argv(argv) => {
-                let words: Vec<String> = argv.iter().map(|w| quote(w)).collect();
+            Program::Argv { argv, expand } => {
                 // `command -v` first so a missing program is Ansible's "Error executing
                 // command." rather than the shell's exit code 127.
-                format!(
-                    "command -v {} >/dev/null 2>&1 || {{ printf %s {NOT_FOUND_MARK}; exit 2; }}; exec {}",
-                    words[0],
-                    words.join(" ")
-                )
+                let check = |program: &str| {
+                    format!("command -v {program} >/dev/null 2>&1 || {{ printf %s {NOT_FOUND_MARK}; exit 2; }}; ")
+                };
+                match expand
+                    .then(|| crate::command_vars::expand_argv(argv))
+                    .flatten()
+                {
+                    Some(set_args) => format!("{set_args}{}exec \"$@\"", check("\"$1\"")),
+                    None => {
+                        let words: Vec<String> = argv.iter().map(|w| quote(w)).collect();
+                        format!("{}exec {}", check(&words[0]), words.join(" "))
+                    }
+                }
             }
             Program::Script { text, executable } => {
                 format!("exec {} -c {}", quote(executable), quote(text))
@@ -84,27 +93,52 @@ impl Program {
     }
 }
 
-fn program(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<Program, ModuleError> {
+/// The program to run, and the warnings about the arguments.
+fn program(
+    ctx: &Ctx<'_>,
+    module: &str,
+    uses_shell: bool,
+) -> Result<(Program, Vec<String>), ModuleError> {
     let args = &ctx.args;
+    if module == "shell" && args.get("expand_argument_vars").is_some() {
+        // What ansible-core's shell action says: only command expands arguments.
+        return Err(ModuleError::Failed(
+            "Unsupported parameters for (shell) module: expand_argument_vars".into(),
+        ));
+    }
     args.check_supported(module, OPTIONS)?;
+    let given = ["_raw_params", "cmd", "argv"]
+        .into_iter()
+        .filter(|k| args.get(k).is_some_and(|v| !v.is_null()))
+        .count();
+    if given > 1 {
+        return Err(ModuleError::Failed(
+            "parameters are mutually exclusive: _raw_params|cmd|argv".into(),
+        ));
+    }
+    if given == 0 {
+        return Err(ModuleError::Failed(
+            "one of the following is required: _raw_params, cmd, argv".into(),
+        ));
+    }
     let text = match args.str("_raw_params")? {
-        Some(raw) if !raw.trim().is_empty() => Some(raw),
+        Some(raw) if !raw.is_empty() => Some(raw),
         _ => args.str("cmd")?,
     };
     let argv = args.list("argv")?;
-    if text.is_some() && argv.is_some() {
-        return Err(ModuleError::Failed(
-            "only command or argv can be given, not both".into(),
-        ));
-    }
+    let executable = args.str("executable")?;
     if uses_shell {
         let text = match (text, argv) {
             (Some(t), _) => t,
             (None, Some(a)) => a.join(" "),
             (None, None) => return Err(ModuleError::Failed("no command given".into())),
         };
-        let executable = args.str("executable")?.unwrap_or_else(|| "/bin/sh".into());
-        return Ok(Program::Script { text, executable });
+        let executable = executable.unwrap_or_else(|| "/bin/sh".into());
+        return Ok((Program::Script { text, executable }, Vec::new()));
+    }
+    let mut warnings = Vec::new();
+    if let Some(e) = executable.filter(|e| !e.is_empty()) {
+        warnings.push(format!("As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module. Not using '{e}'."));
     }
     let argv = match (text, argv) {
         (Some(t), _) => crate::shlex::split(&t).map_err(|e| ModuleError::Failed(e.to_string()))?,
@@ -114,7 +148,8 @@ fn program(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<Program, Mod
     if argv.is_empty() || argv[0].is_empty() {
         return Err(ModuleError::Failed("no command given".into()));
     }
-    Ok(Program::Argv(argv))
+    let expand = args.bool("expand_argument_vars", true)?;
+    Ok((Program::Argv { argv, expand }, warnings))
 }
 
 /// `creates`/`removes` become a test that prints SKIP_MARK and exits before running.
@@ -203,7 +238,15 @@ fn not_run(prog: &Program, msg: String, stdout: String) -> ModuleResult {
 }
 
 async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResult, ModuleError> {
-    let prog = program(ctx, module, uses_shell)?;
+    let (prog, warnings) = program(ctx, module, uses_shell)?;
+    let mut r = run_program(ctx, &prog).await?;
+    if !warnings.is_empty() {
+        r.insert("warnings".into(), warnings.into());
+    }
+    Ok(r)
+}
+
+async fn run_program(ctx: &Ctx<'_>, prog: &Program) -> Result<ModuleResult, ModuleError> {
     let args = &ctx.args;
     let creates = args.str("creates")?;
     let removes = args.str("removes")?;
@@ -216,13 +259,14 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
         }
     }
 
+    let shoulda = if ctx.check_mode { "Would" } else { "Did" };
     let skip_msg = || match (&creates, &removes) {
         (Some(c), _) => (
-            format!("Did not run command since '{c}' exists"),
+            format!("{shoulda} not run command since '{c}' exists"),
             format!("skipped, since {c} exists"),
         ),
         (None, Some(r)) => (
-            format!("Did not run command since '{r}' does not exist"),
+            format!("{shoulda} not run command since '{r}' does not exist"),
             format!("skipped, since {r} does not exist"),
         ),
         (None, None) => (String::new(), String::new()),
@@ -234,21 +278,29 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
             let out = ctx.exec(&format!("{guarded}exit 1"), None).await?;
             if out.rc == 0 && out.stdout == SKIP_MARK.as_bytes() {
                 let (msg, stdout) = skip_msg();
-                return Ok(not_run(&prog, msg, stdout));
+                return Ok(not_run(prog, msg, stdout));
             }
         }
         let mut r = not_run(
-            &prog,
+            prog,
             "Command would have run if not in check mode".into(),
             String::new(),
         );
-        r.insert("skipped".into(), Value::Bool(true));
+        // With creates/removes the command would have changed something; without,
+        // ansible-core cannot tell and skips.
+        if guarded.is_empty() {
+            r.insert("skipped".into(), Value::Bool(true));
+        } else {
+            r.insert("changed".into(), Value::Bool(true));
+        }
         return Ok(r);
     }
 
+    // Python's os.chdir: the shell that runs the command sees the physical directory
+    // in $PWD, not the symlinked path it was given.
     let cd = match &chdir {
         Some(dir) => format!(
-            "cd {} 2>/dev/null || {{ printf %s {NO_CHDIR_MARK}; exit 1; }}; ",
+            "cd -P {} 2>/dev/null || {{ printf %s {NO_CHDIR_MARK}; exit 1; }}; ",
             quote(dir)
         ),
         None => String::new(),
@@ -260,7 +312,7 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
 
     if out.rc == 0 && out.stdout == SKIP_MARK.as_bytes() {
         let (msg, stdout) = skip_msg();
-        return Ok(not_run(&prog, msg, stdout));
+        return Ok(not_run(prog, msg, stdout));
     }
     if out.stdout == NO_CHDIR_MARK.as_bytes() {
         let mut r = not_run(
@@ -273,11 +325,11 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
         return Ok(r);
     }
     if out.stdout == NOT_FOUND_MARK.as_bytes() {
-        let mut r = not_run(&prog, "Error executing command.".into(), String::new());
+        let mut r = not_run(prog, "Error executing command.".into(), String::new());
         for k in ["start", "end", "delta"] {
             r.remove(k);
         }
-        r.insert("cmd".into(), prog_text(&prog).into());
+        r.insert("cmd".into(), prog_text(prog).into());
         r.insert("rc".into(), 2.into());
         r.insert("failed".into(), Value::Bool(true));
         return Ok(r);
@@ -307,7 +359,7 @@ async fn run(ctx: &Ctx<'_>, module: &str, uses_shell: bool) -> Result<ModuleResu
 /// The command as the user wrote it, for messages that quote it as a string.
 fn prog_text(prog: &Program) -> String {
     match prog {
-        Program::Argv(argv) => argv.join(" "),
+        Program::Argv { argv, .. } => argv.join(" "),
         Program::Script { text, .. } => text.clone(),
     }
 }

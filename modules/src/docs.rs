@@ -19,6 +19,7 @@ static DOCS: &[(&str, &str)] = &[
     ("fetch", include_str!("../docs/fetch.yml")),
     ("file", include_str!("../docs/file.yml")),
     ("find", include_str!("../docs/find.yml")),
+    ("gather_facts", include_str!("../docs/gather_facts.yml")),
     ("get_url", include_str!("../docs/get_url.yml")),
     ("getent", include_str!("../docs/getent.yml")),
     ("git", include_str!("../docs/git.yml")),

@@ -13,6 +13,7 @@ use drover_connection::{Become, ConnError, Connection, ExecOutput};
 use serde_json::{Map, Value};
 
 mod add_host;
+mod ansible_names;
 mod apt;
 mod args;
 mod assert;
@@ -20,12 +21,14 @@ pub mod async_status;
 mod authorized_key;
 mod blockinfile;
 mod command;
+mod command_vars;
 mod cron;
 mod debug;
 pub mod docs;
 pub mod external;
 mod fail;
 mod fs;
+mod gather_facts;
 mod get_url;
 mod getent;
 mod git;
@@ -60,8 +63,9 @@ mod user_key;
 mod wait_for;
 mod wait_for_connection;
 
+pub use ansible_names::is_ansible_builtin;
 pub use args::{python_type, Args};
-pub use drover_template::TextOptions;
+pub use drover_template::{Delimiters, TextOptions};
 pub use external::{external, find_external};
 
 /// Which controller-side directory a module looks in for a relative source path
@@ -207,6 +211,7 @@ static MODULES: &[&dyn Module] = &[
     &debug::Debug,
     &set_fact::SetFact,
     &setup::Setup,
+    &gather_facts::GatherFacts,
     &assert::Assert,
     &fail::Fail,
     &pause::Pause,

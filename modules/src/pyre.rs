@@ -164,6 +164,21 @@ fn first_line(s: &str) -> String {
 
 /// Rewrite the Python-only spellings; see the module comment.
 fn translate(p: &str) -> String {
+    translate_dollar(p, "(?m:$)")
+}
+
+/// A Python pattern for PCRE (`grep -P`) matched against a whole text: as [`translate`],
+/// with `$` spelled so that it also matches before a final newline, as in Python
+/// (unless the pattern turns multi-line mode on itself).
+pub fn pcre_whole_text(p: &str) -> String {
+    if PyRegex::is_multiline(p) {
+        translate_dollar(p, "$")
+    } else {
+        translate_dollar(p, "(?=\\n?\\z)")
+    }
+}
+
+fn translate_dollar(p: &str, dollar: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::with_capacity(p.len() + 8);
     let mut i = 0;
@@ -200,7 +215,7 @@ fn translate(p: &str) -> String {
                 in_class = false;
                 out.push(c);
             }
-            '$' if !in_class => out.push_str("(?m:$)"),
+            '$' if !in_class => out.push_str(dollar),
             '{' if !in_class => {
                 let rest: String = chars[i + 1..].iter().collect();
                 match repetition(&rest) {
@@ -335,6 +350,13 @@ pub fn expand(template: &[u8], hay: &[u8], caps: &Caps) -> Result<Vec<u8>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_text_dollar_matches_before_a_final_newline_as_python() {
+        assert_eq!(pcre_whole_text("OK$"), "OK(?=\\n?\\z)");
+        assert_eq!(pcre_whole_text("[$]x\\$"), "[$]x\\$");
+        assert_eq!(pcre_whole_text("(?m)OK$"), "(?m)OK$");
+    }
 
     fn m(p: &str, hay: &str) -> bool {
         PyRegex::new(p, Mode::Bytes, "")

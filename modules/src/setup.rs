@@ -142,42 +142,47 @@ impl Module for Setup {
         "setup"
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
-        ctx.args.check_supported(
-            "setup",
-            &["gather_subset", "gather_timeout", "filter", "fact_path"],
-        )?;
-        let subset = ctx
-            .args
-            .list("gather_subset")?
-            .unwrap_or_else(|| vec!["all".into()]);
-        let on = collectors(&subset).map_err(ModuleError::Failed)?;
-        let filters = ctx.args.list("filter")?.unwrap_or_default();
-        let fact_path = ctx
-            .args
-            .str("fact_path")?
-            .unwrap_or_else(|| "/etc/ansible/facts.d".into());
-        let script = sf::probe_script(&on, &fact_path);
-        let out = ctx.exec(&script, None).await?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let sections = sf::sections(&text);
-        let mut facts = sf::build(&sections, &on);
-        facts.insert("gather_subset".into(), json!(subset));
-        facts.insert("module_setup".into(), json!(true));
-        let facts = if filters.is_empty() || filters.iter().all(|f| f.is_empty() || f == "*") {
-            facts
-        } else {
-            facts
-                .into_iter()
-                .filter(|(k, _)| {
-                    let short = k.strip_prefix("ansible_").unwrap_or(k);
-                    filters.iter().any(|f| fnmatch(f, k) || fnmatch(f, short))
-                })
-                .collect()
-        };
-        let mut r = result(false);
-        r.insert("ansible_facts".into(), Value::Object(facts));
-        Ok(r)
+        ctx.args.check_supported("setup", OPTIONS)?;
+        gather(ctx).await
     }
+}
+
+/// The options of `setup` (`gather_facts` passes them on).
+pub(crate) const OPTIONS: &[&str] = &["gather_subset", "gather_timeout", "filter", "fact_path"];
+
+/// The facts `setup` returns for the arguments in `ctx`.
+pub(crate) async fn gather(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
+    let subset = ctx
+        .args
+        .list("gather_subset")?
+        .unwrap_or_else(|| vec!["all".into()]);
+    let on = collectors(&subset).map_err(ModuleError::Failed)?;
+    let filters = ctx.args.list("filter")?.unwrap_or_default();
+    let fact_path = ctx
+        .args
+        .str("fact_path")?
+        .unwrap_or_else(|| "/etc/ansible/facts.d".into());
+    let script = sf::probe_script(&on, &fact_path);
+    let out = ctx.exec(&script, None).await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let sections = sf::sections(&text);
+    let mut facts = sf::build(&sections, &on);
+    facts.insert("gather_subset".into(), json!(subset));
+    facts.insert("module_setup".into(), json!(true));
+    let facts = if filters.is_empty() || filters.iter().all(|f| f.is_empty() || f == "*") {
+        facts
+    } else {
+        facts
+            .into_iter()
+            .filter(|(k, _)| {
+                let short = k.strip_prefix("ansible_").unwrap_or(k);
+                filters.iter().any(|f| fnmatch(f, k) || fnmatch(f, short))
+            })
+            .collect()
+    };
+    let mut r = result(false);
+    r.insert("ansible_facts".into(), Value::Object(facts));
+    Ok(r)
 }
 
 #[cfg(test)]

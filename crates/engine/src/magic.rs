@@ -189,3 +189,32 @@ impl crate::vars::Magic for HostMagic {
         )
     }
 }
+
+/// The magic variables of one task: `role_name`, `role_path` and `ansible_role_name`
+/// inside a role, and `ansible_search_path`, where lookups look for relative files (the
+/// role, the task file's directory, then the playbook's), as ansible-core sets them.
+pub(crate) fn task_vars(task: &drover_playbook::Task, playbook_dir: &str) -> crate::VarMap {
+    let mut vars = crate::VarMap::new();
+    let mut search: Vec<String> = Vec::new();
+    if let Some(role) = &task.role {
+        let path = role.path.to_string_lossy().into_owned();
+        vars.insert("role_name".into(), role.name.clone().into());
+        vars.insert("ansible_role_name".into(), role.name.clone().into());
+        vars.insert("role_path".into(), path.clone().into());
+        search.push(path);
+    }
+    let task_dir = task
+        .location
+        .file
+        .path
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .filter(|d| !d.is_empty());
+    for dir in task_dir.into_iter().chain([playbook_dir.to_string()]) {
+        if !search.contains(&dir) {
+            search.push(dir);
+        }
+    }
+    vars.insert("ansible_search_path".into(), search.into());
+    vars
+}

@@ -532,7 +532,11 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.defaults.clone());
         }
-        s.below(pc.role_defaults.clone())
+        s = s.below(pc.role_defaults.clone());
+        match task {
+            Some(t) => s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir))),
+            None => s,
+        }
     }
 
     /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.

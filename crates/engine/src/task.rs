@@ -152,8 +152,13 @@ impl Target for TaskTarget<'_, '_> {
     }
 
     fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String> {
+        // Includes and imports are searched as Ansible's template action searches them:
+        // the role, the playbook directory, then the template's own directory.
+        let mut search: Vec<PathBuf> = self.role_path.map(Path::to_path_buf).into_iter().collect();
+        search.push(PathBuf::from(self.playbook_dir));
         self.runner
             .templar
+            .with_search_paths(search)
             .render_text(text, self.scope, opts)
             .map_err(|e| e.to_string())
     }
@@ -388,6 +393,11 @@ impl Runner<'_> {
             delegate,
         } = call;
         let Some(module) = crate::library::resolve(action) else {
+            if drover_modules::is_ansible_builtin(action) {
+                return Done::failed(format!(
+                    "drover does not implement the module 'ansible.builtin.{action}'"
+                ));
+            }
             return Done::failed(format!("couldn't resolve module/action '{action}'"));
         };
         let become_spec = match self.become_for(pc, task, scope) {

@@ -31,9 +31,12 @@ pub const ENGINE_ACTIONS: &[&str] = &[
     "meta",
 ];
 
-/// Whether an action name exists: an engine action or a module.
+/// Whether an action name exists: an engine action, a module, or a module of
+/// ansible-core that drover lacks (its task fails when it runs, not at load).
 pub fn is_action(name: &str) -> bool {
-    ENGINE_ACTIONS.contains(&name) || crate::library::is_module(name)
+    ENGINE_ACTIONS.contains(&name)
+        || crate::library::is_module(name)
+        || drover_modules::is_ansible_builtin(name)
 }
 
 /// The banner name of a task: `role : name`, or the action when it has no name.

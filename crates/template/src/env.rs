@@ -39,9 +39,30 @@ pub(crate) struct Whitespace {
     pub keep_trailing_newline: bool,
 }
 
+/// The Jinja delimiters: start and end of blocks, variables and comments (the template
+/// module's `block_start_string`, ... options).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Delimiters {
+    pub block: (String, String),
+    pub variable: (String, String),
+    pub comment: (String, String),
+}
+
+impl Default for Delimiters {
+    fn default() -> Self {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        Delimiters {
+            block: pair("{%", "%}"),
+            variable: pair("{{", "}}"),
+            comment: pair("{#", "#}"),
+        }
+    }
+}
+
 pub(crate) fn build(
     mode: Mode,
     ws: Whitespace,
+    delims: &Delimiters,
     omit: &'static str,
 ) -> Result<Environment<'static>, Error> {
     let mut env = Environment::new();
@@ -53,6 +74,9 @@ pub(crate) fn build(
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_syntax(
         SyntaxConfig::builder()
+            .block_delimiters(delims.block.0.clone(), delims.block.1.clone())
+            .variable_delimiters(delims.variable.0.clone(), delims.variable.1.clone())
+            .comment_delimiters(delims.comment.0.clone(), delims.comment.1.clone())
             .trim_blocks(ws.trim_blocks)
             .lstrip_blocks(ws.lstrip_blocks)
             .keep_trailing_newline(ws.keep_trailing_newline)

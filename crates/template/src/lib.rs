@@ -19,6 +19,7 @@ mod templar;
 mod version;
 mod yaml;
 
+pub use env::Delimiters;
 pub use error::{TemplateError, TemplateErrorKind};
 pub use pyrepr::{json_repr as py_repr, json_str as py_str};
 pub use templar::{Templar, TextOptions};

@@ -239,6 +239,28 @@ fn varnames(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
     Ok(out)
 }
 
+/// Where relative controller files are looked for: the templar's search paths, else
+/// the `ansible_search_path` variable (the task's role, its file's directory, the
+/// playbook directory), as Ansible's lookups do.
+fn search_paths(ctx: &Arc<Ctx>) -> Vec<PathBuf> {
+    let own = ctx.scope.templar.search_paths();
+    if !own.is_empty() {
+        return own.to_vec();
+    }
+    match ctx.resolve("ansible_search_path") {
+        Ok(Some(v)) => match to_json(&v) {
+            Ok(Json::Array(items)) => items
+                .iter()
+                .filter_map(Json::as_str)
+                .map(PathBuf::from)
+                .collect(),
+            Ok(Json::String(s)) => vec![PathBuf::from(s)],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// Finds a controller file: absolute paths as they are; relative ones in each search
 /// path's `subdir/`, then the search path itself, then the working directory.
 fn find_file(ctx: &Arc<Ctx>, subdir: &str, name: &str) -> Option<PathBuf> {
@@ -247,7 +269,7 @@ fn find_file(ctx: &Arc<Ctx>, subdir: &str, name: &str) -> Option<PathBuf> {
     if p.is_absolute() {
         return p.exists().then(|| p.to_path_buf());
     }
-    for base in ctx.scope.templar.search_paths() {
+    for base in search_paths(ctx) {
         for candidate in [base.join(subdir).join(p), base.join(p)] {
             if candidate.exists() {
                 return Some(candidate);
@@ -340,7 +362,7 @@ fn template_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         let source = std::fs::read_to_string(&path)
             .map_err(|e| fail("template", format!("{}: {e}", path.display())))?;
         let mut search = vec![path.parent().map(Path::to_path_buf).unwrap_or_default()];
-        search.extend(ctx.scope.templar.search_paths().iter().cloned());
+        search.extend(search_paths(ctx));
         let templar = ctx.scope.templar.with_search_paths(search);
         let overlay = Overlay {
             extra,
@@ -454,10 +476,7 @@ fn fileglob(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         let bases: Vec<PathBuf> = if Path::new(&pattern).is_absolute() {
             vec![PathBuf::new()]
         } else {
-            let mut b: Vec<PathBuf> = ctx
-                .scope
-                .templar
-                .search_paths()
+            let mut b: Vec<PathBuf> = search_paths(ctx)
                 .iter()
                 .flat_map(|p| [p.join("files"), p.clone()])
                 .collect();

@@ -10,7 +10,9 @@ use serde_json::Value as Json;
 
 use crate::context::{Ctx, Scope};
 use crate::convert::{json_truthy, py_type_name};
-use crate::env::{self, Capture, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE};
+use crate::env::{
+    self, Capture, Delimiters, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE,
+};
 use crate::error::{from_minijinja, SourceShift, TemplateError};
 use crate::Vars;
 
@@ -25,6 +27,10 @@ pub struct TextOptions {
     pub keep_trailing_newline: bool,
     /// Line ending written for each newline: "\n", "\r\n" or "\r".
     pub newline_sequence: String,
+    /// Directories searched after the templar's own for `include`/`import` (each with
+    /// its `templates/` first): the template file's own directory, as Ansible adds it.
+    pub search_paths: Vec<PathBuf>,
+    pub delimiters: Delimiters,
 }
 
 impl Default for TextOptions {
@@ -34,13 +40,15 @@ impl Default for TextOptions {
             lstrip_blocks: false,
             keep_trailing_newline: true,
             newline_sequence: "\n".to_string(),
+            search_paths: Vec::new(),
+            delimiters: Delimiters::default(),
         }
     }
 }
 
 struct Shared {
     data: Environment<'static>,
-    text: Mutex<HashMap<Whitespace, Arc<Environment<'static>>>>,
+    text: Mutex<HashMap<(Whitespace, Delimiters), Arc<Environment<'static>>>>,
 }
 
 /// The templating engine of one run: cheap to clone; compiled templates are cached by
@@ -84,7 +92,7 @@ impl Templar {
     pub const OMIT: &'static str = "__omit_place_holder__5f3c1e0b9a7d4e2f8c6b1a0d9e8f7c6b5a4d3e2f";
 
     pub fn new() -> Templar {
-        let data = match env::build(Mode::Data, DATA_WS, Templar::OMIT) {
+        let data = match env::build(Mode::Data, DATA_WS, &Delimiters::default(), Templar::OMIT) {
             Ok(env) => env,
             // The syntax settings are constants; building cannot fail on user input.
             Err(_) => Environment::new(),
@@ -270,7 +278,14 @@ impl Templar {
         opts: &TextOptions,
     ) -> Result<String, TemplateError> {
         let env = self.text_env(opts)?;
-        let _search = SearchGuard::push(self.search_paths.clone());
+        let search = if opts.search_paths.is_empty() {
+            self.search_paths.clone()
+        } else {
+            let mut all = self.search_paths.to_vec();
+            all.extend(opts.search_paths.iter().cloned());
+            Arc::new(all)
+        };
+        let _search = SearchGuard::push(search);
         let name = format!("{INLINE}{s}");
         let shift = SourceShift { first_line_cols: 0 };
         let convert = |e: &minijinja::Error| self.convert_error(e, s, shift, ctx);
@@ -292,14 +307,16 @@ impl Templar {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if let Some(env) = envs.get(&ws) {
+        let key = (ws, opts.delimiters.clone());
+        if let Some(env) = envs.get(&key) {
             return Ok(env.clone());
         }
-        let env =
-            Arc::new(env::build(Mode::Text, ws, Templar::OMIT).map_err(|e| {
+        let env = Arc::new(
+            env::build(Mode::Text, ws, &opts.delimiters, Templar::OMIT).map_err(|e| {
                 TemplateError::new(format!("cannot set up template environment: {e}"))
-            })?);
-        envs.insert(ws, env.clone());
+            })?,
+        );
+        envs.insert(key, env.clone());
         Ok(env)
     }
 

@@ -2,13 +2,14 @@
 //! as Ansible's find module filters (fnmatch or regex on the name, type, age, size,
 //! mode); `contains` and checksums take a second round trip over the candidates only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use drover_connection::quote;
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use super::find_content;
 use super::info::{Kind, StatInfo};
 use super::probe::Script;
 use super::stat::stat_dict;
@@ -238,6 +239,7 @@ impl Module for Find {
         let exact_mode = a.bool("exact_mode", true)?;
         let contains = a.str("contains")?;
         let whole_file = a.bool("read_whole_file", false)?;
+        let encoding = a.str("encoding")?;
 
         // The listing: per path a status word, then NUL-terminated "stat/name" entries.
         let l = if follow { "-L " } else { "" };
@@ -258,7 +260,8 @@ impl Module for Find {
         let ans = run_script(ctx, &s, None).await?;
         let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
         let mut files: Vec<Map<String, Value>> = Vec::new();
-        let mut candidates: Vec<(usize, String)> = Vec::new();
+        // (index in files, path, search path it was found under)
+        let mut candidates: Vec<(usize, String, String)> = Vec::new();
         let mut examined = 0usize;
         let mut skipped = Map::new();
         let mut warnings = Vec::new();
@@ -376,7 +379,7 @@ impl Module for Find {
                 if kind == Kind::File
                     && (get_checksum || (contains.is_some() && file_type == "file"))
                 {
-                    candidates.push((files.len(), e.path.clone()));
+                    candidates.push((files.len(), e.path.clone(), root.clone()));
                 }
                 files.push(r);
                 if contains.is_none() && limit.is_some_and(|l| files.len() as i64 == l) {
@@ -386,27 +389,54 @@ impl Module for Find {
             }
         }
         if !candidates.is_empty() {
+            let searching = contains.as_ref().filter(|_| file_type == "file");
             let mut s = Script::new();
-            for (i, p) in &candidates {
-                let q = quote(p);
-                if let Some(c) = contains.as_ref().filter(|_| file_type == "file") {
-                    // As Python's re: matched at the start of each line, or searched
-                    // in the whole file (one grep record: -z) with read_whole_file.
-                    let (pcre, ere, z) = if whole_file {
-                        (quote(c), quote(c), "z")
-                    } else {
-                        (quote(&format!("^(?:{c})")), quote(&format!("^({c})")), "")
-                    };
-                    s.status(&format!("c{i}"), &format!("grep -qs{z}P -e {pcre} -- {q} || {{ [ $? = 2 ] && grep -qs{z}E -e {ere} -- {q}; }}"));
+            if let Some(enc) = encoding.as_ref().filter(|_| searching.is_some()) {
+                s.status("enc", &find_content::known_encoding(enc));
+            }
+            for (i, p, _) in &candidates {
+                if let Some(c) = searching {
+                    s.status(
+                        &format!("c{i}"),
+                        &find_content::check(p, c, whole_file, encoding.as_deref()),
+                    );
                 }
                 if get_checksum {
                     s.checksum(&format!("s{i}"), p, algo.program());
                 }
             }
             let ans = run_script(ctx, &s, None).await?;
+            // Python raises out of a search path at its first file that does not decode
+            // (every file, for an unknown encoding): the rest of that path is not read.
+            let unknown_encoding = encoding.is_some() && searching.is_some() && ans.rc("enc") != 0;
+            let mut abandoned: HashSet<usize> = HashSet::new();
+            if searching.is_some() {
+                for (i, p, root) in &candidates {
+                    if skipped.contains_key(root) {
+                        abandoned.insert(*i);
+                        continue;
+                    }
+                    let msg = if unknown_encoding {
+                        format!(
+                            "unknown encoding: {}",
+                            encoding.as_deref().unwrap_or_default()
+                        )
+                    } else if ans.rc(&format!("c{i}")) == find_content::UNDECODABLE {
+                        find_content::undecodable_msg(p, encoding.as_deref())
+                    } else {
+                        continue;
+                    };
+                    abandoned.insert(*i);
+                    warnings.push(format!(
+                        "Skipped '{root}' path due to this access issue: {msg}\n"
+                    ));
+                    skipped.insert(root.clone(), msg.into());
+                }
+            }
             let mut kept = Vec::new();
             for (i, mut f) in files.into_iter().enumerate() {
-                if contains.is_some() && file_type == "file" && ans.rc(&format!("c{i}")) != 0 {
+                if searching.is_some() && (abandoned.contains(&i) || ans.rc(&format!("c{i}")) != 0)
+                {
                     continue;
                 }
                 if get_checksum && ans.bytes(&format!("s{i}")).is_some() {

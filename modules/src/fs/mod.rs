@@ -8,6 +8,7 @@ pub mod copy;
 pub mod fetch;
 pub mod file;
 pub mod find;
+pub mod find_content;
 pub mod info;
 pub mod install;
 pub mod mode;

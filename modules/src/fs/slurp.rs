@@ -33,12 +33,17 @@ pub(crate) async fn read_remote(
 }
 
 /// Shell text printing why Python's open() of the file `q` (quoted) would fail:
-/// `nf`, `dir`, `perm`, `notdir`, or nothing when it can be read.
+/// `nf`, `dir`, `perm`, `notdir`, or nothing when it can be read. A missing path is
+/// told apart by its nearest existing ancestor: a file there is ENOTDIR, a directory
+/// the user cannot search is EACCES.
 pub(crate) fn why_unreadable(q: &str) -> String {
     format!(
         "if [ -d {q} ]; then if [ -r {q} ]; then printf dir; else printf perm; fi; \
          elif [ -e {q} ]; then [ -r {q} ] || printf perm; \
-         else case $( ( : < {q} ) 2>&1 ) in *'Not a directory'*) printf notdir;; *) printf nf;; esac; fi"
+         else _p={q}; while :; do case $_p in */*) _p=${{_p%/*}};; *) _p=;; esac; \
+         if [ -z \"$_p\" ]; then printf nf; break; fi; \
+         if [ -e \"$_p\" ]; then if [ ! -d \"$_p\" ]; then printf notdir; \
+         elif [ ! -x \"$_p\" ]; then printf perm; else printf nf; fi; break; fi; done; fi"
     )
 }
 
@@ -65,5 +70,30 @@ impl Module for Slurp {
         r.insert("source".into(), src.into());
         r.insert("encoding".into(), "base64".into());
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tells_why_a_file_cannot_be_read() {
+        let dir = std::env::temp_dir().join(format!("drover-slurp-why-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::fs::write(dir.join("f"), "x").unwrap();
+        let why = |p: &str| {
+            let q = drover_connection::quote(&dir.join(p).to_string_lossy());
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(super::why_unreadable(&q))
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        };
+        assert_eq!(why("f"), "");
+        assert_eq!(why("d"), "dir");
+        assert_eq!(why("nope"), "nf");
+        assert_eq!(why("nope/deeper"), "nf");
+        assert_eq!(why("f/inside"), "notdir");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,6 +1,8 @@
 //! `template`: render a controller template with the task's variables (plus Ansible's
 //! `template_*` variables and `ansible_managed`), then install it as `copy` does.
 
+use std::path::Path;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Local};
 
@@ -8,7 +10,7 @@ use super::attrs::Wanted;
 use super::install::{install_one, OneFile};
 use super::mode::ModeSpec;
 use super::{basename, fail};
-use crate::{Ctx, Module, ModuleError, ModuleResult, SearchKind, TextOptions};
+use crate::{Ctx, Delimiters, Module, ModuleError, ModuleResult, SearchKind, TextOptions};
 
 pub struct Template;
 
@@ -56,19 +58,17 @@ impl Module for Template {
         let (Some(src), Some(dest)) = (a.str("src")?, a.str("dest")?) else {
             return Err(fail("src and dest are required"));
         };
-        let defaults = [
-            ("variable_start_string", "{{"),
-            ("variable_end_string", "}}"),
-            ("block_start_string", "{%"),
-            ("block_end_string", "%}"),
-            ("comment_start_string", "{#"),
-            ("comment_end_string", "#}"),
-        ];
-        for (k, d) in defaults {
-            if a.str(k)?.is_some_and(|v| v != d) {
-                return Err(fail(&format!(
-                    "drover: template option {k} (custom delimiters) is not supported"
-                )));
+        let mut delimiters = Delimiters::default();
+        for (kind, pair) in [
+            ("block", &mut delimiters.block),
+            ("variable", &mut delimiters.variable),
+            ("comment", &mut delimiters.comment),
+        ] {
+            if let Some(start) = a.str(&format!("{kind}_start_string"))? {
+                pair.0 = start;
+            }
+            if let Some(end) = a.str(&format!("{kind}_end_string"))? {
+                pair.1 = end;
             }
         }
         let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
@@ -83,11 +83,13 @@ impl Module for Template {
             Some("\r\n") | Some("\\r\\n") => "\r\n",
             Some(_) => return Err(fail("newline_sequence needs to be one of: \n, \r or \r\n")),
         };
-        let opts = TextOptions {
+        let mut opts = TextOptions {
             trim_blocks: a.bool("trim_blocks", true)?,
             lstrip_blocks: a.bool("lstrip_blocks", false)?,
             keep_trailing_newline: true,
             newline_sequence: newline.to_string(),
+            search_paths: Vec::new(),
+            delimiters,
         };
         let Some(path) = ctx.target.find_file(SearchKind::Templates, &src) else {
             return Err(fail(&format!(
@@ -97,7 +99,8 @@ impl Module for Template {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| fail(&format!("could not read template {}: {e}", path.display())))?;
-        let prelude = template_vars(ctx, &src, &path, &dest)?;
+        opts.search_paths = path.parent().map(Path::to_path_buf).into_iter().collect();
+        let prelude = template_vars(ctx, &src, &path, &dest, &opts.delimiters)?;
         let rendered = ctx
             .target
             .render_text(&format!("{prelude}{text}"), &opts)
@@ -134,6 +137,7 @@ fn template_vars(
     src: &str,
     path: &std::path::Path,
     dest: &str,
+    delims: &Delimiters,
 ) -> Result<String, ModuleError> {
     let meta = std::fs::metadata(path).ok();
     let mtime: Option<DateTime<Local>> = meta
@@ -172,9 +176,12 @@ fn template_vars(
     let mut out = String::new();
     for (k, v) in vars {
         let lit = serde_json::to_string(&v).map_err(|e| fail(&e.to_string()))?;
-        out.push_str(&format!("{{% set {k} = {lit} %}}"));
+        out.push_str(&format!(
+            "{} set {k} = {lit} {}",
+            delims.block.0, delims.block.1
+        ));
     }
-    out.push_str("{{ '' }}");
+    out.push_str(&format!("{} '' {}", delims.variable.0, delims.variable.1));
     Ok(out)
 }
 

@@ -1,0 +1,24 @@
+//! `gather_facts`: what a play's fact gathering does, as a task. ansible-core runs its
+//! configured fact modules (`setup` by default); drover's one fact module is `setup`,
+//! so this is `setup` with `parallel` accepted.
+
+use async_trait::async_trait;
+
+use crate::{setup, Ctx, Module, ModuleError, ModuleResult};
+
+pub struct GatherFacts;
+
+#[async_trait]
+impl Module for GatherFacts {
+    fn name(&self) -> &'static str {
+        "gather_facts"
+    }
+    async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
+        let mut options = setup::OPTIONS.to_vec();
+        options.push("parallel");
+        ctx.args.check_supported("gather_facts", &options)?;
+        // One module runs, so there is nothing to run in parallel; still a bool.
+        ctx.args.bool("parallel", false)?;
+        setup::gather(ctx).await
+    }
+}
