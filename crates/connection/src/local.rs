@@ -3,6 +3,7 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -89,18 +90,47 @@ struct LocalEvents {
 
 impl Events for LocalEvents {
     async fn next(&mut self) -> Option<Event> {
-        if let Some(ev) = self.rx.recv().await {
-            return Some(ev);
-        }
         if self.exited {
-            return None;
+            // A command that left a background process behind (`sleep 9 &`) exits
+            // with its pipes still open: as ansible's run_command, keep reading while
+            // output comes, and stop after a second of silence rather than at EOF.
+            return tokio::time::timeout(Duration::from_secs(1), self.rx.recv())
+                .await
+                .ok()
+                .flatten();
         }
-        let status = self.child.wait().await.ok()?;
+        let status = tokio::select! {
+            ev = self.rx.recv() => match ev {
+                Some(ev) => return Some(ev),
+                None => self.child.wait().await.ok()?,
+            },
+            status = self.child.wait() => status.ok()?,
+        };
         self.exited = true;
         let rc = status
             .code()
             .or_else(|| status.signal().map(|s| 128 + s))
             .unwrap_or(-1);
         Some(Event::Exit(rc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_background_process_does_not_hold_the_result() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let out = rt
+            .block_on(super::local().exec("sleep 20 & echo hi; echo err >&2; exit 3", None, None))
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(
+            (out.rc, &out.stdout[..], &out.stderr[..]),
+            (3, &b"hi\n"[..], &b"err\n"[..])
+        );
     }
 }

@@ -88,7 +88,11 @@ pub(crate) fn build(
         }
         Mode::Text => env.set_formatter(move |out, _state, value| text_format(out, value, omit)),
     }
-    env.set_loader(move |name| load_template(name, mode));
+    let loader_delims = delims.clone();
+    env.set_loader(move |name| load_template(name, mode, &loader_delims));
+    env.add_function(crate::percent::FUNCTION, |fmt: Value, args: Value| {
+        crate::percent::pyformat(&fmt, &args)
+    });
     env.set_path_join_callback(join_template_path);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", Value::from(omit));
@@ -225,16 +229,21 @@ fn current_search_paths() -> Arc<Vec<PathBuf>> {
     SEARCH_PATHS.with(|s| s.borrow().last().cloned().unwrap_or_default())
 }
 
-fn load_template(name: &str, mode: Mode) -> Result<Option<String>, Error> {
+/// A template's source, with Python's `'...' % args` rewritten (see `percent`).
+fn load_template(name: &str, mode: Mode, delims: &Delimiters) -> Result<Option<String>, Error> {
+    let percent = |src: String| match crate::percent::rewrite(&src, delims) {
+        std::borrow::Cow::Borrowed(_) => src,
+        std::borrow::Cow::Owned(rewritten) => rewritten,
+    };
     if let Some(src) = name.strip_prefix(INLINE) {
-        return Ok(Some(match mode {
+        return Ok(Some(percent(match mode {
             Mode::Data => crate::rawstrings::raw_string_literals(src).into_owned(),
             Mode::Text => src.to_string(),
-        }));
+        })));
     }
     if let Some(expr) = name.strip_prefix(EXPR) {
         let expr = crate::rawstrings::raw_string_literals(expr);
-        return Ok(Some(format!("{EXPR_OPEN}{expr}{EXPR_CLOSE}")));
+        return Ok(Some(percent(format!("{EXPR_OPEN}{expr}{EXPR_CLOSE}"))));
     }
     let path = Path::new(name);
     let found = if path.is_absolute() {
@@ -244,7 +253,7 @@ fn load_template(name: &str, mode: Mode) -> Result<Option<String>, Error> {
     };
     match found {
         Some(p) => match std::fs::read_to_string(&p) {
-            Ok(text) => Ok(Some(text)),
+            Ok(text) => Ok(Some(percent(text))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(crate::error::op_err(format!(
                 "could not read {}: {e}",

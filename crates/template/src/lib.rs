@@ -11,6 +11,7 @@ mod error;
 mod filters;
 mod jinja_tests;
 mod lookups;
+mod percent;
 mod pyformat;
 mod pyrepr;
 mod rawstrings;

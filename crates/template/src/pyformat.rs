@@ -1,4 +1,5 @@
-//! Python's printf-style `%` formatting, for the `sequence` lookup's `format=`.
+//! Python's printf-style `%` formatting: the `sequence` lookup's `format=`, and
+//! `'...' % args` in templates (see `percent`).
 
 use serde_json::Value as Json;
 
@@ -7,13 +8,37 @@ use crate::pyrepr::{json_repr, json_str};
 /// Formats `fmt % args`. Supports `%%`, flags `-+ 0#`, width, precision and the
 /// conversions d i u o x X e E f F g G c s r a.
 pub(crate) fn format(fmt: &str, args: &[Json]) -> Result<String, String> {
+    format_with(fmt, args, None)
+}
+
+/// `fmt % args` where the right operand may be a mapping: `%(name)s` takes its value
+/// from `mapping` (Python's `'%(a)s' % {'a': 1}`).
+pub(crate) fn format_with(
+    fmt: &str,
+    args: &[Json],
+    mapping: Option<&serde_json::Map<String, Json>>,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut chars = fmt.chars().peekable();
     let mut next = args.iter();
+    let mut used_mapping = false;
     while let Some(c) = chars.next() {
         if c != '%' {
             out.push(c);
             continue;
+        }
+        let mut key: Option<String> = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let mut name = String::new();
+            loop {
+                match chars.next() {
+                    Some(')') => break,
+                    Some(ch) => name.push(ch),
+                    None => return Err("incomplete format key".into()),
+                }
+            }
+            key = Some(name);
         }
         let mut flags = String::new();
         while let Some(&f) = chars.peek() {
@@ -44,9 +69,18 @@ pub(crate) fn format(fmt: &str, args: &[Json]) -> Result<String, String> {
             out.push('%');
             continue;
         }
-        let arg = next
-            .next()
-            .ok_or("not enough arguments for format string")?;
+        let arg = match &key {
+            Some(name) => {
+                used_mapping = true;
+                mapping
+                    .ok_or("format requires a mapping")?
+                    .get(name)
+                    .ok_or_else(|| format!("'{name}'"))?
+            }
+            None => next
+                .next()
+                .ok_or("not enough arguments for format string")?,
+        };
         let body = convert(conv, arg, &flags, precision)?;
         let width: usize = width.parse().unwrap_or(0);
         let len = body.chars().count();
@@ -68,7 +102,8 @@ pub(crate) fn format(fmt: &str, args: &[Json]) -> Result<String, String> {
             out.push_str(&body);
         }
     }
-    if next.next().is_some() {
+    // A mapping is one argument whether or not `%(name)` used it.
+    if next.next().is_some() && !(used_mapping || mapping.is_some()) {
         return Err("not all arguments converted during string formatting".into());
     }
     Ok(out)
@@ -239,5 +274,11 @@ mod unit {
         );
         assert_eq!(format("%+d %r", &[json!(5), json!("a")]).unwrap(), "+5 'a'");
         assert!(format("%d", &[]).is_err());
+        let m = json!({"a": 1, "b": "x"});
+        assert_eq!(
+            format_with("%(a)03d-%(b)s", &[m.clone()], m.as_object()).unwrap(),
+            "001-x"
+        );
+        assert!(format_with("%(c)s", &[m.clone()], m.as_object()).is_err());
     }
 }

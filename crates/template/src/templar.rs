@@ -23,7 +23,8 @@ pub struct TextOptions {
     pub trim_blocks: bool,
     /// Strip spaces and tabs before a block tag on its line (default: false).
     pub lstrip_blocks: bool,
-    /// Keep the template's final newline (default: true, as the template module does).
+    /// Keep the template's final newlines (default: true, as the template module does:
+    /// Ansible's preserve_trailing_newlines).
     pub keep_trailing_newline: bool,
     /// Line ending written for each newline: "\n", "\r\n" or "\r".
     pub newline_sequence: String,
@@ -290,7 +291,15 @@ impl Templar {
         let shift = SourceShift { first_line_cols: 0 };
         let convert = |e: &minijinja::Error| self.convert_error(e, s, shift, ctx);
         let tmpl = env.get_template(&name).map_err(|e| convert(&e))?;
-        let out = tmpl.render(ctx.as_value()).map_err(|e| convert(&e))?;
+        let mut out = tmpl.render(ctx.as_value()).map_err(|e| convert(&e))?;
+        if opts.keep_trailing_newline {
+            // Ansible's preserve_trailing_newlines: Jinja drops the final newline (and
+            // trim_blocks may eat one after a last block tag); the output gets as many
+            // trailing newlines as the source had. Included templates keep none.
+            let trailing = |t: &str| t.len() - t.trim_end_matches('\n').len();
+            let missing = trailing(s).saturating_sub(trailing(&out));
+            out.push_str(&"\n".repeat(missing));
+        }
         Ok(match opts.newline_sequence.as_str() {
             "\n" => out,
             seq => out.replace('\n', seq),
@@ -301,7 +310,8 @@ impl Templar {
         let ws = Whitespace {
             trim_blocks: opts.trim_blocks,
             lstrip_blocks: opts.lstrip_blocks,
-            keep_trailing_newline: opts.keep_trailing_newline,
+            // The final newlines are put back after rendering (see render_text_in).
+            keep_trailing_newline: false,
         };
         let mut envs = match self.shared.text.lock() {
             Ok(g) => g,

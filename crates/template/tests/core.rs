@@ -265,3 +265,36 @@ fn text_templates_keep_trailing_newline_and_trim_blocks() {
         .unwrap_err();
     assert_eq!(e.message, "'nope' is undefined");
 }
+
+#[test]
+fn python_percent_formatting() {
+    let v = json!({"a": "x", "n": 7, "d": {"k": "v"}, "l": [1, 2]});
+    assert_eq!(
+        render("{{ '%s-%03d' % (a, n) }}", v.clone()).unwrap(),
+        json!("x-007")
+    );
+    assert_eq!(
+        render("{{ \"%s!\" % a | upper }}", v.clone()).unwrap(),
+        json!("X!")
+    );
+    assert_eq!(render("{{ '%(k)s' % d }}", v.clone()).unwrap(), json!("v"));
+    assert_eq!(
+        render("{{ '%.1f%%' % 12.25 ~ '.' }}", v.clone()).unwrap(),
+        json!("12.2%.")
+    );
+    let t = Templar::new();
+    assert!(t.condition("'%d' % n == '7'", &vars(v.clone())).unwrap());
+    assert_eq!(
+        t.render_text(
+            "{% set s = '<%s>' % l[0] %}{{ s }}\n",
+            &vars(v.clone()),
+            &TextOptions::default()
+        )
+        .unwrap(),
+        "<1>\n"
+    );
+    // Numbers keep their modulo; errors are Python's.
+    assert_eq!(render("{{ n % 4 }}", v.clone()).unwrap(), json!(3));
+    assert!(render("{{ '%d' % a }}", v.clone()).is_err());
+    assert!(render("{{ '%s' % nope }}", v).unwrap_err().is_undefined());
+}
