@@ -79,14 +79,13 @@ impl PlayCtx<'_> {
     pub fn has_handler(&self, key: &str) -> bool {
         let handlers = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
         handlers.iter().any(|h| {
-            h.listen.iter().any(|l| l == key)
-                || h.name.as_deref().is_some_and(|n| {
-                    n == key
-                        || n.contains("{{")
-                        || h.role
-                            .as_ref()
-                            .is_some_and(|r| format!("{} : {n}", r.name) == key)
-                })
+            let by_name = h.name.as_deref().is_some_and(|n| {
+                n.contains("{{") || crate::tree::qualified(h, n).iter().any(|k| k == key)
+            });
+            by_name
+                || h.listen
+                    .iter()
+                    .any(|l| crate::tree::qualified(h, l).iter().any(|k| k == key))
         })
     }
 

@@ -556,10 +556,12 @@ impl Runner<'_> {
                         .insert("exception".into(), "(traceback unavailable)".into());
                     return done;
                 }
-                Err(e) => return Done::failed(format!(
+                Err(e) => {
+                    return Done::failed(format!(
                     "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: {e}",
                     task.action
-                )),
+                ))
+                }
             }
         }
         for (k, v) in &task.args {

@@ -673,23 +673,39 @@ impl<'r> Runner<'r> {
         }
     }
 
-    /// Turn `host`'s notifications into pending handlers: each notification reaches
-    /// every handler it names (by name, `role : name` or `listen` topic).
+    /// Turn `host`'s notifications into pending handlers, as ansible-core resolves
+    /// them: by name the first handler of that name (plain, `role : name`), and every
+    /// handler listening to it (one per distinct handler name).
     fn match_notifications(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let keys = host.take_notifications();
         if keys.is_empty() {
             return;
         }
+        let mut handlers = Vec::new();
         let mut j = 0;
         while let Some(h) = pc.handler(j) {
             let name = self.handler_name(pc, host, &h);
-            if handler_keys(&h, name.as_deref())
+            let names = name
+                .as_deref()
+                .map(|n| qualified(&h, n))
+                .unwrap_or_default();
+            let topics: Vec<String> = h.listen.iter().flat_map(|l| qualified(&h, l)).collect();
+            handlers.push((names, topics, name));
+            j += 1;
+        }
+        for key in &keys {
+            if let Some(j) = handlers
                 .iter()
-                .any(|k| keys.contains(k))
+                .position(|(names, _, _)| names.contains(key))
             {
                 host.add_pending_handler(j);
             }
-            j += 1;
+            let mut seen = std::collections::HashSet::new();
+            for (j, (_, topics, name)) in handlers.iter().enumerate() {
+                if topics.contains(key) && (name.is_none() || seen.insert(name.clone())) {
+                    host.add_pending_handler(j);
+                }
+            }
         }
     }
 
@@ -720,15 +736,16 @@ fn skips_role_task(host: &HostState, t: &Task) -> bool {
 }
 
 /// What notifies a handler: its (rendered) name, `role : name`, and its `listen` topics.
-fn handler_keys(h: &Task, name: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(n) = name {
-        keys.push(n.to_string());
-        if let Some(r) = &h.role {
-            keys.push(format!("{} : {n}", r.name));
+/// What reaches a handler by `base` (its name or a listen topic): `base` itself, and
+/// for a role's handler `role : base` (a collection role's short name too).
+pub(crate) fn qualified(h: &Task, base: &str) -> Vec<String> {
+    let mut keys = vec![base.to_string()];
+    if let Some(r) = &h.role {
+        keys.push(format!("{} : {base}", r.name));
+        if let Some((_, short)) = r.name.rsplit_once('.') {
+            keys.push(format!("{short} : {base}"));
         }
     }
-    keys.extend(h.listen.iter().cloned());
     keys
 }
 
