@@ -497,13 +497,6 @@ impl<'a> Runner<'a> {
             play: pc.info.clone(),
             host: host.clone(),
             group_names: self.inv().group_names(&host.name),
-            check_mode: task
-                .and_then(|t| t.check_mode.as_ref())
-                .and_then(|v| match v {
-                    serde_json::Value::Bool(b) => Some(*b),
-                    serde_json::Value::String(s) => crate::connect::parse_bool(s),
-                    _ => None,
-                }),
         };
         let role = task.and_then(|t| t.role.as_ref());
         let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());
