@@ -690,20 +690,33 @@ impl<'r> Runner<'r> {
                 .map(|n| qualified(&h, n))
                 .unwrap_or_default();
             let topics: Vec<String> = h.listen.iter().flat_map(|l| qualified(&h, l)).collect();
-            handlers.push((names, topics, name));
+            handlers.push((names, topics, name, h.role.as_ref().map(|r| r.key.clone())));
             j += 1;
         }
-        for key in &keys {
-            if let Some(j) = handlers
-                .iter()
-                .position(|(names, _, _)| names.contains(key))
-            {
-                host.add_pending_handler(j);
+        // The handlers loaded last (an included role's) are searched first; in one
+        // role or the play's own list, the first of a name wins.
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        for (j, h) in handlers.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if handlers[run[0]].3 == h.3 => run.push(j),
+                _ => runs.push(vec![j]),
             }
+        }
+        for key in &keys {
+            let by_name = runs
+                .iter()
+                .rev()
+                .flat_map(|run| run.iter())
+                .find(|j| handlers[**j].0.contains(key));
+            if let Some(j) = by_name {
+                host.add_pending_handler(*j);
+            }
+            // Listeners in the same order, one per handler name.
             let mut seen = std::collections::HashSet::new();
-            for (j, (_, topics, name)) in handlers.iter().enumerate() {
+            for j in runs.iter().rev().flat_map(|run| run.iter()) {
+                let (_, topics, name, _) = &handlers[*j];
                 if topics.contains(key) && (name.is_none() || seen.insert(name.clone())) {
-                    host.add_pending_handler(j);
+                    host.add_pending_handler(*j);
                 }
             }
         }
