@@ -10,6 +10,7 @@ mod files;
 mod host_keys;
 mod inventory;
 mod keys;
+mod keywords;
 mod local;
 mod microservices;
 mod playbook;

@@ -33,8 +33,6 @@ pub struct HostMagic {
     pub play: Arc<PlayInfo>,
     pub host: Arc<HostState>,
     pub group_names: Vec<String>,
-    /// The task's own `check_mode` keyword, over the command line's.
-    pub check_mode: Option<bool>,
 }
 
 /// The variables magic owns: user variables cannot shadow them.
@@ -104,7 +102,7 @@ impl crate::vars::Magic for HostMagic {
             }
             "ansible_play_hosts_all" => strings(&p.play_hosts),
             "ansible_play_name" => p.play_name.clone().into(),
-            "ansible_check_mode" => self.check_mode.unwrap_or(p.check_mode).into(),
+            "ansible_check_mode" => p.check_mode.into(),
             "ansible_diff_mode" => p.diff_mode.into(),
             "ansible_forks" => p.forks.into(),
             "ansible_verbosity" => p.verbosity.into(),
@@ -177,7 +175,6 @@ impl crate::vars::Magic for HostMagic {
             play: self.play.clone(),
             host: host.clone(),
             group_names,
-            check_mode: None,
         };
         Some(
             Scope::new(Arc::new(magic))

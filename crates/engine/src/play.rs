@@ -79,14 +79,13 @@ impl PlayCtx<'_> {
     pub fn has_handler(&self, key: &str) -> bool {
         let handlers = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
         handlers.iter().any(|h| {
-            h.listen.iter().any(|l| l == key)
-                || h.name.as_deref().is_some_and(|n| {
-                    n == key
-                        || n.contains("{{")
-                        || h.role
-                            .as_ref()
-                            .is_some_and(|r| format!("{} : {n}", r.name) == key)
-                })
+            let by_name = h.name.as_deref().is_some_and(|n| {
+                n.contains("{{") || crate::tree::qualified(h, n).iter().any(|k| k == key)
+            });
+            by_name
+                || h.listen
+                    .iter()
+                    .any(|l| crate::tree::qualified(h, l).iter().any(|k| k == key))
         })
     }
 
@@ -498,13 +497,6 @@ impl<'a> Runner<'a> {
             play: pc.info.clone(),
             host: host.clone(),
             group_names: self.inv().group_names(&host.name),
-            check_mode: task
-                .and_then(|t| t.check_mode.as_ref())
-                .and_then(|v| match v {
-                    serde_json::Value::Bool(b) => Some(*b),
-                    serde_json::Value::String(s) => crate::connect::parse_bool(s),
-                    _ => None,
-                }),
         };
         let role = task.and_then(|t| t.role.as_ref());
         let mut s = Scope::new(Arc::new(magic)).below(self.extra_vars.clone());

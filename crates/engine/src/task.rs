@@ -971,12 +971,24 @@ impl Runner<'_> {
         }
         let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
         if changed && done.status != Status::Failed && !task.notify.is_empty() {
-            for name in &task.notify {
-                let n = match self.templar.render(name, &scope) {
-                    Ok(Value::String(n)) => n,
-                    Ok(other) => other.to_string(),
-                    Err(_) => name.clone(),
-                };
+            // A templated notification may name several handlers (a list).
+            let names =
+                task.notify
+                    .iter()
+                    .flat_map(|name| match self.templar.render(name, &scope) {
+                        Ok(Value::String(n)) => vec![n],
+                        Ok(Value::Array(items)) => items
+                            .iter()
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
+                            .collect(),
+                        Ok(other) => vec![other.to_string()],
+                        Err(_) => vec![name.clone()],
+                    });
+            for n in names.collect::<Vec<_>>() {
                 if !pc.has_handler(&n) {
                     let msg = format!("The requested handler '{n}' was not found in either the main handlers list nor in the listening handlers list");
                     if crate::play::env_flag("ANSIBLE_ERROR_ON_MISSING_HANDLER", true) {

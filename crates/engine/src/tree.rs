@@ -688,23 +688,52 @@ impl<'r> Runner<'r> {
         }
     }
 
-    /// Turn `host`'s notifications into pending handlers: each notification reaches
-    /// every handler it names (by name, `role : name` or `listen` topic).
+    /// Turn `host`'s notifications into pending handlers, as ansible-core resolves
+    /// them: by name the first handler of that name (plain, `role : name`), and every
+    /// handler listening to it (one per distinct handler name).
     fn match_notifications(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let keys = host.take_notifications();
         if keys.is_empty() {
             return;
         }
+        let mut handlers = Vec::new();
         let mut j = 0;
         while let Some(h) = pc.handler(j) {
             let name = self.handler_name(pc, host, &h);
-            if handler_keys(&h, name.as_deref())
-                .iter()
-                .any(|k| keys.contains(k))
-            {
-                host.add_pending_handler(j);
-            }
+            let names = name
+                .as_deref()
+                .map(|n| qualified(&h, n))
+                .unwrap_or_default();
+            let topics: Vec<String> = h.listen.iter().flat_map(|l| qualified(&h, l)).collect();
+            handlers.push((names, topics, name, h.role.as_ref().map(|r| r.key.clone())));
             j += 1;
+        }
+        // The handlers loaded last (an included role's) are searched first; in one
+        // role or the play's own list, the first of a name wins.
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        for (j, h) in handlers.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if handlers[run[0]].3 == h.3 => run.push(j),
+                _ => runs.push(vec![j]),
+            }
+        }
+        for key in &keys {
+            let by_name = runs
+                .iter()
+                .rev()
+                .flat_map(|run| run.iter())
+                .find(|j| handlers[**j].0.contains(key));
+            if let Some(j) = by_name {
+                host.add_pending_handler(*j);
+            }
+            // Listeners in the same order, one per handler name.
+            let mut seen = std::collections::HashSet::new();
+            for j in runs.iter().rev().flat_map(|run| run.iter()) {
+                let (_, topics, name, _) = &handlers[*j];
+                if topics.contains(key) && (name.is_none() || seen.insert(name.clone())) {
+                    host.add_pending_handler(*j);
+                }
+            }
         }
     }
 
@@ -735,15 +764,16 @@ fn skips_role_task(host: &HostState, t: &Task) -> bool {
 }
 
 /// What notifies a handler: its (rendered) name, `role : name`, and its `listen` topics.
-fn handler_keys(h: &Task, name: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(n) = name {
-        keys.push(n.to_string());
-        if let Some(r) = &h.role {
-            keys.push(format!("{} : {n}", r.name));
+/// What reaches a handler by `base` (its name or a listen topic): `base` itself, and
+/// for a role's handler `role : base` (a collection role's short name too).
+pub(crate) fn qualified(h: &Task, base: &str) -> Vec<String> {
+    let mut keys = vec![base.to_string()];
+    if let Some(r) = &h.role {
+        keys.push(format!("{} : {base}", r.name));
+        if let Some((_, short)) = r.name.rsplit_once('.') {
+            keys.push(format!("{short} : {base}"));
         }
     }
-    keys.extend(h.listen.iter().cloned());
     keys
 }
 

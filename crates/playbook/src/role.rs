@@ -187,6 +187,35 @@ pub fn role_search_paths(playbook_dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+/// A role of a collection (`namespace.collection.role`): in `collections/` beside the
+/// playbook (or a role directory), `ANSIBLE_COLLECTIONS_PATH` or `~/.ansible/collections`.
+fn collection_role(name: &str, search: &[PathBuf]) -> Option<PathBuf> {
+    let mut parts = name.splitn(3, '.');
+    let (ns, col, role) = (parts.next()?, parts.next()?, parts.next()?);
+    if role.contains('.') {
+        return None;
+    }
+    let mut roots: Vec<PathBuf> = search.iter().map(|p| p.join("collections")).collect();
+    for var in ["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"] {
+        if let Ok(v) = std::env::var(var) {
+            roots.extend(v.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        roots.push(PathBuf::from(home).join(".ansible/collections"));
+    }
+    roots
+        .into_iter()
+        .map(|r| {
+            r.join("ansible_collections")
+                .join(ns)
+                .join(col)
+                .join("roles")
+                .join(role)
+        })
+        .find(|p| p.is_dir())
+}
+
 /// Find and load a role by name (or path) with the given entry files.
 pub fn load_role(
     r: &RoleRef,
@@ -197,6 +226,8 @@ pub fn load_role(
     let candidate = Path::new(&r.name);
     let dir = if candidate.is_absolute() || r.name.contains('/') {
         Some(candidate.to_path_buf()).filter(|p| p.is_dir())
+    } else if let Some(dir) = collection_role(&r.name, search) {
+        Some(dir)
     } else {
         search.iter().map(|p| p.join(&r.name)).find(|p| p.is_dir())
     };
@@ -208,10 +239,13 @@ pub fn load_role(
             tried.join(":")
         )));
     };
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| r.name.clone());
+    let name = match collection_role(&r.name, search) {
+        Some(_) => r.name.clone(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| r.name.clone()),
+    };
     // `*_from` may not leave the role's directory (`../`, an absolute path).
     let inside = |sub: &str, p: std::path::PathBuf| -> Result<std::path::PathBuf, SourceError> {
         let base = dir.join(sub);
