@@ -316,7 +316,7 @@ async fn run_program(ctx: &Ctx<'_>, prog: &Program) -> Result<ModuleResult, Modu
     }
     if out.stdout == NO_CHDIR_MARK.as_bytes() {
         let mut r = not_run(
-            &prog,
+            prog,
             "Unable to change directory before execution.".into(),
             String::new(),
         );

@@ -276,9 +276,9 @@ mod unit {
         assert!(format("%d", &[]).is_err());
         let m = json!({"a": 1, "b": "x"});
         assert_eq!(
-            format_with("%(a)03d-%(b)s", &[m.clone()], m.as_object()).unwrap(),
+            format_with("%(a)03d-%(b)s", std::slice::from_ref(&m), m.as_object()).unwrap(),
             "001-x"
         );
-        assert!(format_with("%(c)s", &[m.clone()], m.as_object()).is_err());
+        assert!(format_with("%(c)s", std::slice::from_ref(&m), m.as_object()).is_err());
     }
 }
