@@ -124,14 +124,16 @@ fn is_number(s: &str) -> bool {
 }
 
 impl Resolved {
-    /// A stat for a path about to be created with the default umask (mkdir or a new file).
+    /// A stat for a path about to be created with the default umask (mkdir, a new file,
+    /// or a symlink, whose permissions are always 0777).
     pub fn fresh(&self, kind: Kind) -> StatInfo {
-        let (type_bits, base) = match kind {
-            Kind::Dir => (0o040000, 0o777),
-            _ => (0o100000, 0o666),
+        let (type_bits, perm) = match kind {
+            Kind::Dir => (0o040000, 0o777 & !self.umask),
+            Kind::Link => (0o120000, 0o777),
+            _ => (0o100000, 0o666 & !self.umask),
         };
         StatInfo {
-            raw_mode: type_bits | (base & !self.umask),
+            raw_mode: type_bits | perm,
             uid: self.my_uid,
             gid: self.my_gid,
             nlink: 1,

@@ -555,8 +555,11 @@ impl<'c, 'a> Plan<'c, 'a> {
                 self.warnings.push("Cannot set fs attributes on a non-existent symlink target. follow should be set to False to avoid this.".into());
             }
         } else if has_attrs {
+            // A link made now is ours (owner and group); otherwise the one found.
             let st = if self.o.follow {
                 self.a.stat("lt")
+            } else if relink {
+                Some(self.r.fresh(Kind::Link))
             } else {
                 self.a.stat("st")
             };

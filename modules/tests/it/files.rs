@@ -664,3 +664,31 @@ async fn stat_slurp_fetch_tempfile_find_script() {
     host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
         .await;
 }
+
+/// A symlink made with `owner` and `follow: false` gets that owner at once, so a second
+/// run has nothing to change, even when the link dangles (Ansible's lchown).
+#[tokio::test(flavor = "multi_thread")]
+async fn new_dangling_link_gets_its_owner_at_once() {
+    if std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout != b"0\n")
+        .unwrap_or(true)
+    {
+        eprintln!("skipped: chown to another user needs root");
+        return;
+    }
+    let host = TestHost::local();
+    let dir = host.sh("mktemp -d /tmp/drover-link-owner.XXXXXX").await;
+    let link = format!("{}/soft", dir.trim());
+    let args = json!({"path": link, "src": "/nonexistent/x", "state": "link",
+                      "owner": "nobody", "mode": "0640", "force": true, "follow": false});
+    assert_eq!(host.ok("file", args.clone()).await["changed"], true);
+    assert_eq!(host.ok("file", args).await["changed"], false);
+    let nobody = host.sh("id -u nobody").await;
+    assert_eq!(
+        std::fs::symlink_metadata(&link).unwrap().uid().to_string(),
+        nobody.trim()
+    );
+    host.sh(&format!("rm -rf {}", dir.trim())).await;
+}
