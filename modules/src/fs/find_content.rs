@@ -107,7 +107,9 @@ mod tests {
         let p = ok.to_string_lossy();
         assert_eq!(status(&check(&p, "OK$", true, None)), 0);
         assert_eq!(status(&check(&p, "KO$", true, None)), 1);
-        assert_eq!(status(&check(&p, "KO$", false, None)), 0);
+        // Line by line it is re.match: anchored at the start of each line.
+        assert_eq!(status(&check(&p, "01 KO$", false, None)), 0);
+        assert_eq!(status(&check(&p, "KO$", false, None)), 1);
         assert_eq!(status(&known_encoding("latin_1")), 0);
         assert_ne!(status(&known_encoding("bogus")), 0);
         let _ = std::fs::remove_dir_all(&dir);
