@@ -108,7 +108,8 @@ fn type_error(key: &str, want: &str, got: &Value) -> ModuleError {
     ))
 }
 
-fn python_type(v: &Value) -> &'static str {
+/// The Python type name of a value, for messages.
+pub fn python_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "NoneType",
         Value::Bool(_) => "bool",

@@ -37,10 +37,22 @@ impl Module for Debug {
             return Ok(r);
         }
         r.insert("_ansible_verbose_always".into(), Value::Bool(true));
+        // `var` names an expression: a string, never converted from anything else.
+        if let Some(v) = ctx
+            .args
+            .get("var")
+            .filter(|v| v.is_array() || v.is_object())
+        {
+            return Err(ModuleError::Failed(format!(
+                "argument 'var' is of type {} and we were unable to convert to _check_type_str_no_conversion: '{}' is not a string and conversion is not allowed",
+                if v.is_array() { "list" } else { "dict" },
+                drover_template::py_repr(v)
+            )));
+        }
         match (ctx.args.get("msg"), ctx.args.str("var")?) {
             (Some(_), Some(_)) => {
                 return Err(ModuleError::Failed(
-                    "'msg' and 'var' are incompatible options".into(),
+                    "parameters are mutually exclusive: msg|var".into(),
                 ))
             }
             (None, Some(var)) => {
@@ -65,6 +77,15 @@ impl Module for Debug {
                         );
                         Value::String(format!("<< error 1 - {msg} >>"))
                     });
+                let value = if value.as_str() == Some(drover_template::Templar::OMIT) {
+                    r.insert(
+                        "warnings".into(),
+                        Value::Array(vec!["The result of the `var` expression could not be omitted; a placeholder was used instead.".into()]),
+                    );
+                    Value::String("<<Omit>>".into())
+                } else {
+                    value
+                };
                 r.insert(var, value);
             }
             (msg, None) => {

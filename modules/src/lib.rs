@@ -64,7 +64,7 @@ mod wait_for;
 mod wait_for_connection;
 
 pub use ansible_names::is_ansible_builtin;
-pub use args::Args;
+pub use args::{python_type, Args};
 pub use drover_template::{Delimiters, TextOptions};
 pub use external::{external, find_external};
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod adhoc;
 mod become_sudo;
 mod differential;
 mod errors;
@@ -9,6 +10,7 @@ mod files;
 mod host_keys;
 mod inventory;
 mod keys;
+mod keywords;
 mod local;
 mod microservices;
 mod playbook;

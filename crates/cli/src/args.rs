@@ -24,6 +24,8 @@ pub enum Command {
     Inventory(crate::inventory_cmd::InventoryArgs),
     /// Show module documentation (what `ansible-doc` does).
     Doc(crate::doc_cmd::DocArgs),
+    /// Run one module on the hosts of a pattern (what `ansible` does).
+    Adhoc(AdhocArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -36,11 +38,9 @@ pub enum HostKeyMode {
     No,
 }
 
+/// What `drover play` and `drover adhoc` share: inventory, connection, become, modes.
 #[derive(Args, Debug)]
-pub struct PlayArgs {
-    /// Playbook files to run, in order.
-    #[arg(required = true, value_name = "PLAYBOOK")]
-    pub playbooks: Vec<PathBuf>,
+pub struct RunArgs {
     /// Inventory file, directory or comma-separated host list (repeatable).
     #[arg(
         short = 'i',
@@ -126,6 +126,21 @@ pub struct PlayArgs {
     /// More output (-v to -vvvv).
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
+    #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]
+    pub host_key_checking: Option<HostKeyMode>,
+    /// Concurrent SSH channels per host (OpenSSH's MaxSessions defaults to 10).
+    #[arg(long = "max-channels", default_value_t = 10, value_name = "N")]
+    pub max_channels: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct PlayArgs {
+    /// Playbook files to run, in order.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    pub playbooks: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Parse the playbooks and stop.
     #[arg(long = "syntax-check")]
     pub syntax_check: bool,
@@ -153,10 +168,47 @@ pub struct PlayArgs {
     /// Run handlers even if a task fails.
     #[arg(long = "force-handlers")]
     pub force_handlers: bool,
-    /// How to treat SSH host keys (default: yes, or no when ANSIBLE_HOST_KEY_CHECKING=False).
-    #[arg(long = "host-key-checking", value_enum, value_name = "MODE")]
-    pub host_key_checking: Option<HostKeyMode>,
-    /// Concurrent SSH channels per host (OpenSSH's MaxSessions defaults to 10).
-    #[arg(long = "max-channels", default_value_t = 10, value_name = "N")]
-    pub max_channels: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct AdhocArgs {
+    /// The hosts to run on (a host pattern).
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The module (or action) to run.
+    #[arg(
+        short = 'm',
+        long = "module-name",
+        default_value = "command",
+        value_name = "MODULE_NAME"
+    )]
+    pub module_name: String,
+    /// The module's options: `k=v` pairs, free text for command modules, or a JSON object.
+    #[arg(
+        short = 'a',
+        long = "args",
+        value_name = "MODULE_ARGS",
+        allow_hyphen_values = true
+    )]
+    pub module_args: Option<String>,
+    /// One line per host.
+    #[arg(short = 'o', long = "one-line")]
+    pub one_line: bool,
+    /// Run asynchronously, failing after this many seconds.
+    #[arg(short = 'B', long = "background", value_name = "SECONDS")]
+    pub background: Option<u64>,
+    /// Poll an asynchronous job every this many seconds (0: do not wait).
+    #[arg(short = 'P', long = "poll", value_name = "POLL_INTERVAL")]
+    pub poll: Option<u64>,
+    /// Fail the task after this many seconds.
+    #[arg(long = "task-timeout", value_name = "TASK_TIMEOUT")]
+    pub task_timeout: Option<u64>,
+    /// List the hosts the pattern matches, and stop.
+    #[arg(long = "list-hosts")]
+    pub list_hosts: bool,
+    /// The directory relative paths are read from (default: the current one).
+    #[arg(long = "playbook-dir", value_name = "BASEDIR")]
+    pub playbook_dir: Option<PathBuf>,
 }

@@ -72,7 +72,7 @@ impl Console {
     /// The fields a user sees, cleaned as ansible-core's callback does: engine hints,
     /// `failed`/`skipped` flags and `invocation` removed; a `debug` result shows only its
     /// message (or its variable).
-    fn visible(&self, r: &HostResult) -> Value {
+    pub(crate) fn visible(&self, r: &HostResult) -> Value {
         let debug = r.action == "debug";
         let keep = |k: &str| {
             if k.starts_with("_ansible_")
@@ -84,7 +84,7 @@ impl Console {
                 return false;
             }
             if k == "invocation" {
-                return self.verbosity > 3 && !debug;
+                return self.verbosity > 2 && !debug;
             }
             if !debug {
                 return true;

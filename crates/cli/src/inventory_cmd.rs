@@ -180,8 +180,20 @@ fn available_hosts(
     Ok(all.filter(|h| chosen.contains(h)).collect())
 }
 
-fn host_vars_with(inv: &Inventory, host: &str, extra: &Map<String, Value>) -> Map<String, Value> {
-    let mut vars: Map<String, Value> = inv.host_vars(host).into_iter().collect();
+/// A host's variables with the extra vars on top. `--list` shows composed strings as
+/// ansible-inventory does (`__ansible_unsafe`), `--host` plainly.
+fn host_vars_with(
+    inv: &Inventory,
+    host: &str,
+    extra: &Map<String, Value>,
+    for_list: bool,
+) -> Map<String, Value> {
+    let vars = if for_list {
+        inv.shown_host_vars(host)
+    } else {
+        inv.host_vars(host)
+    };
+    let mut vars: Map<String, Value> = vars.into_iter().collect();
     for (k, v) in extra {
         vars.insert(k.clone(), v.clone());
     }
@@ -205,7 +217,7 @@ fn list_json(inv: &Inventory, available: &HashSet<String>, extra: &Map<String, V
             let hostvars: Map<String, Value> = inv
                 .hosts()
                 .filter(|h| available.contains(*h))
-                .map(|h| (h.to_string(), host_vars_with(inv, h, extra)))
+                .map(|h| (h.to_string(), host_vars_with(inv, h, extra, true)))
                 .filter(|(_, vars)| !vars.is_empty())
                 .map(|(h, vars)| (h, Value::Object(vars)))
                 .collect();
@@ -262,7 +274,7 @@ pub fn run(args: InventoryArgs) -> Result<u8, Failure> {
                 "You must pass a single valid host to --host parameter",
             ));
         };
-        dump_ansible_json(&Value::Object(host_vars_with(&inv, host, &extra)))
+        dump_ansible_json(&Value::Object(host_vars_with(&inv, host, &extra, false)))
     } else {
         let available = available_hosts(&inv, args.limit.as_deref(), args.list)?;
         if args.graph {

@@ -1,6 +1,8 @@
 //! The `drover` binary. Invoked through a link named `ansible-playbook`, it behaves as
-//! `drover play`, so existing scripts and CI jobs can swap it in.
+//! `drover play` (`ansible`: `drover adhoc`, `ansible-inventory`: `drover inventory`),
+//! so existing scripts and CI jobs can swap it in.
 
+mod adhoc;
 mod args;
 mod console;
 mod diff;
@@ -52,6 +54,8 @@ fn normalized_args() -> Vec<OsString> {
         args.insert(1, "play".into());
     } else if invoked_as == "ansible-inventory" {
         args.insert(1, "inventory".into());
+    } else if invoked_as == "ansible" {
+        args.insert(1, "adhoc".into());
     }
     args
 }
@@ -92,8 +96,12 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Play(args) => {
-            init_tracing(args.verbose);
+            init_tracing(args.run.verbose);
             runtime.block_on(play::run(args))
+        }
+        Command::Adhoc(args) => {
+            init_tracing(args.run.verbose);
+            runtime.block_on(adhoc::run(args))
         }
         Command::Inventory(args) => {
             init_tracing(args.verbose);

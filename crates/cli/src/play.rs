@@ -6,13 +6,13 @@ use std::sync::Arc;
 use drover_engine::{HostKeyChecking, RunOptions, Secret};
 use drover_inventory::Inventory;
 
-use crate::args::{HostKeyMode, PlayArgs};
+use crate::args::{HostKeyMode, PlayArgs, RunArgs};
 use crate::console::Console;
 use crate::snippet::error_report;
 use crate::Failure;
 
 /// A parse error as ansible-core 2.19 shows it, with exit code 4.
-fn source_failure(e: &drover_yaml::SourceError) -> Failure {
+pub(crate) fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     let report = match (e.line, e.col) {
         (Some(line), Some(col)) => {
             let text = std::fs::read_to_string(&e.path).ok();
@@ -27,7 +27,7 @@ fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     }
 }
 
-fn become_password(args: &PlayArgs) -> Result<Option<Secret>, Failure> {
+fn become_password(args: &RunArgs) -> Result<Option<Secret>, Failure> {
     if let Some(file) = &args.become_password_file {
         let text = std::fs::read_to_string(file).map_err(|e| {
             Failure::new(
@@ -84,7 +84,7 @@ fn step_prompt() -> Arc<dyn Fn(&str) -> bool + Send + Sync> {
 /// ansible-playbook's check before anything runs: a `--limit` (which may read
 /// `@retry` files) that leaves no host is an error, unless the inventory is empty to
 /// begin with (only the implicit localhost), which is a warning.
-fn check_limit(inventory: &Inventory, limit: Option<&str>) -> Result<(), Failure> {
+pub(crate) fn check_limit(inventory: &Inventory, limit: Option<&str>) -> Result<(), Failure> {
     let empty = inventory.hosts().next().is_none();
     if empty && crate::inventory_cmd::env_flag("ANSIBLE_LOCALHOST_WARNING", true) {
         crate::inventory_cmd::warn(
@@ -130,22 +130,10 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             ));
         }
     }
-    let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
-    let mut inventory = crate::inventory_cmd::load_inventory(&args.inventory)?;
+    let extra_vars = crate::extra_vars::parse(&args.run.extra_vars)?;
+    let mut inventory = crate::inventory_cmd::load_inventory(&args.run.inventory)?;
     // Modules in library/ beside the playbooks and their roles, -M, and ANSIBLE_LIBRARY.
-    let mut library: Vec<std::path::PathBuf> = Vec::new();
-    for p in args
-        .module_path
-        .iter()
-        .cloned()
-        .chain(std::env::var("ANSIBLE_LIBRARY").ok())
-    {
-        library.extend(
-            p.split(':')
-                .filter(|s| !s.is_empty())
-                .map(std::path::PathBuf::from),
-        );
-    }
+    let mut library = Vec::new();
     for pb in &args.playbooks {
         let dir = match pb.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -153,7 +141,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         };
         library.extend(drover_engine::playbook_library_dirs(&dir));
     }
-    drover_engine::add_library_dirs(library);
+    add_library(&args.run, library);
     let known = drover_engine::is_action;
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
@@ -190,10 +178,10 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     crate::prompts::answer(&mut playbooks, &extra_vars)?;
     drover_engine::check_supported(&playbooks).map_err(|e| source_failure(&e))?;
-    check_limit(&inventory, args.limit.as_deref())?;
+    check_limit(&inventory, args.run.limit.as_deref())?;
     if args.list_hosts {
         let extra: serde_json::Map<String, serde_json::Value> = extra_vars.into_iter().collect();
-        crate::list_hosts::print(&playbooks, &inventory, args.limit.as_deref(), &extra)?;
+        crate::list_hosts::print(&playbooks, &inventory, args.run.limit.as_deref(), &extra)?;
         return Ok(0);
     }
     // group_vars/ and host_vars/ beside the playbook rank above the inventory's own.
@@ -208,7 +196,53 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
             .load_vars_dirs(&dir)
             .map_err(|e| Failure::new(1, e))?;
     }
-    let opts = RunOptions {
+    let mut opts = run_options(&args.run, extra_vars, tag_filter)?;
+    opts.force_handlers |= args.force_handlers;
+    opts.start_at_task = args.start_at_task.clone();
+    opts.step = args.step.then(step_prompt);
+    let mut console = Console::new(args.run.verbose);
+    execute(&playbooks, &inventory, &opts, &mut console).await
+}
+
+/// `-M` and `ANSIBLE_LIBRARY`, after the directories given.
+pub(crate) fn add_library(run: &RunArgs, mut dirs: Vec<std::path::PathBuf>) {
+    for p in run
+        .module_path
+        .iter()
+        .cloned()
+        .chain(std::env::var("ANSIBLE_LIBRARY").ok())
+    {
+        dirs.extend(
+            p.split(':')
+                .filter(|s| !s.is_empty())
+                .map(std::path::PathBuf::from),
+        );
+    }
+    drover_engine::add_library_dirs(dirs);
+}
+
+/// Run the plays and turn the outcome into ansible's exit code.
+pub(crate) async fn execute(
+    playbooks: &[drover_playbook::Playbook],
+    inventory: &Inventory,
+    opts: &RunOptions,
+    reporter: &mut dyn drover_engine::Reporter,
+) -> Result<u8, Failure> {
+    let outcome = match drover_engine::run(playbooks, inventory, opts, reporter).await {
+        Ok(o) => o,
+        Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),
+        Err(e) => return Err(Failure::new(1, e)),
+    };
+    Ok(outcome.exit_code() as u8)
+}
+
+/// The engine's options from the flags `play` and `adhoc` share.
+pub(crate) fn run_options(
+    args: &RunArgs,
+    extra_vars: drover_engine::VarMap,
+    tags: drover_engine::TagFilter,
+) -> Result<RunOptions, Failure> {
+    Ok(RunOptions {
         forks: args.forks.max(1),
         check: args.check,
         diff: args.diff,
@@ -222,7 +256,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         r#become: args.r#become,
         become_user: args.become_user.clone(),
         become_method: args.become_method.clone(),
-        become_password: become_password(&args)?,
+        become_password: become_password(args)?,
         host_key_checking: args.host_key_checking.map(|m| match m {
             HostKeyMode::Yes => HostKeyChecking::Strict,
             HostKeyMode::AcceptNew => HostKeyChecking::AcceptNew,
@@ -230,23 +264,15 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }),
         max_channels: args.max_channels.max(1),
         prompt: Arc::new(drover_connection::TtyPrompt::new()),
-        tags: tag_filter,
+        tags,
         // ANSIBLE_FORCE_HANDLERS takes Ansible's boolean spellings (1, yes, true...).
-        force_handlers: args.force_handlers
-            || std::env::var("ANSIBLE_FORCE_HANDLERS").is_ok_and(|v| {
-                matches!(
-                    v.to_ascii_lowercase().as_str(),
-                    "1" | "yes" | "true" | "on" | "y" | "t"
-                )
-            }),
-        start_at_task: args.start_at_task.clone(),
-        step: args.step.then(step_prompt),
-    };
-    let mut console = Console::new(args.verbose);
-    let outcome = match drover_engine::run(&playbooks, &inventory, &opts, &mut console).await {
-        Ok(o) => o,
-        Err(drover_engine::EngineError::Source(e)) => return Err(source_failure(&e)),
-        Err(e) => return Err(Failure::new(1, e)),
-    };
-    Ok(outcome.exit_code() as u8)
+        force_handlers: std::env::var("ANSIBLE_FORCE_HANDLERS").is_ok_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "1" | "yes" | "true" | "on" | "y" | "t"
+            )
+        }),
+        start_at_task: None,
+        step: None,
+    })
 }

@@ -48,9 +48,30 @@ pub struct Compiler<'a> {
     role_defaults: IndexMap<String, Value>,
     /// Play and extra vars, for templated `tags`.
     tag_vars: serde_json::Map<String, Value>,
+    /// While compiling handlers: `--tags`/`--skip-tags` do not apply to them.
+    all_tags: bool,
 }
 
 const IMPORT_DEPTH: usize = 64;
+
+/// The implicit `meta` task at the end of every role.
+pub const ROLE_COMPLETE: &str = "role_complete";
+
+/// Marks a task the engine added (never listed nor announced).
+const IMPLICIT: &str = "_implicit";
+
+/// The end of a role that `Compiler::role` added.
+pub fn is_role_end(t: &Task) -> bool {
+    t.action == "meta" && t.args.get(IMPLICIT) == Some(&Value::Bool(true))
+}
+
+/// `allow_duplicates` of an import_role/include_role (true unless it says otherwise).
+pub fn include_allows_duplicates(t: &Task) -> bool {
+    match t.args.get("allow_duplicates") {
+        Some(v) => crate::task::is_true(v),
+        None => true,
+    }
+}
 
 impl<'a> Compiler<'a> {
     pub fn new(
@@ -67,6 +88,7 @@ impl<'a> Compiler<'a> {
             role_vars: IndexMap::new(),
             role_defaults: IndexMap::new(),
             tag_vars: serde_json::Map::new(),
+            all_tags: false,
         }
     }
 
@@ -106,19 +128,25 @@ impl<'a> Compiler<'a> {
     }
 
     pub fn plan(mut self, play: &Play) -> Result<Plan, SourceError> {
-        // The play's tags are inherited by all of its tasks.
-        let mut holder = Task::new(play.location.clone());
-        holder.tags = play.tags.clone();
-        let parent = (!play.tags.is_empty()).then_some(&holder);
+        // The play's keywords (tags, check_mode, no_log, ...) are inherited by all of
+        // its tasks and handlers, below the keywords of blocks, roles and tasks.
+        let holder = play_holder(play);
+        let parent = Some(&holder);
         let pre = self.tasks(&play.pre_tasks, parent, 0)?;
         let mut main = Vec::new();
         for r in &play.roles {
-            main.extend(self.role(r, &RoleFiles::default(), parent, 0)?);
+            main.extend(self.role(r, &RoleFiles::default(), parent, None, 0)?);
         }
         main.extend(self.tasks(&play.tasks, parent, 0)?);
         let post = self.tasks(&play.post_tasks, parent, 0)?;
+        for h in &play.handlers {
+            check_handler(h)?;
+        }
         let mut handlers = std::mem::take(&mut self.role_handlers);
-        for h in self.tasks(&play.handlers, parent, 0)? {
+        self.all_tags = true;
+        let play_handlers = self.tasks(&play.handlers, parent, 0);
+        self.all_tags = false;
+        for h in play_handlers? {
             flatten_into(h, &mut handlers);
         }
         Ok(Plan {
@@ -161,11 +189,12 @@ impl<'a> Compiler<'a> {
                 "import_role" => {
                     let r = role_ref_from_args(&t)?;
                     let files = role_files(&t);
-                    out.extend(self.role(&r, &files, Some(&t), depth)?);
+                    let dups = include_allows_duplicates(&t);
+                    out.extend(self.role(&r, &files, Some(&t), Some(dups), depth)?);
                 }
                 _ => {
                     self.render_tags(&mut t.tags);
-                    if self.tags.selects(&t.tags) {
+                    if self.all_tags || self.tags.selects(&t.tags) {
                         out.push(Node::Task(Arc::new(t)));
                     }
                 }
@@ -201,6 +230,7 @@ impl<'a> Compiler<'a> {
         r: &RoleRef,
         files: &RoleFiles,
         parent: Option<&Task>,
+        included: Option<bool>,
         depth: usize,
     ) -> Result<Vec<Node>, SourceError> {
         if depth > IMPORT_DEPTH {
@@ -221,14 +251,26 @@ impl<'a> Compiler<'a> {
             crate::library::add_library_dirs([dir.join("library")]);
         }
         let role = load_role(r, files, &search, self.known_action)?;
-        let key = (
+        // Every use of a role is compiled; a host skips one it already completed (see
+        // `Runner::role_done`). Its handlers are the play's once.
+        let seen = (
             role.path.display().to_string(),
             Value::Object(r.params.clone().into_iter().collect()),
         );
-        if self.seen_roles.contains(&key) && !role.allow_duplicates {
-            return Ok(Vec::new());
+        let first_use = !self.seen_roles.contains(&seen);
+        if first_use {
+            self.seen_roles.push(seen);
         }
-        self.seen_roles.push(key);
+        let key = serde_json::json!([
+            role.path.display().to_string(),
+            r.params,
+            r.when,
+            r.tags,
+            r.vars,
+            [&files.tasks, &files.handlers, &files.vars, &files.defaults],
+            included.is_some(),
+        ])
+        .to_string();
 
         // A dependency also sees the variables, defaults and params of the roles that
         // depend on it (Ansible's dependency chain), its own winning.
@@ -247,6 +289,9 @@ impl<'a> Compiler<'a> {
             defaults: layered(&role.defaults, chain.as_ref().map(|c| c.defaults.as_ref())),
             vars: layered(&role.vars, chain.as_ref().map(|c| c.vars.as_ref())),
             params: layered(&r.params, chain.as_ref().map(|c| c.params.as_ref())),
+            key,
+            // import_role and include_role allow duplicates unless told otherwise.
+            allow_duplicates: included.unwrap_or(role.allow_duplicates),
         });
         // The role entry acts as a parent of every task of the role.
         let mut holder = Task::new(r.location.clone());
@@ -262,7 +307,7 @@ impl<'a> Compiler<'a> {
         }
         let mut out = Vec::new();
         for dep in &role.dependencies {
-            out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), depth + 1)?);
+            out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), None, depth + 1)?);
         }
         for (k, v) in info.vars.iter() {
             self.role_vars.insert(k.clone(), v.clone());
@@ -271,12 +316,60 @@ impl<'a> Compiler<'a> {
             self.role_defaults.insert(k.clone(), v.clone());
         }
         out.extend(self.tasks(&role.tasks, Some(&holder), depth + 1)?);
-        for h in &role.handlers {
-            let mut h = h.clone();
-            h.role = Some(info.clone());
-            flatten_into(Node::Task(Arc::new(h)), &mut self.role_handlers);
+        // The end of the role: where a host that ran any of its tasks completes it.
+        let mut end = Task::new(r.location.clone());
+        end.action = "meta".into();
+        end.args
+            .insert("_raw_params".into(), Value::String(ROLE_COMPLETE.into()));
+        end.args.insert(IMPLICIT.into(), Value::Bool(true));
+        end.role = Some(info.clone());
+        out.push(Node::Task(Arc::new(end)));
+        if first_use || role.allow_duplicates {
+            let mut handlers = Vec::new();
+            for h in &role.handlers {
+                check_handler(h)?;
+                let mut h = h.clone();
+                h.role = Some(info.clone());
+                handlers.push(h);
+            }
+            // Handlers may import task files; `--tags` never applies to them.
+            let all_tags = std::mem::replace(&mut self.all_tags, true);
+            let compiled = self.tasks(&handlers, None, depth + 1);
+            self.all_tags = all_tags;
+            for h in compiled? {
+                flatten_into(h, &mut self.role_handlers);
+            }
         }
         Ok(out)
+    }
+}
+
+/// What ansible-core refuses as a handler: roles, nested blocks, `flush_handlers`.
+fn check_handler(h: &Task) -> Result<(), SourceError> {
+    if let Some(b) = &h.block {
+        for t in b.block.iter().chain(&b.rescue).chain(&b.always) {
+            if t.block.is_some() {
+                return Err(t
+                    .location
+                    .error("Using a block as a handler is not supported."));
+            }
+            check_handler(t)?;
+        }
+        return Ok(());
+    }
+    match h.action.as_str() {
+        "include_role" | "import_role" => Err(h.location.error(format!(
+            "Using '{}' as a handler is not supported.",
+            h.action
+        ))),
+        "meta" => match raw_param(h, "_raw_params").as_deref().map(str::trim) {
+            Some("flush_handlers") => Err(h
+                .location
+                .error("flush_handlers cannot be used as a handler")),
+            Some("end_role") => Err(h.location.error("Cannot execute 'end_role' from a handler")),
+            _ => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 
@@ -373,6 +466,26 @@ const INHERITED_EXTRA: &[&str] = &[
     "throttle",
 ];
 
+/// A task standing for the play: the keywords its tasks inherit.
+fn play_holder(play: &Play) -> Task {
+    let mut holder = Task::new(play.location.clone());
+    holder.tags = play.tags.clone();
+    let get = |k: &str| play.extra.get(k).filter(|v| !v.is_null()).cloned();
+    holder.check_mode = get("check_mode");
+    holder.no_log = get("no_log");
+    holder.run_once = get("run_once");
+    for k in INHERITED_EXTRA.iter().chain(&["module_defaults"]) {
+        // any_errors_fatal and ignore_unreachable are read from the play itself.
+        if matches!(*k, "any_errors_fatal" | "ignore_unreachable") {
+            continue;
+        }
+        if let Some(v) = get(k) {
+            holder.extra.insert(k.to_string(), v);
+        }
+    }
+    holder
+}
+
 /// Ansible's attribute inheritance: the child's own value wins; `when` and `tags`
 /// accumulate; parent vars sit below the child's.
 pub fn inherit(parent: &Task, child: &mut Task) {
@@ -404,6 +517,10 @@ pub fn inherit(parent: &Task, child: &mut Task) {
     }
     macro_rules! keep {
         ($($f:ident),*) => { $( if child.$f.is_none() { child.$f = parent.$f.clone(); } )* };
+    }
+    if let Some(outer) = parent.extra.get("module_defaults") {
+        let merged = crate::defaults::merge(Some(outer), child.extra.get("module_defaults"));
+        child.extra.insert("module_defaults".into(), merged);
     }
     // Inheritable keywords not modelled as fields (any_errors_fatal, diff, ...).
     for (k, v) in &parent.extra {

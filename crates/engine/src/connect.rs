@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::RunOptions;
 
 /// Play-level keywords that bear on the connection.
+#[derive(Clone)]
 pub struct ConnKeywords<'a> {
     pub connection: Option<&'a str>,
     pub remote_user: Option<&'a str>,

@@ -9,6 +9,10 @@ use serde_json::{Map, Value};
 
 use crate::vars::VarMap;
 
+/// A host's open connections (or why they failed), by task-level `remote_user`.
+pub type Connections =
+    std::collections::HashMap<Option<String>, Result<Arc<dyn Connection>, String>>;
+
 pub struct HostState {
     pub name: String,
     inventory_vars: RwLock<Arc<VarMap>>,
@@ -27,15 +31,24 @@ pub struct HostState {
     /// `meta: end_host` / `end_play` for this host: no more tasks in this play.
     ended: AtomicBool,
     errors_cleared: std::sync::atomic::AtomicU32,
-    /// Handler names and topics this host notified and that have not run yet.
+    /// Handler names and topics this host notified, not yet matched to handlers.
     notified: std::sync::Mutex<indexmap::IndexSet<String>>,
+    /// Handlers (by index in the play's list) notified for this host, not yet run.
+    pending_handlers: std::sync::Mutex<std::collections::BTreeSet<usize>>,
+    /// Roles (by `RoleInfo::key`) of which this host ran a task in the current play,
+    /// and those it completed: the second set makes it skip later uses of the role.
+    roles_ran: std::sync::Mutex<std::collections::HashSet<String>>,
+    roles_done: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Roles this host left with `meta: end_role`, until their end.
+    roles_ended: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The last failed task and its result, for `ansible_failed_task`/`_result`.
     last_failure: std::sync::Mutex<Option<(Value, Value)>>,
     /// Opened at the first task that needs it, then shared by every task of the run.
     /// An error is kept so later tasks report the same unreachable cause at once.
     /// `meta: reset_connection` and `wait_for_connection` drop it, and the next task
-    /// opens a fresh one.
-    pub connection: tokio::sync::Mutex<Option<Result<Arc<dyn Connection>, String>>>,
+    /// opens a fresh one. Keyed by a task's own `remote_user` (`None`: the play's), as a
+    /// login as another user is another connection.
+    pub connection: tokio::sync::Mutex<Connections>,
 }
 
 impl HostState {
@@ -53,7 +66,11 @@ impl HostState {
             ended: AtomicBool::new(false),
             errors_cleared: Default::default(),
             notified: Default::default(),
+            pending_handlers: Default::default(),
             last_failure: Default::default(),
+            roles_ran: Default::default(),
+            roles_done: Default::default(),
+            roles_ended: Default::default(),
             connection: Default::default(),
         }
     }
@@ -65,7 +82,7 @@ impl HostState {
     /// Forget the host's connection (closing it when no task still holds it); the
     /// next task connects anew.
     pub async fn reset_connection(&self) {
-        *self.connection.lock().await = None;
+        self.connection.lock().await.clear();
     }
 
     /// Its variables from the inventory (host, groups, group_vars/, host_vars/).
@@ -127,14 +144,51 @@ impl HostState {
             .insert(name);
     }
 
-    /// Take the notification for any of `keys`; true if one was pending.
-    pub fn take_notification(&self, keys: &[String]) -> bool {
-        let mut n = self.notified.lock().unwrap_or_else(|p| p.into_inner());
-        let mut hit = false;
-        for k in keys {
-            hit |= n.shift_remove(k);
+    /// The notifications not yet matched to handlers, taken.
+    pub fn take_notifications(&self) -> Vec<String> {
+        lock(&self.notified).drain(..).collect()
+    }
+
+    pub fn add_pending_handler(&self, index: usize) {
+        lock(&self.pending_handlers).insert(index);
+    }
+
+    /// Take handler `index`'s pending notification; true if there was one.
+    pub fn take_pending_handler(&self, index: usize) -> bool {
+        lock(&self.pending_handlers).remove(&index)
+    }
+
+    /// A task of the role ran here (ok, changed or failed; not skipped).
+    pub fn role_ran(&self, key: &str) {
+        lock(&self.roles_ran).insert(key.to_string());
+    }
+
+    /// `meta: end_role`: the rest of the role is skipped.
+    pub fn end_role(&self, key: &str) {
+        lock(&self.roles_ended).insert(key.to_string());
+    }
+
+    pub fn role_ended(&self, key: &str) -> bool {
+        lock(&self.roles_ended).contains(key)
+    }
+
+    /// The end of the role: completed if any of its tasks ran.
+    pub fn role_complete(&self, key: &str) {
+        lock(&self.roles_ended).remove(key);
+        if lock(&self.roles_ran).contains(key) {
+            lock(&self.roles_done).insert(key.to_string());
         }
-        hit
+    }
+
+    pub fn role_done(&self, key: &str) -> bool {
+        lock(&self.roles_done).contains(key)
+    }
+
+    /// A new play: roles run anew.
+    pub fn forget_roles(&self) {
+        lock(&self.roles_ran).clear();
+        lock(&self.roles_done).clear();
+        lock(&self.roles_ended).clear();
     }
 
     pub fn set_last_failure(&self, task: Value, result: Value) {
@@ -195,4 +249,8 @@ impl HostState {
 
 fn read(lock: &RwLock<Arc<VarMap>>) -> Arc<VarMap> {
     lock.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

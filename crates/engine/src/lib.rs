@@ -2,8 +2,10 @@
 //! variables, templating, modules and connections, reporting everything as [`Event`]s.
 //! No crate below this one knows about plays; this one never formats output.
 
+mod banner;
 mod compile;
 mod connect;
+mod defaults;
 mod events;
 mod host;
 mod library;
@@ -14,6 +16,7 @@ mod support;
 mod tags;
 mod task;
 mod tree;
+mod trust;
 mod vars;
 
 use std::path::PathBuf;

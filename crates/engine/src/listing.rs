@@ -34,6 +34,7 @@ pub fn list_tasks(
 fn collect(nodes: &[Node], out: &mut Vec<ListedTask>) {
     for node in nodes {
         match node {
+            Node::Task(t) if crate::compile::is_role_end(t) => {}
             Node::Task(t) => {
                 let mut tags = t.tags.clone();
                 tags.sort();

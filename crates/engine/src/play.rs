@@ -74,6 +74,21 @@ impl PlayCtx<'_> {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether a notification reaches a handler: by name, `role : name` or `listen`
+    /// topic. A templated handler name may match anything until it is rendered.
+    pub fn has_handler(&self, key: &str) -> bool {
+        let handlers = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
+        handlers.iter().any(|h| {
+            let by_name = h.name.as_deref().is_some_and(|n| {
+                n.contains("{{") || crate::tree::qualified(h, n).iter().any(|k| k == key)
+            });
+            by_name
+                || h.listen
+                    .iter()
+                    .any(|l| crate::tree::qualified(h, l).iter().any(|k| k == key))
+        })
+    }
+
     pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
         self.handlers
             .lock()
@@ -347,6 +362,7 @@ impl<'a> Runner<'a> {
         for h in &hosts {
             if let Some(s) = known.get(h) {
                 s.set_ended(false);
+                s.forget_roles();
             }
         }
         let pc = PlayCtx {
@@ -447,8 +463,23 @@ impl<'a> Runner<'a> {
         F: Fn(&'h Arc<HostState>) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
+        self.for_each_host_throttled(hosts, None, f).await
+    }
+
+    /// At most `--forks` hosts at a time, fewer with a task's `throttle`.
+    pub(crate) async fn for_each_host_throttled<'h, F, Fut>(
+        &self,
+        hosts: &'h [Arc<HostState>],
+        throttle: Option<usize>,
+        f: F,
+    ) where
+        F: Fn(&'h Arc<HostState>) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let forks = self.opts.forks.max(1);
+        let limit = throttle.filter(|n| *n > 0).map_or(forks, |n| n.min(forks));
         futures::stream::iter(hosts.iter().map(f))
-            .buffer_unordered(self.opts.forks.max(1))
+            .buffer_unordered(limit)
             .collect::<Vec<()>>()
             .await;
     }
@@ -540,6 +571,14 @@ impl<'a> Runner<'a> {
         }
         Ok(Arc::new(out))
     }
+}
+
+/// A boolean setting from the environment, in Ansible's spellings.
+pub(crate) fn env_flag(name: &str, default: bool) -> bool {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| crate::connect::parse_bool(v.trim()))
+        .unwrap_or(default)
 }
 
 struct NoMagic;

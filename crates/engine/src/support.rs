@@ -18,18 +18,11 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
             check_task(t)?;
         }
     }
-    let unsupported: [(&str, bool); 2] = [
-        (
-            "connection",
-            !matches!(
-                task.connection.as_deref(),
-                None | Some("local") | Some("ssh") | Some("smart")
-            ),
-        ),
-        ("remote_user", task.remote_user.is_some()),
-    ];
-    if let Some((name, _)) = unsupported.iter().find(|(_, used)| *used) {
-        return Err(refuse(name, loc));
+    if !matches!(
+        task.connection.as_deref(),
+        None | Some("local") | Some("ssh") | Some("smart")
+    ) {
+        return Err(refuse("connection", loc));
     }
     for (k, v) in &task.extra {
         let fine = match k.as_str() {
@@ -41,7 +34,7 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
             }
             // throttle only limits concurrency: the meaning is the same.
             "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
-            | "ignore_unreachable" | "diff" => true,
+            | "ignore_unreachable" | "diff" | "module_defaults" | "delegate_facts" => true,
             _ => false,
         };
         if !fine {
@@ -61,7 +54,15 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "gather_subset"
             | "gather_timeout"
             | "force_handlers"
-            | "ignore_unreachable" => true,
+            | "ignore_unreachable"
+            // Inherited by every task of the play (see compile::play_holder).
+            | "check_mode"
+            | "diff"
+            | "no_log"
+            | "run_once"
+            | "timeout"
+            | "throttle"
+            | "module_defaults" => true,
             // free and host_pinned run as linear: the same tasks on the same hosts, only
             // the interleaving of hosts differs (see README).
             "strategy" => {

@@ -94,6 +94,8 @@ struct TaskTarget<'a, 'r> {
     /// `async` with `poll: 0`: the job id the command runs detached under.
     background: Option<String>,
     keywords: ConnKeywords<'a>,
+    /// The task's own `remote_user` (rendered), which logs in on its own connection.
+    task_user: Option<String>,
     become_spec: Option<Become>,
     playbook_dir: &'a str,
     role_path: Option<&'a Path>,
@@ -107,19 +109,24 @@ impl Target for TaskTarget<'_, '_> {
         }
         // Held while connecting: the host's concurrent tasks wait for the one opening.
         let mut cached = self.host.connection.lock().await;
-        if cached.is_none() {
+        let key = self.task_user.clone();
+        if !cached.contains_key(&key) {
             let runner = self.runner;
+            let mut keywords = self.keywords.clone();
+            if let Some(user) = &self.task_user {
+                keywords.remote_user = Some(user);
+            }
             let opened = connect::open(
                 &self.host.name,
                 &runner.templar,
                 self.conn_scope,
-                &self.keywords,
+                &keywords,
                 runner.opts,
             )
             .await;
-            *cached = Some(opened);
+            cached.insert(key.clone(), opened);
         }
-        match cached.as_ref() {
+        match cached.get(&key) {
             Some(result) => result.clone().map_err(ConnError::Unreachable),
             None => Err(ConnError::Unreachable("no connection".into())),
         }
@@ -248,6 +255,14 @@ fn keyword_bool(templar: &Templar, scope: &Scope, v: &Value) -> Result<bool, Str
     }
 }
 
+pub(crate) fn is_true(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::String(s) => parse_bool(s).unwrap_or(false),
+        _ => false,
+    }
+}
+
 /// `omit` removes an argument.
 fn strip_omit(args: Map<String, Value>) -> Map<String, Value> {
     args.into_iter()
@@ -259,7 +274,7 @@ fn strip_omit(args: Map<String, Value>) -> Map<String, Value> {
 fn registered(result: &Map<String, Value>) -> Value {
     let mut r: Map<String, Value> = result
         .iter()
-        .filter(|(k, _)| !k.starts_with("_ansible_"))
+        .filter(|(k, _)| !k.starts_with("_ansible_") && k.as_str() != "invocation")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     // A `when` skip registers no `failed` key; every other result has one.
@@ -416,7 +431,17 @@ impl Runner<'_> {
             Ok(e) => e,
             Err(msg) => return Done::failed(msg),
         };
+        let task_user = match task.and_then(|t| t.remote_user.as_deref()) {
+            Some(u) => match self.templar.render(u, scope) {
+                Ok(Value::String(u)) => Some(u),
+                Ok(other) => Some(other.to_string()),
+                Err(e) => return Done::failed(format!("remote_user: {e}")),
+            },
+            None => None,
+        }
+        .filter(|u| Some(u.as_str()) != pc.play.remote_user.as_deref());
         let target = TaskTarget {
+            task_user,
             runner: self,
             host: delegate_state.as_deref().unwrap_or(host),
             conn_scope: delegate_scope.as_ref().unwrap_or(scope),
@@ -433,9 +458,13 @@ impl Runner<'_> {
             playbook_dir: &pc.info.playbook_dir,
             role_path: task.and_then(|t| t.role.as_ref()).map(|r| r.path.as_path()),
         };
+        let args = strip_omit(args);
+        // ansible-core returns the arguments a module ran with (`-vvv` shows them).
+        let invocation = (self.opts.verbosity >= 3 && !module.controller_only())
+            .then(|| serde_json::json!({ "module_args": args.clone() }));
         let ctx = Ctx {
             host: &host.name,
-            args: Args::new(strip_omit(args)),
+            args: Args::new(args),
             check_mode: match task.and_then(|t| t.check_mode.as_ref()) {
                 Some(v) => keyword_bool(&self.templar, scope, v).unwrap_or(self.opts.check),
                 None => self.opts.check,
@@ -476,14 +505,18 @@ impl Runner<'_> {
             }
             None => module.run(&ctx).await,
         };
-        match outcome {
+        let mut done = match outcome {
             Ok(_) if background.is_some() => Done::from_result(
                 drover_modules::async_status::started(background.as_deref().unwrap_or_default()),
             ),
             Ok(result) => Done::from_result(result),
             Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
             Err(ModuleError::Failed(msg)) => Done::failed(msg),
+        };
+        if let Some(inv) = invocation.filter(|_| done.status != Status::Unreachable) {
+            done.result.entry("invocation").or_insert(inv);
         }
+        done
     }
 
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
@@ -527,17 +560,70 @@ impl Runner<'_> {
             }
         }
         let mut args = Map::new();
-        for (key, value) in &task.args {
-            match self.templar.render_value(value, scope) {
-                Ok(v) => {
-                    args.insert(key.clone(), v);
+        // Module defaults, below a templated `args:` mapping, below the task's own.
+        let mut given =
+            crate::defaults::for_action(task.extra.get("module_defaults"), &task.action);
+        if let Some(splat) = task.args.get("_variable_params") {
+            match self.templar.render_value(splat, scope) {
+                Ok(Value::Object(m)) => given.extend(m),
+                Ok(Value::String(s)) if s == Templar::OMIT => {}
+                Ok(other) => {
+                    let mut done = Done::failed(format!(
+                        "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: Task args must resolve to a 'dict' not '{}'.",
+                        task.action,
+                        drover_modules::python_type(&other)
+                    ));
+                    done.result
+                        .insert("exception".into(), "(traceback unavailable)".into());
+                    return done;
                 }
                 Err(e) => {
                     return Done::failed(format!(
+                    "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: {e}",
+                    task.action
+                ))
+                }
+            }
+        }
+        for (k, v) in &task.args {
+            if k != "_variable_params" {
+                given.insert(k.clone(), v.clone());
+            }
+        }
+        for (key, value) in &given {
+            if task.action == "debug"
+                && key == "var"
+                && value
+                    .as_str()
+                    .is_some_and(crate::trust::untrusted_expression)
+            {
+                return Done::failed(
+                    "Task failed: Error while resolving `var` expression: Encountered untrusted template or expression.",
+                );
+            }
+            // A templated argument name (`"var_{{ idx }}": ...` for set_fact).
+            let key = match drover_template::Templar::is_template(key) {
+                true => match self.templar.render(key, scope) {
+                    Ok(Value::String(k)) => k,
+                    Ok(other) => other.to_string(),
+                    Err(e) => return Done::failed(format!("Task failed: {e}")),
+                },
+                false => key.clone(),
+            };
+            match self.templar.render_value(value, scope) {
+                Ok(v) => {
+                    args.insert(key, v);
+                }
+                Err(e) => {
+                    // ansible-core 2.19 gives every failed result an `exception`.
+                    let mut done = Done::failed(format!(
                         "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: \
                          Error while resolving value for '{key}': {e}",
                         task.action
-                    ))
+                    ));
+                    done.result
+                        .insert("exception".into(), "(traceback unavailable)".into());
+                    return done;
                 }
             }
         }
@@ -627,7 +713,16 @@ impl Runner<'_> {
                 // ansible-core reports one attempt fewer than it made once it gives up.
                 done.result.insert("attempts".into(), (attempts - 1).into());
                 done.result.insert("failed".into(), true.into());
-                done.status = Status::Failed;
+                // As ansible-core's TaskResult: a `failed_when` verdict wins over `failed`.
+                done.status = match done.result.get("failed_when_result") {
+                    Some(Value::Bool(false))
+                        if done.result.get("changed") == Some(&Value::Bool(true)) =>
+                    {
+                        Status::Changed
+                    }
+                    Some(Value::Bool(false)) => Status::Ok,
+                    _ => Status::Failed,
+                };
                 return done;
             }
             self.emit(Event::Retry {
@@ -790,7 +885,16 @@ impl Runner<'_> {
     }
 
     /// Keep a result's facts: `set_fact` variables, or gathered facts.
-    fn keep_facts(&self, pc: &PlayCtx<'_>, host: &HostState, done: &mut Done) {
+    fn keep_facts(&self, pc: &PlayCtx<'_>, task: &Task, host: &HostState, done: &mut Done) {
+        // `delegate_facts`: the facts belong to the host the task was delegated to.
+        let delegate = task
+            .extra
+            .get("delegate_facts")
+            .filter(|v| is_true(v))
+            .and_then(|_| done.result.get("_ansible_delegated_to"))
+            .and_then(Value::as_str)
+            .and_then(|d| self.all_hosts().get(d).cloned());
+        let host: &HostState = delegate.as_deref().unwrap_or(host);
         let result = &mut done.result;
         if result.contains_key("add_host") || result.contains_key("add_group") {
             // As in ansible, the inventory says whether add_host/group_by changed it.
@@ -826,11 +930,11 @@ impl Runner<'_> {
             Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
             None => false,
         };
-        let done = match &task.loop_items {
+        let mut done = match &task.loop_items {
             None => {
                 let mut done = self.run_item(pc, task, host, &scope).await;
                 if done.status != Status::Failed {
-                    self.keep_facts(pc, host, &mut done);
+                    self.keep_facts(pc, task, host, &mut done);
                 }
                 done
             }
@@ -859,6 +963,11 @@ impl Runner<'_> {
             }
             _ => false,
         };
+        if let Some(r) = &task.role {
+            if !matches!(done.status, Status::Skipped | Status::Unreachable) {
+                host.role_ran(&r.key);
+            }
+        }
         if let Some(name) = &task.register {
             if done.status != Status::Unreachable {
                 host.set_var(name, registered(&done.result));
@@ -873,12 +982,34 @@ impl Runner<'_> {
         }
         let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
         if changed && done.status != Status::Failed && !task.notify.is_empty() {
-            for name in &task.notify {
-                match self.templar.render(name, &scope) {
-                    Ok(Value::String(n)) => host.notify(n),
-                    Ok(other) => host.notify(other.to_string()),
-                    Err(_) => host.notify(name.clone()),
+            // A templated notification may name several handlers (a list).
+            let names =
+                task.notify
+                    .iter()
+                    .flat_map(|name| match self.templar.render(name, &scope) {
+                        Ok(Value::String(n)) => vec![n],
+                        Ok(Value::Array(items)) => items
+                            .iter()
+                            .map(|i| {
+                                i.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| i.to_string())
+                            })
+                            .collect(),
+                        Ok(other) => vec![other.to_string()],
+                        Err(_) => vec![name.clone()],
+                    });
+            for n in names.collect::<Vec<_>>() {
+                if !pc.has_handler(&n) {
+                    let msg = format!("The requested handler '{n}' was not found in either the main handlers list nor in the listening handlers list");
+                    if crate::play::env_flag("ANSIBLE_ERROR_ON_MISSING_HANDLER", true) {
+                        done = Done::failed(msg);
+                    } else {
+                        self.emit(Event::Warning(msg));
+                    }
+                    continue;
                 }
+                host.notify(n);
             }
         }
         let summary = task.loop_items.is_some();
@@ -957,8 +1088,13 @@ impl Runner<'_> {
                 tokio::time::sleep(std::time::Duration::from_secs_f64(control.pause)).await;
             }
             let item = item.clone();
-            let mut item_scope = scope
-                .clone()
+            // A later item sees what earlier ones set (set_fact, include_vars).
+            let base = if index == 0 {
+                scope.clone()
+            } else {
+                self.scope(pc, host, Some(task))
+            };
+            let mut item_scope = base
                 .with_var("ansible_loop_var", loop_var.clone().into())
                 .with_var(&loop_var, item.clone());
             if let Some(iv) = &control.index_var {
@@ -987,7 +1123,7 @@ impl Runner<'_> {
             if let Some(info) = extended {
                 done.result.insert("ansible_loop".into(), info);
             }
-            self.keep_facts(pc, host, &mut done);
+            self.keep_facts(pc, task, host, &mut done);
             changed |= done.status == Status::Changed;
             failed |= done.status == Status::Failed;
             all_skipped &= done.status == Status::Skipped;

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use drover_playbook::{load_role, load_tasks_file, Task};
+use drover_template::Templar;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
@@ -51,6 +52,26 @@ pub fn task_name(task: &Task) -> String {
 }
 
 impl<'r> Runner<'r> {
+    /// Announces a task: its banner name is templated with the variables of the
+    /// first host that runs it, as ansible-playbook does.
+    fn announce(&self, pc: &PlayCtx<'_>, t: &Task, hosts: &[String]) {
+        let mut name = task_name(t);
+        if let (Some(raw), Some(host)) = (&t.name, self.alive(hosts).first()) {
+            if Templar::is_template(raw) {
+                let scope = self.scope(pc, host, Some(t));
+                let shown = crate::banner::render(&self.templar, raw, &scope);
+                name = match &t.role {
+                    Some(r) => format!("{} : {shown}", r.name),
+                    None => shown,
+                };
+            }
+        }
+        self.emit(Event::TaskStart {
+            name,
+            location: t.location.clone(),
+        });
+    }
+
     /// Run `nodes` on `hosts` (names); hosts that fail drop out as they fail.
     pub(crate) fn run_nodes<'a>(
         &'a self,
@@ -76,6 +97,22 @@ impl<'r> Runner<'r> {
                         continue;
                     }
                 }
+                // Hosts that completed this task's role skip it, as if it were not there.
+                let remaining;
+                let (hosts, alive) = match node {
+                    Node::Task(t) if alive.iter().any(|h| skips_role_task(h, t)) => {
+                        let left: Vec<Arc<HostState>> = alive
+                            .into_iter()
+                            .filter(|h| !skips_role_task(h, t))
+                            .collect();
+                        if left.is_empty() {
+                            continue;
+                        }
+                        remaining = left.iter().map(|h| h.name.clone()).collect::<Vec<_>>();
+                        (remaining.as_slice(), left)
+                    }
+                    _ => (hosts, alive),
+                };
                 match node {
                     Node::Block {
                         block,
@@ -88,28 +125,13 @@ impl<'r> Runner<'r> {
                     }
                     Node::Task(t) => match t.action.as_str() {
                         "include_tasks" | "include_role" => {
+                            self.announce(pc, t, hosts);
                             self.run_include(pc, t, hosts, depth).await
                         }
                         "meta" => self.run_meta(pc, t, hosts).await,
                         _ => {
-                            self.emit(Event::TaskStart {
-                                name: task_name(t),
-                                location: t.location.clone(),
-                            });
-                            let once_per_play =
-                                crate::library::resolve(&t.action).is_some_and(|m| m.runs_once());
-                            if once_per_play {
-                                // add_host and the like: once, on the first host, unshared.
-                                self.for_each_host(&alive[..1], |h| self.run_task_host(pc, t, h))
-                                    .await;
-                            } else if is_true(t.run_once.as_ref()) {
-                                self.run_once(pc, t, &alive).await;
-                            } else {
-                                self.for_each_host(&alive, |h| self.run_task_host(pc, t, h))
-                                    .await;
-                            }
-                            let fatal = is_true(t.extra.get("any_errors_fatal"));
-                            if self.check_break_with(pc, fatal) {
+                            self.announce(pc, t, hosts);
+                            if self.run_on_hosts(pc, t, &alive).await {
                                 return;
                             }
                         }
@@ -117,6 +139,38 @@ impl<'r> Runner<'r> {
                 }
             }
         })
+    }
+
+    /// A module task (or handler) on `alive`: once for `run_once` and the actions that
+    /// run once per play, else on every host (`throttle` at a time). Whether the play
+    /// is broken off afterwards (`any_errors_fatal`, `max_fail_percentage`).
+    async fn run_on_hosts(
+        &self,
+        pc: &PlayCtx<'_>,
+        t: &Arc<Task>,
+        alive: &[Arc<HostState>],
+    ) -> bool {
+        let once_per_play = crate::library::resolve(&t.action).is_some_and(|m| m.runs_once());
+        if once_per_play {
+            // add_host and the like: once, on the first host, unshared.
+            self.for_each_host(&alive[..1.min(alive.len())], |h| {
+                self.run_task_host(pc, t, h)
+            })
+            .await;
+        } else if is_true(t.run_once.as_ref()) {
+            self.run_once(pc, t, alive).await;
+        } else {
+            let throttle = t
+                .extra
+                .get("throttle")
+                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+            self.for_each_host_throttled(alive, throttle.map(|n| n as usize), |h| {
+                self.run_task_host(pc, t, h)
+            })
+            .await;
+        }
+        let fatal = is_true(t.extra.get("any_errors_fatal"));
+        self.check_break_with(pc, fatal)
     }
 
     /// `--start-at-task` and `--step`: whether to run this task at all.
@@ -291,10 +345,6 @@ impl<'r> Runner<'r> {
     /// `include_tasks` / `include_role`: decided per host, then each distinct file runs
     /// on the hosts that included it.
     async fn run_include(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, hosts: &[String], depth: usize) {
-        self.emit(Event::TaskStart {
-            name: task_name(t),
-            location: t.location.clone(),
-        });
         let is_role = t.action == "include_role";
         // (file or role name, item) -> hosts, in first-seen order.
         let mut groups: IncludeGroups = IndexMap::new();
@@ -389,6 +439,9 @@ impl<'r> Runner<'r> {
             }
             for h in group {
                 self.count(h, |s| s.ok += 1);
+                if let (Some(r), Some(state)) = (&t.role, self.all_hosts().get(h)) {
+                    state.role_ran(&r.key);
+                }
             }
         }
         for ((target, _), (group, item)) in groups {
@@ -442,7 +495,9 @@ impl<'r> Runner<'r> {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
-                let nodes = compiler.role(&r, &role_files(t), Some(&parent), depth + 1);
+                let dups = crate::compile::include_allows_duplicates(t);
+                let files = role_files(&self.render_from_args(pc, t, &group));
+                let nodes = compiler.role(&r, &files, Some(&parent), Some(dups), depth + 1);
                 *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
                     compiler.seen_roles.clone();
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
@@ -459,6 +514,24 @@ impl<'r> Runner<'r> {
             }
         }
         let _ = load_role;
+    }
+
+    /// An include_role with its `*_from` arguments rendered (for the first host of
+    /// the group that includes it).
+    fn render_from_args(&self, pc: &PlayCtx<'_>, t: &Task, group: &[String]) -> Task {
+        let mut t = t.clone();
+        let Some(host) = group.first().and_then(|h| self.all_hosts().get(h).cloned()) else {
+            return t;
+        };
+        let scope = self.scope(pc, &host, Some(&t));
+        for k in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+            if let Some(Value::String(v)) = t.args.get(k) {
+                if let Ok(Value::String(r)) = self.templar.render(v, &scope) {
+                    t.args.insert(k.into(), Value::String(r));
+                }
+            }
+        }
+        t
     }
 
     fn conditions_hold(&self, t: &Task, scope: &crate::vars::Scope) -> Result<bool, String> {
@@ -508,6 +581,13 @@ impl<'r> Runner<'r> {
         let alive = self.alive(hosts);
         match what.trim() {
             "flush_handlers" => self.flush_handlers(pc, hosts).await,
+            crate::compile::ROLE_COMPLETE if crate::compile::is_role_end(t) => {
+                if let Some(r) = &t.role {
+                    for h in &alive {
+                        h.role_complete(&r.key);
+                    }
+                }
+            }
             "noop" | "refresh_inventory" => {}
             "reset_connection" => {
                 for h in &alive {
@@ -527,11 +607,25 @@ impl<'r> Runner<'r> {
                     h.set_ended(true);
                 }
             }
-            "end_host" | "clear_facts" => {
+            "end_role" if t.role.is_none() => {
+                for h in &alive {
+                    self.fail_host(
+                        h,
+                        t,
+                        "Cannot execute 'end_role' from outside of a role".into(),
+                    );
+                }
+            }
+            "end_role" | "end_host" | "clear_facts" => {
                 for h in &alive {
                     let scope = self.scope(pc, h, Some(t));
                     match self.conditions_hold(t, &scope) {
                         Ok(true) if what.trim() == "end_host" => h.set_ended(true),
+                        Ok(true) if what.trim() == "end_role" => {
+                            if let Some(r) = &t.role {
+                                h.end_role(&r.key);
+                            }
+                        }
                         Ok(true) => h.clear_facts(),
                         Ok(false) => {}
                         Err(msg) => self.fail_host(h, t, msg),
@@ -539,10 +633,7 @@ impl<'r> Runner<'r> {
                 }
             }
             other => {
-                self.emit(Event::TaskStart {
-                    name: task_name(t),
-                    location: t.location.clone(),
-                });
+                self.announce(pc, t, hosts);
                 for h in &alive {
                     self.fail_host(h, t, format!("invalid meta action requested: {other}"));
                 }
@@ -554,7 +645,11 @@ impl<'r> Runner<'r> {
     /// notified it.
     pub(crate) async fn flush_handlers(&self, pc: &PlayCtx<'_>, hosts: &[String]) {
         let known = self.all_hosts();
-        let force = self.opts.force_handlers || is_true(pc.play.extra.get("force_handlers"));
+        // The play's `force_handlers` wins over the command line's, either way.
+        let force = match pc.play.extra.get("force_handlers") {
+            Some(v) if !v.is_null() => is_true(Some(v)),
+            _ => self.opts.force_handlers,
+        };
         let mut i = 0;
         while let Some(handler) = pc.handler(i) {
             i += 1;
@@ -563,12 +658,14 @@ impl<'r> Runner<'r> {
             let mut shown = None;
             let mut states: Vec<Arc<HostState>> = Vec::new();
             for state in hosts.iter().filter_map(|h| known.get(h)) {
+                // Notifications made so far (by earlier handlers too) reach every
+                // handler they name; a handler before this one waits for the next flush.
+                self.match_notifications(pc, state);
                 if state.is_unreachable() || (state.is_failed() && !force) {
                     continue;
                 }
-                let name = self.handler_name(pc, state, &handler);
-                if state.take_notification(&handler_keys(&handler, name.as_deref())) {
-                    shown.get_or_insert(name);
+                if state.take_pending_handler(i - 1) {
+                    shown.get_or_insert_with(|| self.handler_name(pc, state, &handler));
                     states.push(state.clone());
                 }
             }
@@ -579,8 +676,64 @@ impl<'r> Runner<'r> {
                 name: task_name(&banner),
                 location: handler.location.clone(),
             });
-            self.for_each_host(&states, |h| self.run_task_host(pc, &handler, h))
-                .await;
+            let names: Vec<String> = states.iter().map(|h| h.name.clone()).collect();
+            match handler.action.as_str() {
+                "include_tasks" | "include_role" => self.run_include(pc, &handler, &names, 0).await,
+                // Boxed: a meta handler cannot flush handlers, but the types recurse.
+                "meta" => Box::pin(self.run_meta(pc, &handler, &names)).await,
+                _ => {
+                    self.run_on_hosts(pc, &handler, &states).await;
+                }
+            }
+        }
+    }
+
+    /// Turn `host`'s notifications into pending handlers, as ansible-core resolves
+    /// them: by name the first handler of that name (plain, `role : name`), and every
+    /// handler listening to it (one per distinct handler name).
+    fn match_notifications(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
+        let keys = host.take_notifications();
+        if keys.is_empty() {
+            return;
+        }
+        let mut handlers = Vec::new();
+        let mut j = 0;
+        while let Some(h) = pc.handler(j) {
+            let name = self.handler_name(pc, host, &h);
+            let names = name
+                .as_deref()
+                .map(|n| qualified(&h, n))
+                .unwrap_or_default();
+            let topics: Vec<String> = h.listen.iter().flat_map(|l| qualified(&h, l)).collect();
+            handlers.push((names, topics, name, h.role.as_ref().map(|r| r.key.clone())));
+            j += 1;
+        }
+        // The handlers loaded last (an included role's) are searched first; in one
+        // role or the play's own list, the first of a name wins.
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        for (j, h) in handlers.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if handlers[run[0]].3 == h.3 => run.push(j),
+                _ => runs.push(vec![j]),
+            }
+        }
+        for key in &keys {
+            let by_name = runs
+                .iter()
+                .rev()
+                .flat_map(|run| run.iter())
+                .find(|j| handlers[**j].0.contains(key));
+            if let Some(j) = by_name {
+                host.add_pending_handler(*j);
+            }
+            // Listeners in the same order, one per handler name.
+            let mut seen = std::collections::HashSet::new();
+            for j in runs.iter().rev().flat_map(|run| run.iter()) {
+                let (_, topics, name, _) = &handlers[*j];
+                if topics.contains(key) && (name.is_none() || seen.insert(name.clone())) {
+                    host.add_pending_handler(*j);
+                }
+            }
         }
     }
 
@@ -599,16 +752,28 @@ impl<'r> Runner<'r> {
     }
 }
 
+/// Whether `host` skips `t`: it left `t`'s role (`end_role`), or completed it already
+/// and the role does not allow duplicates.
+fn skips_role_task(host: &HostState, t: &Task) -> bool {
+    match &t.role {
+        Some(r) if !crate::compile::is_role_end(t) => {
+            host.role_ended(&r.key) || (!r.allow_duplicates && host.role_done(&r.key))
+        }
+        _ => false,
+    }
+}
+
 /// What notifies a handler: its (rendered) name, `role : name`, and its `listen` topics.
-fn handler_keys(h: &Task, name: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(n) = name {
-        keys.push(n.to_string());
-        if let Some(r) = &h.role {
-            keys.push(format!("{} : {n}", r.name));
+/// What reaches a handler by `base` (its name or a listen topic): `base` itself, and
+/// for a role's handler `role : base` (a collection role's short name too).
+pub(crate) fn qualified(h: &Task, base: &str) -> Vec<String> {
+    let mut keys = vec![base.to_string()];
+    if let Some(r) = &h.role {
+        keys.push(format!("{} : {base}", r.name));
+        if let Some((_, short)) = r.name.rsplit_once('.') {
+            keys.push(format!("{short} : {base}"));
         }
     }
-    keys.extend(h.listen.iter().cloned());
     keys
 }
 
@@ -624,11 +789,7 @@ fn skipped_result() -> Map<String, Value> {
 fn _assert_result_type(_: HostResult) {}
 
 fn is_true(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => crate::connect::parse_bool(s).unwrap_or(false),
-        _ => false,
-    }
+    v.is_some_and(crate::task::is_true)
 }
 
 /// fnmatch-style `*` and `?` (what --start-at-task accepts).

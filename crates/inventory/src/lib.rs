@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 mod address;
+mod constructed;
 mod error;
 mod glob;
 mod ini;
@@ -248,6 +249,23 @@ impl Inventory {
             }
         }
         merged
+    }
+
+    /// A host's variables as `ansible-inventory --list` prints them: like [`Inventory::host_vars`],
+    /// but strings a `constructed` template made are wrapped as
+    /// `{"__ansible_unsafe": ...}`, the way ansible-core 2.19 marks untrusted text.
+    pub fn shown_host_vars(&self, host: &str) -> IndexMap<String, Value> {
+        let mut vars = self.host_vars(host);
+        if let Some(h) = self.data.host_id(host) {
+            for (k, v) in vars.iter_mut() {
+                if let Some(shown) = self.data.untrusted.get(&(h, k.clone())) {
+                    if self.data.hosts[h].vars.get(k) == Some(v) {
+                        *v = shown.clone();
+                    }
+                }
+            }
+        }
+        vars
     }
 
     /// The `group_names` magic variable: the host's groups (ancestors included)

@@ -56,6 +56,9 @@ pub struct Data {
     pub warnings: Vec<String>,
     /// File sources that did not parse (lenient loading skips them with a warning).
     pub unparsed: Vec<PathBuf>,
+    /// Host variables a `constructed` source composed, as ansible-inventory prints
+    /// them (strings a template made wrapped as `__ansible_unsafe`).
+    pub untrusted: HashMap<(usize, String), Value>,
 }
 
 impl Default for Data {
@@ -74,6 +77,7 @@ impl Data {
             current_source: None,
             warnings: Vec::new(),
             unparsed: Vec::new(),
+            untrusted: HashMap::new(),
         };
         data.add_group("all");
         data.add_group("ungrouped");
@@ -224,6 +228,7 @@ impl Data {
     }
 
     pub fn set_host_var(&mut self, host: usize, key: &str, value: Value) {
+        self.untrusted.remove(&(host, key.to_string()));
         self.hosts[host].vars.insert(key.to_string(), value);
     }
 
@@ -281,7 +286,7 @@ impl Data {
         (group.depth, group.priority, group.name.as_str())
     }
 
-    fn compute_depths(&mut self) {
+    pub fn compute_depths(&mut self) {
         let mut depth: Vec<Option<u32>> = vec![None; self.groups.len()];
         for g in 0..self.groups.len() {
             self.depth_of(g, &mut depth);
@@ -368,6 +373,21 @@ fn priority_value(value: &Value) -> Result<i64, String> {
 }
 
 /// Mirrors ansible's INVALID_VARIABLE_NAMES check (`^[\d\W]|[^\w]`).
+/// A group name with the characters ansible does not allow replaced by `_` (a leading
+/// digit included), as inventory plugins that build names (`constructed`) make them.
+pub fn safe_group_name(name: &str) -> String {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if !is_word(c) || (i == 0 && c.is_numeric()) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn has_invalid_group_chars(name: &str) -> bool {
     let mut chars = name.chars();
     match chars.next() {

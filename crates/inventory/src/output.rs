@@ -29,7 +29,7 @@ pub fn list_json(inv: &Inventory) -> Value {
     let mut hostvars = Map::new();
     for h in data.group_hosts(ALL) {
         let name = &data.hosts[h].name;
-        let vars = inv.host_vars(name);
+        let vars = inv.shown_host_vars(name);
         if !vars.is_empty() {
             hostvars.insert(name.clone(), Value::Object(vars.into_iter().collect()));
         }

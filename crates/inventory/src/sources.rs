@@ -11,7 +11,7 @@ use crate::address::parse_address;
 use crate::error::InventoryError;
 use crate::model::{Data, UNGROUPED};
 use crate::script::{self, ScriptFailure};
-use crate::{ini, yaml_inv};
+use crate::{constructed, ini, yaml_inv};
 
 /// Extensions ansible skips in inventory directories (REJECT_EXTS plus
 /// INVENTORY_IGNORE_EXTS defaults).
@@ -171,6 +171,24 @@ fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
         match drover_yaml::parse(file.clone()) {
             Ok(doc) => match yaml_inv::check(&doc) {
                 Ok(()) => return yaml_inv::parse(data, &doc),
+                Err(yaml_inv::NotInventory::PluginConfig) => {
+                    let name = doc
+                        .root
+                        .get("plugin")
+                        .and_then(|p| p.as_str())
+                        .unwrap_or("");
+                    if constructed::is_constructed(name) {
+                        return constructed::parse(data, path, &doc);
+                    }
+                    return Err(InventoryError::invalid(
+                        path,
+                        format!(
+                            "inventory config '{}' specifies unknown plugin '{name}' \
+                             (drover has the constructed plugin only)",
+                            path.display()
+                        ),
+                    ));
+                }
                 Err(not) => {
                     let mapping = doc.root.as_map().is_some();
                     yaml_error = Some((

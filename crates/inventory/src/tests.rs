@@ -313,3 +313,39 @@ fn lenient_load_skips_a_source_that_does_not_parse_whole_and_warns_where() {
         "{warnings}"
     );
 }
+
+#[test]
+fn constructed_strict_failure_names_file_host_and_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = write(dir.path(), "hosts.ini", "[web]\nweb1 os=debian\n");
+    let conf = write(
+        dir.path(),
+        "c.yml",
+        "plugin: constructed\nstrict: true\ncompose:\n  z: nothere + 1\n",
+    );
+    let err = Inventory::load(&[hosts.clone(), conf.clone()]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&conf), "{text}");
+    assert!(text.contains("Could not set z for host web1"), "{text}");
+    assert!(text.contains("nothere"), "{text}");
+
+    // Not strict: the failing expression is skipped, the rest applies.
+    let conf = write(
+        dir.path(),
+        "c.yml",
+        "plugin: constructed\ncompose:\n  z: nothere + 1\n  upper: os | upper\nkeyed_groups:\n  - key: os\n    prefix: os\n",
+    );
+    let inv = Inventory::load(&[hosts, conf]).unwrap();
+    let vars = inv.host_vars("web1");
+    assert_eq!(vars.get("upper"), Some(&json!("DEBIAN")));
+    assert!(!vars.contains_key("z"));
+    assert_eq!(inv.group_names("web1"), vec!["os_debian", "web"]);
+}
+
+#[test]
+fn unknown_inventory_plugin_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(dir.path(), "aws.yml", "plugin: amazon.aws.aws_ec2\n");
+    let err = load_one(&conf).unwrap_err().to_string();
+    assert!(err.contains("unknown plugin 'amazon.aws.aws_ec2'"), "{err}");
+}

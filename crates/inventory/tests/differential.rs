@@ -123,6 +123,17 @@ fn scripts_match_ansible() {
 }
 
 #[test]
+fn constructed_plugin_matches_ansible() {
+    if have_ansible() {
+        // INI then constructed in one directory source, strict off: failing
+        // expressions are skipped.
+        compare(&["constructed"]);
+        // YAML, then constructed as a second -i source, strict on.
+        compare(&["constructed_yaml/hosts.yml", "constructed_yaml/keyed.yml"]);
+    }
+}
+
+#[test]
 fn directory_source_matches_ansible() {
     if have_ansible() {
         compare(&["dir_source"]);

@@ -93,6 +93,11 @@ pub struct RoleInfo {
     pub defaults: Arc<IndexMap<String, Value>>,
     pub vars: Arc<IndexMap<String, Value>>,
     pub params: Arc<IndexMap<String, Value>>,
+    /// What makes two uses of a role the same role in a play (path, params, when,
+    /// tags, vars, `*_from`, whether included): a host runs such a role once, unless
+    /// `allow_duplicates`.
+    pub key: String,
+    pub allow_duplicates: bool,
 }
 
 /// Parse a `roles:` list (or a `dependencies:` list) node.
@@ -182,6 +187,35 @@ pub fn role_search_paths(playbook_dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
+/// A role of a collection (`namespace.collection.role`): in `collections/` beside the
+/// playbook (or a role directory), `ANSIBLE_COLLECTIONS_PATH` or `~/.ansible/collections`.
+fn collection_role(name: &str, search: &[PathBuf]) -> Option<PathBuf> {
+    let mut parts = name.splitn(3, '.');
+    let (ns, col, role) = (parts.next()?, parts.next()?, parts.next()?);
+    if role.contains('.') {
+        return None;
+    }
+    let mut roots: Vec<PathBuf> = search.iter().map(|p| p.join("collections")).collect();
+    for var in ["ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"] {
+        if let Ok(v) = std::env::var(var) {
+            roots.extend(v.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        roots.push(PathBuf::from(home).join(".ansible/collections"));
+    }
+    roots
+        .into_iter()
+        .map(|r| {
+            r.join("ansible_collections")
+                .join(ns)
+                .join(col)
+                .join("roles")
+                .join(role)
+        })
+        .find(|p| p.is_dir())
+}
+
 /// Find and load a role by name (or path) with the given entry files.
 pub fn load_role(
     r: &RoleRef,
@@ -192,6 +226,8 @@ pub fn load_role(
     let candidate = Path::new(&r.name);
     let dir = if candidate.is_absolute() || r.name.contains('/') {
         Some(candidate.to_path_buf()).filter(|p| p.is_dir())
+    } else if let Some(dir) = collection_role(&r.name, search) {
+        Some(dir)
     } else {
         search.iter().map(|p| p.join(&r.name)).find(|p| p.is_dir())
     };
@@ -203,12 +239,28 @@ pub fn load_role(
             tried.join(":")
         )));
     };
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| r.name.clone());
+    let name = match collection_role(&r.name, search) {
+        Some(_) => r.name.clone(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| r.name.clone()),
+    };
+    // `*_from` may not leave the role's directory (`../`, an absolute path).
+    let inside = |sub: &str, p: std::path::PathBuf| -> Result<std::path::PathBuf, SourceError> {
+        let base = dir.join(sub);
+        let real = p.canonicalize().unwrap_or_else(|_| p.clone());
+        if real.starts_with(base.canonicalize().unwrap_or_else(|_| base.clone())) {
+            return Ok(p);
+        }
+        Err(r.location.error(format!(
+            "Failed loading '{}' for role ({name}) as it is not inside the expected role path: '{}'",
+            real.display(),
+            base.display()
+        )))
+    };
     let tasks = match main_file(&dir.join("tasks"), &files.tasks) {
-        Some(p) => load_tasks_file(&p, known_action)?,
+        Some(p) => load_tasks_file(&inside("tasks", p)?, known_action)?,
         None if files.tasks != "main" => {
             return Err(r.location.error(format!(
                 "Could not find specified file in role: tasks/{}",
@@ -218,7 +270,7 @@ pub fn load_role(
         None => Vec::new(),
     };
     let handlers = match main_file(&dir.join("handlers"), &files.handlers) {
-        Some(p) => load_tasks_file(&p, known_action)?,
+        Some(p) => load_tasks_file(&inside("handlers", p)?, known_action)?,
         None => Vec::new(),
     };
     let vars = load_vars_dir(&dir.join("vars"), &files.vars)?;
@@ -239,11 +291,33 @@ pub fn load_role(
     })
 }
 
+/// `vars/main.yml` (or `defaults/`), or every YAML/JSON file of a `vars/main/`
+/// directory in name order, later files winning.
 fn load_vars_dir(dir: &Path, stem: &str) -> Result<IndexMap<String, Value>, SourceError> {
-    match main_file(dir, stem) {
-        Some(p) => load_vars_file(&p),
-        None => Ok(IndexMap::new()),
+    if let Some(p) = main_file(dir, stem) {
+        return load_vars_file(&p);
     }
+    let sub = dir.join(stem);
+    let Ok(entries) = std::fs::read_dir(&sub) else {
+        return Ok(IndexMap::new());
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yml" | "yaml" | "json")
+                )
+        })
+        .collect();
+    files.sort();
+    let mut out = IndexMap::new();
+    for f in files {
+        out.extend(load_vars_file(&f)?);
+    }
+    Ok(out)
 }
 
 fn meta(path: &Path) -> Result<(Vec<RoleRef>, bool), SourceError> {

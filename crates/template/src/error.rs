@@ -125,7 +125,11 @@ pub(crate) fn from_minijinja(
         ErrorKind::UnknownFunction => other(format!("no function named '{detail}'"), line, col),
         ErrorKind::UnknownMethod => other(non_empty(detail, "unknown method"), line, col),
         ErrorKind::TemplateNotFound => other(non_empty(detail, "template not found"), line, col),
-        ErrorKind::InvalidOperation => other(non_empty(detail, "invalid operation"), line, col),
+        ErrorKind::InvalidOperation => other(
+            python_arith(non_empty(detail, "invalid operation")),
+            line,
+            col,
+        ),
         _ => {
             let text = if detail.is_empty() {
                 err.kind().to_string()
@@ -134,6 +138,24 @@ pub(crate) fn from_minijinja(
             };
             other(text, line, col)
         }
+    }
+}
+
+/// minijinja's "unable to calculate 5 / 0" is Python's ZeroDivisionError: name it as
+/// Python does, which is what playbooks test for.
+fn python_arith(detail: String) -> String {
+    let by_zero = detail
+        .strip_prefix("unable to calculate ")
+        .is_some_and(|expr| {
+            ["/", "//", "%"].iter().any(|op| {
+                expr.rsplit_once(&format!(" {op} "))
+                    .is_some_and(|(_, rhs)| rhs.trim().parse::<f64>() == Ok(0.0))
+            })
+        });
+    if by_zero {
+        format!("division by zero ({detail})")
+    } else {
+        detail
     }
 }
 

@@ -6,7 +6,44 @@ use serde_json::{Map, Number, Value};
 use crate::{Node, NodeValue};
 
 pub(crate) fn to_json(node: &Node) -> Value {
-    value_to_json(&node.value)
+    node_to_json(node, false)
+}
+
+/// The opening of a string that came from an `!unsafe` value (see [`unsafe_text`]).
+const UNSAFE_OPEN: &str = "{% raw %}";
+const UNSAFE_CLOSE: &str = "{% endraw %}";
+
+/// An `!unsafe` string as the templar must see it: text that renders to itself, so it
+/// is never templated, however often it is looked up. Text that could not be kept raw
+/// (it contains `endraw`) is left as it is.
+pub fn unsafe_text(s: &str) -> String {
+    if s.contains("endraw") {
+        return s.to_owned();
+    }
+    format!("{UNSAFE_OPEN}{s}{UNSAFE_CLOSE}")
+}
+
+/// Whether a string is an `!unsafe` value: an untrusted expression for Ansible 2.19.
+pub fn is_unsafe_text(s: &str) -> bool {
+    s.starts_with(UNSAFE_OPEN) && s.ends_with(UNSAFE_CLOSE)
+}
+
+fn node_to_json(node: &Node, unsafe_: bool) -> Value {
+    let unsafe_ = unsafe_ || node.tag.as_deref() == Some("!unsafe");
+    match &node.value {
+        NodeValue::Str(s) if unsafe_ => Value::String(unsafe_text(s)),
+        NodeValue::Seq(items) => {
+            Value::Array(items.iter().map(|i| node_to_json(i, unsafe_)).collect())
+        }
+        NodeValue::Map(entries) => {
+            let mut map = Map::with_capacity(entries.len());
+            for (k, v) in entries {
+                map.insert(key_string(&k.value), node_to_json(v, unsafe_));
+            }
+            Value::Object(map)
+        }
+        other => value_to_json(other),
+    }
 }
 
 fn value_to_json(v: &NodeValue) -> Value {

@@ -12,6 +12,7 @@ mod parse;
 mod scalar;
 
 pub use error::SourceError;
+pub use json::{is_unsafe_text, unsafe_text};
 
 /// A source file kept whole, so errors can quote its lines.
 #[derive(Debug)]

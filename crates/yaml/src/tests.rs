@@ -120,7 +120,7 @@ fn tags() {
     let d = doc("a: !unsafe '{{ x }}'\nb: !unsafe 42\nc: !!str 42\nd: !!int \"42\"\ne: !!float 1\nf: !!bool yes\ng: !!null x\nh: ! 42\ni: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n");
     assert_eq!(
         d.root.to_json(),
-        json!({"a": "{{ x }}", "b": 42, "c": "42", "d": 42, "e": 1.0, "f": true, "g": null, "h": 42,
+        json!({"a": "{% raw %}{{ x }}{% endraw %}", "b": 42, "c": "42", "d": 42, "e": 1.0, "f": true, "g": null, "h": 42,
                "i": "$ANSIBLE_VAULT;1.1;AES256\n6162\n"})
     );
     assert_eq!(
@@ -137,6 +137,13 @@ fn tags() {
         d.root.get("a").and_then(|n| n.tag.clone()).as_deref(),
         Some("!unsafe")
     );
+    // Every string under an `!unsafe` collection is kept from templating.
+    assert_eq!(
+        d.root.to_json(),
+        json!({"a": [1, "{% raw %}{{ x }}{% endraw %}"]})
+    );
+    assert!(crate::is_unsafe_text(&crate::unsafe_text("x")));
+    assert!(!crate::is_unsafe_text("{{ x }}"));
 }
 
 #[test]
