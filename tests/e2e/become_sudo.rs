@@ -105,3 +105,40 @@ fn become_runs_tasks_as_another_user_with_the_sudo_password() {
         out.show()
     );
 }
+
+/// `become_user` on a task is a template, as in Ansible.
+#[test]
+fn become_user_keyword_is_templated() {
+    let fx = sudo_fixture();
+    let server = SshServer::start_for(&fx.login_user);
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &format!("h1 {}\n", server.inventory_vars()));
+    s.write(
+        "site.yml",
+        r#"- hosts: all
+  gather_facts: false
+  tasks:
+    - command: id -un
+      become: true
+      become_user: "{{ target }}"
+      register: who
+    - debug:
+        msg: "ran as {{ who.stdout }}"
+"#,
+    );
+    let pw = s.write("pw", &format!("{}\n", fx.password));
+    let out = run(s
+        .drover()
+        .args(["play", "-i", "inv.ini", "site.yml", "-e"])
+        .arg(format!("target={}", fx.target_user))
+        .arg("--become-password-file")
+        .arg(&pw));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stdout
+            .contains(&format!("\"msg\": \"ran as {}\"", fx.target_user)),
+        "{}",
+        out.show()
+    );
+}

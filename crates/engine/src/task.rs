@@ -346,21 +346,32 @@ impl Runner<'_> {
         if !enabled {
             return Ok(None);
         }
+        // The keywords are templates (`become_user: "{{ app_user }}"`).
+        let keyword = |v: String, name: &str| -> Result<String, String> {
+            match t.render(&v, scope).map_err(|e| format!("{name}: {e}"))? {
+                Value::String(s) => Ok(s),
+                other => Ok(other.to_string()),
+            }
+        };
         let user = match var_string(t, scope, "ansible_become_user")? {
             Some(u) => u,
-            None => task
-                .and_then(|t| t.become_user.clone())
-                .or_else(|| pc.play.become_user.clone())
-                .or_else(|| self.opts.become_user.clone())
-                .unwrap_or_else(|| "root".into()),
+            None => keyword(
+                task.and_then(|t| t.become_user.clone())
+                    .or_else(|| pc.play.become_user.clone())
+                    .or_else(|| self.opts.become_user.clone())
+                    .unwrap_or_else(|| "root".into()),
+                "become_user",
+            )?,
         };
         let method = match var_string(t, scope, "ansible_become_method")? {
             Some(m) => m,
-            None => task
-                .and_then(|t| t.become_method.clone())
-                .or_else(|| pc.play.become_method.clone())
-                .or_else(|| self.opts.become_method.clone())
-                .unwrap_or_else(|| "sudo".into()),
+            None => keyword(
+                task.and_then(|t| t.become_method.clone())
+                    .or_else(|| pc.play.become_method.clone())
+                    .or_else(|| self.opts.become_method.clone())
+                    .unwrap_or_else(|| "sudo".into()),
+                "become_method",
+            )?,
         };
         let password = match var_string(t, scope, "ansible_become_password")?.or(var_string(
             t,

@@ -457,7 +457,8 @@ impl<'c, 'a> Plan<'c, 'a> {
         let is_real_dir = self.prev == "directory";
         let src = match self.o.src.clone() {
             Some(s) => Some(s),
-            None if self.o.follow && self.prev == "link" => Some(self.a.text("rl")),
+            // An existing link without `src` keeps its target; only attributes change.
+            None if self.prev == "link" => Some(self.a.text("rl")),
             None => None,
         };
         if let (Some(s), false) = (&self.o.src, self.o.force) {

@@ -308,8 +308,13 @@ impl Module for Find {
                 order.extend(others);
                 order.extend(dirs);
                 if recurse {
+                    // Python's walk stops below `depth`: a directory deeper than that is
+                    // not entered, so its entries are not examined either.
                     for d in subdirs.into_iter().rev() {
-                        stack.push(d);
+                        let d_depth = d.matches('/').count() - root_depth;
+                        if depth.is_none_or(|max| d_depth <= max) {
+                            stack.push(d);
+                        }
                     }
                 }
             }
