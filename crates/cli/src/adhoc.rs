@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use drover_engine::{Event, HostResult, Reporter, Status};
 use drover_playbook::{canonical_action, is_freeform, Play, Playbook, Task};
 use drover_yaml::{Location, Pos, SourceFile};
-use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use crate::args::AdhocArgs;
@@ -90,29 +89,11 @@ fn play(
     if let Some(secs) = args.task_timeout.filter(|s| *s > 0) {
         task.extra.insert("timeout".into(), secs.into());
     }
-    Ok(Play {
-        name: Some("Ansible Ad-Hoc".into()),
-        hosts: args.pattern.clone(),
-        vars: IndexMap::new(),
-        gather_facts: Some(false),
-        r#become: None,
-        become_user: None,
-        become_method: None,
-        connection: None,
-        remote_user: None,
-        port: None,
-        ignore_errors: None,
-        environment: None,
-        tags: Vec::new(),
-        pre_tasks: Vec::new(),
-        tasks: vec![task],
-        post_tasks: Vec::new(),
-        handlers: Vec::new(),
-        roles: Vec::new(),
-        vars_files: Vec::new(),
-        extra: IndexMap::new(),
-        location,
-    })
+    let mut play = Play::new(args.pattern.clone(), location);
+    play.name = Some("Ansible Ad-Hoc".into());
+    play.gather_facts = Some(false);
+    play.tasks = vec![task];
+    Ok(play)
 }
 
 fn list_hosts(inventory: &drover_inventory::Inventory, args: &AdhocArgs) -> Result<u8, Failure> {
@@ -142,14 +123,8 @@ struct AdhocOutput {
 
 impl AdhocOutput {
     fn result(&self, r: &HostResult) {
-        if let Some(Value::Array(warnings)) = r.result.get("warnings") {
-            for w in warnings {
-                let text = w
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| w.to_string());
-                eprintln!("[WARNING]: {text}");
-            }
+        for text in crate::console::warnings(&r.result) {
+            eprintln!("[WARNING]: {text}");
         }
         let host = &r.host;
         let text = |k: &str| {

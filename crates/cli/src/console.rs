@@ -130,17 +130,11 @@ impl Console {
             }
         }
         // Warnings a module returned are shown before its result, as ansible-core does.
-        if let Some(Value::Array(warnings)) = r.result.get("warnings") {
-            for w in warnings {
-                let text = w
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| w.to_string());
-                self.err(&format!(
-                    "{}\n",
-                    self.paint(&Style::new().magenta(), &format!("[WARNING]: {text}"))
-                ));
-            }
+        for text in warnings(&r.result) {
+            self.err(&format!(
+                "{}\n",
+                self.paint(&Style::new().magenta(), &format!("[WARNING]: {text}"))
+            ));
         }
         let host = match &r.delegated_to {
             Some(d) => format!("{} -> {d}", r.host),
@@ -349,5 +343,20 @@ impl Reporter for Console {
             Event::NoMoreHosts => self.out(&self.banner("NO MORE HOSTS LEFT")),
             Event::Recap(stats) => self.recap(stats),
         }
+    }
+}
+
+/// The warnings a module returned (its `warnings` list), as text.
+pub(crate) fn warnings(result: &serde_json::Map<String, Value>) -> Vec<String> {
+    match result.get("warnings") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|w| {
+                w.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| w.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }

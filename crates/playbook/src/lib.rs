@@ -72,6 +72,35 @@ pub struct Play {
     pub location: Location,
 }
 
+impl Play {
+    /// A play on `hosts` with every keyword unset and no tasks.
+    pub fn new(hosts: String, location: Location) -> Play {
+        Play {
+            name: None,
+            hosts,
+            vars: IndexMap::new(),
+            gather_facts: None,
+            r#become: None,
+            become_user: None,
+            become_method: None,
+            connection: None,
+            remote_user: None,
+            port: None,
+            ignore_errors: None,
+            environment: None,
+            tags: Vec::new(),
+            pre_tasks: Vec::new(),
+            tasks: Vec::new(),
+            post_tasks: Vec::new(),
+            handlers: Vec::new(),
+            roles: Vec::new(),
+            vars_files: Vec::new(),
+            extra: IndexMap::new(),
+            location,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Task {
     pub name: Option<String>,

@@ -107,29 +107,7 @@ fn play(parser: &TaskParser<'_>, node: &Node) -> Result<Play, SourceError> {
     else {
         return Err(r.err(node, "The field 'hosts' is required but was not set."));
     };
-    let mut play = Play {
-        name: None,
-        hosts: hosts(r, hosts_key, hosts_node)?,
-        vars: IndexMap::new(),
-        gather_facts: None,
-        r#become: None,
-        become_user: None,
-        become_method: None,
-        connection: None,
-        remote_user: None,
-        port: None,
-        ignore_errors: None,
-        environment: None,
-        tags: Vec::new(),
-        pre_tasks: Vec::new(),
-        tasks: Vec::new(),
-        post_tasks: Vec::new(),
-        handlers: Vec::new(),
-        roles: Vec::new(),
-        vars_files: Vec::new(),
-        extra: IndexMap::new(),
-        location: (parser.location)(node),
-    };
+    let mut play = Play::new(hosts(r, hosts_key, hosts_node)?, (parser.location)(node));
     for (k, v) in entries {
         let key = key_text(k);
         match key.as_str() {
