@@ -71,12 +71,13 @@ impl Module for Template {
                 pair.1 = end;
             }
         }
-        let encoding = a.str("output_encoding")?.unwrap_or_else(|| "utf-8".into());
-        if !matches!(encoding.to_ascii_lowercase().as_str(), "utf-8" | "utf8") {
-            return Err(fail(&format!(
-                "drover: output_encoding {encoding} is not supported (utf-8 only)"
-            )));
-        }
+        // An empty output_encoding is the default, as in ansible-core's action.
+        let encoding = a
+            .str("output_encoding")?
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| "utf-8".into());
+        let output_encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
+            .ok_or_else(|| fail(&format!("unknown encoding: {encoding}")))?;
         let newline = match a.str("newline_sequence")?.as_deref() {
             None | Some("\n") | Some("\\n") => "\n",
             Some("\r") | Some("\\r") => "\r",
@@ -111,7 +112,7 @@ impl Module for Template {
         }
         let label = path.display().to_string();
         let job = OneFile {
-            data: rendered.into_bytes(),
+            data: encode(rendered, output_encoding, &encoding)?,
             src_label: label.clone(),
             dest,
             basename: basename(&src),
@@ -191,4 +192,40 @@ fn user_name(uid: u32) -> Option<String> {
         let f: Vec<&str> = l.split(':').collect();
         (f.len() > 2 && f[2] == uid.to_string()).then(|| f[0].to_string())
     })
+}
+
+/// The rendered text in `encoding` (Python's strict `str.encode`: a character the
+/// encoding lacks is an error).
+fn encode(
+    text: String,
+    encoding: &'static encoding_rs::Encoding,
+    name: &str,
+) -> Result<Vec<u8>, ModuleError> {
+    if encoding == encoding_rs::UTF_8 {
+        return Ok(text.into_bytes());
+    }
+    let (bytes, _, unmappable) = encoding.encode(&text);
+    if unmappable || encoding.output_encoding() != encoding {
+        return Err(fail(&format!(
+            "'{name}' codec can't encode the rendered template"
+        )));
+    }
+    Ok(bytes.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn output_encoding_is_strict() {
+        let cp1252 = encoding_rs::Encoding::for_label(b"windows-1252").unwrap();
+        assert_eq!(
+            super::encode("é€".into(), cp1252, "windows-1252").unwrap(),
+            [0xe9, 0x80]
+        );
+        assert!(super::encode("中".into(), cp1252, "windows-1252").is_err());
+        assert_eq!(
+            super::encode("中".into(), encoding_rs::UTF_8, "utf-8").unwrap(),
+            "中".as_bytes()
+        );
+    }
 }
