@@ -259,3 +259,8 @@ fn start_at_task_matches_ansible_playbook() {
         ours.show()
     );
 }
+
+#[test]
+fn undefined_values_fail_as_in_ansible_playbook() {
+    compare("undefined.yml");
+}

@@ -9,7 +9,7 @@ use drover_engine::{Event, HostResult, Reporter, Stats, Status};
 use serde_json::Value;
 
 use crate::pyjson::dumps;
-use crate::snippet::error_report;
+use crate::snippet::{chain_report, error_report, Level, Origin};
 
 pub struct Console {
     verbosity: u8,
@@ -316,18 +316,26 @@ impl Reporter for Console {
             }
             Event::HostResult(r) => self.host_result(r),
             Event::TaskError {
-                message, location, ..
+                message,
+                location,
+                causes,
+                ..
             } => {
                 if self.errors_shown.insert(message.clone()) {
-                    let path = std::fs::canonicalize(&location.file.path)
-                        .unwrap_or_else(|_| location.file.path.clone());
-                    let report = error_report(
-                        message,
-                        &path,
-                        Some(&location.file.text),
-                        location.pos.line,
-                        location.pos.col,
-                    );
+                    let task = Level {
+                        message: "Task failed".into(),
+                        at: Some(origin(location)),
+                    };
+                    let causes = causes.iter().map(|c| Level {
+                        message: c.message.clone(),
+                        at: c.location.as_ref().map(origin),
+                    });
+                    let report = if causes.len() == 0 {
+                        let o = origin(location);
+                        error_report(message, &o.path, o.text, o.line, o.col)
+                    } else {
+                        chain_report(message, std::iter::once(task).chain(causes).collect())
+                    };
                     // ansible-core prints task errors on stdout (display_failed_stderr=False).
                     self.out(&format!(
                         "{}\n",
@@ -358,5 +366,15 @@ pub(crate) fn warnings(result: &serde_json::Map<String, Value>) -> Vec<String> {
             })
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Where a task error points, as the snippet module shows it.
+fn origin(l: &drover_yaml::Location) -> Origin<'_> {
+    Origin {
+        path: std::fs::canonicalize(&l.file.path).unwrap_or_else(|_| l.file.path.clone()),
+        text: Some(l.file.text.as_str()),
+        line: l.pos.line,
+        col: l.pos.col,
     }
 }

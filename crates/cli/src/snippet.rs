@@ -50,6 +50,56 @@ pub fn error_report(
     out
 }
 
+/// One level of a "caused by" chain: its message and where it points.
+pub struct Level<'a> {
+    pub message: String,
+    pub at: Option<Origin<'a>>,
+}
+
+/// A place in a file, with the file's text for the excerpt.
+#[derive(PartialEq)]
+pub struct Origin<'a> {
+    pub path: std::path::PathBuf,
+    pub text: Option<&'a str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// ansible-core 2.19's report of an error with causes: `[ERROR]: summary`, then each
+/// level with its origin and excerpt, joined by `<<< caused by >>>`. Adjacent levels
+/// that point at the same place are one level (their messages joined by ": "); a
+/// single level is the plain [`error_report`].
+pub fn chain_report(summary: &str, levels: Vec<Level>) -> String {
+    let mut merged: Vec<Level> = Vec::new();
+    for level in levels {
+        match merged.last_mut() {
+            Some(last) if last.at.is_some() && last.at == level.at => {
+                last.message = format!("{}: {}", last.message, level.message);
+            }
+            _ => merged.push(level),
+        }
+    }
+    if let [Level { at: Some(o), .. }] = merged.as_slice() {
+        return error_report(summary, &o.path, o.text, o.line, o.col);
+    }
+    let count = merged.len();
+    let mut out = format!("[ERROR]: {summary}\n");
+    for (i, level) in merged.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n<<< caused by >>>\n");
+        }
+        let stop = if i + 1 < count { "." } else { "" };
+        let _ = write!(out, "\n{}{stop}\n", level.message);
+        if let Some(o) = level.at {
+            let _ = writeln!(out, "Origin: {}:{}:{}", o.path.display(), o.line, o.col);
+            if let Some(text) = o.text {
+                let _ = writeln!(out, "\n{}", excerpt(text, o.line, o.col));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -58,6 +108,35 @@ mod tests {
         assert_eq!(
             super::excerpt(text, 6, 7),
             "4     - name: t\n5       command: echo hi\n6     - foo: bar\n        ^ column 7"
+        );
+    }
+
+    #[test]
+    fn chains_merge_levels_at_one_place() {
+        let text = "- hosts: all\n  tasks:\n    - debug: msg={{ y }}\n";
+        let level = |m: &str, (line, col)| super::Level {
+            message: m.into(),
+            at: Some(super::Origin {
+                path: "p.yml".into(),
+                text: Some(text),
+                line,
+                col,
+            }),
+        };
+        let out = super::chain_report(
+            "Task failed: F failed: E",
+            vec![
+                level("Task failed", (3, 7)),
+                level("F failed", (3, 7)),
+                level("E", (3, 14)),
+            ],
+        );
+        assert_eq!(
+            out,
+            "[ERROR]: Task failed: F failed: E\n\nTask failed: F failed.\nOrigin: p.yml:3:7\n\n\
+             1 - hosts: all\n2   tasks:\n3     - debug: msg={{ y }}\n        ^ column 7\n\n\
+             <<< caused by >>>\n\nE\nOrigin: p.yml:3:14\n\n\
+             1 - hosts: all\n2   tasks:\n3     - debug: msg={{ y }}\n               ^ column 14\n"
         );
     }
 }

@@ -493,6 +493,20 @@ pub fn inherit(parent: &Task, child: &mut Task) {
         let mut when = parent.when.clone();
         when.append(&mut child.when);
         child.when = when;
+        let mut at = parent
+            .origins
+            .keywords
+            .get("when")
+            .cloned()
+            .unwrap_or_default();
+        at.extend(
+            child
+                .origins
+                .keywords
+                .shift_remove("when")
+                .unwrap_or_default(),
+        );
+        child.origins.keywords.insert("when".into(), at);
     }
     for tag in &parent.tags {
         if !child.tags.contains(tag) {

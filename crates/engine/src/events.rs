@@ -81,6 +81,9 @@ pub enum Event {
         host: String,
         message: String,
         location: Location,
+        /// What led to it, each where it is written in `location`'s file (empty for a
+        /// failure the task's location explains).
+        causes: Vec<Cause>,
     },
     Warning(String),
     /// A line a module shows the operator as it is.
@@ -92,4 +95,45 @@ pub enum Event {
 
 pub trait Reporter: Send {
     fn event(&mut self, event: &Event);
+}
+
+/// One link of an error's "caused by" chain: a message and where the value it is
+/// about is written.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub message: String,
+    pub location: Option<drover_yaml::Location>,
+}
+
+impl Cause {
+    /// A cause at a position of the task's own file.
+    pub fn at(
+        message: String,
+        task: &drover_playbook::Task,
+        pos: Option<drover_yaml::Pos>,
+    ) -> Cause {
+        let location = pos.map(|pos| drover_yaml::Location {
+            file: task.location.file.clone(),
+            pos,
+        });
+        Cause { message, location }
+    }
+
+    /// A cause at the `index`th condition of a task keyword (`when`'s second item).
+    /// Conditions and their positions are matched from the end: inherited ones come
+    /// first and may have no position.
+    pub fn condition(
+        message: String,
+        task: &drover_playbook::Task,
+        keyword: &str,
+        conditions: &[String],
+        index: usize,
+    ) -> Cause {
+        let from_end = conditions.len().saturating_sub(index);
+        let location = task.origins.keywords.get(keyword).and_then(|at| {
+            let i = at.len().checked_sub(from_end)?;
+            at.get(i).cloned()
+        });
+        Cause { message, location }
+    }
 }

@@ -22,7 +22,7 @@ mod vars;
 use std::path::PathBuf;
 
 pub use drover_connection::{HostKeyChecking, PassphrasePrompt, Secret};
-pub use events::{Event, HostResult, Reporter, Stats, Status};
+pub use events::{Cause, Event, HostResult, Reporter, Stats, Status};
 pub use library::{add_library_dirs, playbook_library_dirs};
 pub use listing::{list_tasks, ListedTask};
 pub use support::check_supported;

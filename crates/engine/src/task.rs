@@ -15,7 +15,7 @@ use drover_template::Templar;
 use serde_json::{Map, Value};
 
 use crate::connect::{self, parse_bool, var_string, ConnKeywords};
-use crate::events::{Event, HostResult, Status};
+use crate::events::{Cause, Event, HostResult, Status};
 use crate::host::HostState;
 use crate::play::{PlayCtx, Runner};
 use crate::vars::Scope;
@@ -24,6 +24,9 @@ use crate::vars::Scope;
 pub(crate) struct Done {
     pub status: Status,
     pub result: Map<String, Value>,
+    /// What led to a failure, each with where in the task it is written (shown under
+    /// the task's own origin, as ansible-core 2.19's "caused by" chain).
+    pub causes: Vec<Cause>,
 }
 
 impl Done {
@@ -35,7 +38,16 @@ impl Done {
         Done {
             status: Status::Failed,
             result,
+            causes: Vec::new(),
         }
+    }
+
+    /// A failure whose message is its causes': "Task failed: A: B".
+    pub(crate) fn failed_because(causes: Vec<Cause>) -> Done {
+        let text: Vec<&str> = causes.iter().map(|c| c.message.as_str()).collect();
+        let mut done = Done::failed(format!("Task failed: {}", text.join(": ")));
+        done.causes = causes;
+        done
     }
 
     fn unreachable(msg: &str) -> Done {
@@ -49,6 +61,7 @@ impl Done {
         Done {
             status: Status::Unreachable,
             result,
+            causes: Vec::new(),
         }
     }
 
@@ -61,6 +74,7 @@ impl Done {
         Done {
             status: Status::Skipped,
             result,
+            causes: Vec::new(),
         }
     }
 
@@ -75,7 +89,11 @@ impl Done {
         } else {
             Status::Ok
         };
-        Done { status, result }
+        Done {
+            status,
+            result,
+            causes: Vec::new(),
+        }
     }
 }
 
@@ -548,14 +566,18 @@ impl Runner<'_> {
         host: &HostState,
         scope: &Scope,
     ) -> Done {
-        for cond in &task.when {
+        for (i, cond) in task.when.iter().enumerate() {
             match self.templar.condition(cond, scope) {
                 Ok(true) => {}
                 Ok(false) => return Done::skipped(cond),
                 Err(e) => {
-                    return Done::failed(format!(
-                        "The conditional check '{cond}' failed. The error was: {e}"
-                    ))
+                    return Done::failed_because(vec![Cause::condition(
+                        conditional_error(e),
+                        task,
+                        "when",
+                        &task.when,
+                        i,
+                    )])
                 }
             }
         }
@@ -616,11 +638,21 @@ impl Runner<'_> {
                 }
                 Err(e) => {
                     // ansible-core 2.19 gives every failed result an `exception`.
-                    let mut done = Done::failed(format!(
-                        "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: \
-                         Error while resolving value for '{key}': {e}",
-                        task.action
-                    ));
+                    let mut done = Done::failed_because(vec![
+                        Cause::at(
+                            format!(
+                                "Finalization of task args for 'ansible.builtin.{}' failed",
+                                task.action
+                            ),
+                            task,
+                            task.origins.action,
+                        ),
+                        Cause::at(
+                            format!("Error while resolving value for '{key}': {e}"),
+                            task,
+                            task.origins.args.get(&key).copied(),
+                        ),
+                    ]);
                     done.result
                         .insert("exception".into(), "(traceback unavailable)".into());
                     return done;
@@ -690,7 +722,7 @@ impl Runner<'_> {
                         .collect(),
                 ));
                 let mut all = true;
-                for c in &task.until {
+                for (i, c) in task.until.iter().enumerate() {
                     match self.templar.condition(c, &s) {
                         Ok(true) => {}
                         Ok(false) => {
@@ -698,9 +730,13 @@ impl Runner<'_> {
                             break;
                         }
                         Err(e) => {
-                            return Done::failed(format!(
-                                "The conditional check '{c}' failed. The error was: {e}"
-                            ))
+                            return Done::failed_because(vec![Cause::condition(
+                                conditional_error(e),
+                                task,
+                                "until",
+                                &task.until,
+                                i,
+                            )])
                         }
                     }
                 }
@@ -840,11 +876,16 @@ impl Runner<'_> {
                 Ok(changed) => {
                     done.result.insert("changed".into(), changed.into());
                 }
+                // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
-                    *done = Done::failed(format!(
-                        "The conditional check '{}' failed. The error was: {e}",
-                        task.changed_when.join(" and ")
-                    ));
+                    done.result
+                        .insert("changed_when_result".into(), conditional_error(e).into());
+                    done.result.insert("failed".into(), true.into());
+                    done.result
+                        .entry("exception")
+                        .or_insert_with(|| "(traceback unavailable)".into());
+                    let status = Done::from_result(std::mem::take(&mut done.result));
+                    *done = status;
                     return;
                 }
             }
@@ -866,14 +907,9 @@ impl Runner<'_> {
                 }
                 // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
-                    let msg = format!(
-                        "The conditional check '{}' failed. The error was: {e}",
-                        task.failed_when.join(" and ")
-                    );
                     done.result
-                        .insert("failed_when_result".into(), msg.clone().into());
+                        .insert("failed_when_result".into(), conditional_error(e).into());
                     done.result.insert("failed".into(), true.into());
-                    done.result.insert("msg".into(), msg.into());
                     done.result
                         .entry("exception")
                         .or_insert_with(|| "(traceback unavailable)".into());
@@ -1024,6 +1060,7 @@ impl Runner<'_> {
             Done {
                 status: done.status,
                 result: shown,
+                causes: done.causes,
             },
             ignore,
             Some(summary),
@@ -1124,7 +1161,9 @@ impl Runner<'_> {
                 done.result.insert("ansible_loop".into(), info);
             }
             self.keep_facts(pc, task, host, &mut done);
-            changed |= done.status == Status::Changed;
+            // A failed item that changed something still makes the loop changed.
+            changed |= done.status == Status::Changed
+                || done.result.get("changed").and_then(Value::as_bool) == Some(true);
             failed |= done.status == Status::Failed;
             all_skipped &= done.status == Status::Skipped;
             let ignored = done.status == Status::Failed
@@ -1140,8 +1179,9 @@ impl Runner<'_> {
             if done.status == Status::Failed {
                 self.emit(Event::TaskError {
                     host: host.name.clone(),
-                    message: "Task failed: Action failed.".into(),
+                    message: failure_header(&task.action, &done.result),
                     location: task.location.clone(),
+                    causes: done.causes.clone(),
                 });
             }
             self.emit(Event::HostResult(Box::new(HostResult {
@@ -1196,7 +1236,11 @@ impl Runner<'_> {
             }
         };
         result.insert("results".into(), Value::Array(results));
-        Done { status, result }
+        Done {
+            status,
+            result,
+            causes: Vec::new(),
+        }
     }
 
     /// Count, mark and report a host's final result for a task.
@@ -1237,24 +1281,10 @@ impl Runner<'_> {
             _ => {}
         }
         if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {
-            let msg = done
-                .result
-                .get("msg")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let message = if msg.starts_with("Task failed") {
-                msg
-            } else {
-                let kind = match crate::library::resolve(action) {
-                    Some(m) if m.controller_only() => "Action",
-                    _ => "Module",
-                };
-                format!("Task failed: {kind} failed: {msg}")
-            };
             self.emit(Event::TaskError {
                 host: host.name.clone(),
-                message,
+                message: failure_header(action, &done.result),
+                causes: done.causes.clone(),
                 location: location.clone(),
             });
         }
@@ -1344,4 +1374,27 @@ pub(crate) fn loop_info(items: &[Value], index: usize, total: usize, allitems: b
         m.insert("nextitem".into(), items[index + 1].clone());
     }
     Value::Object(m)
+}
+
+/// ansible-core 2.19's words for a condition that could not be evaluated.
+pub(crate) fn conditional_error(e: impl std::fmt::Display) -> String {
+    format!("Error while evaluating conditional: {e}")
+}
+
+/// The `[ERROR]` line ansible-core 2.19 prints for a failed result: the result's own
+/// message, said to come from the module or from a controller action; a failure
+/// without a message (a `failed_when`) is the action's.
+fn failure_header(action: &str, result: &Map<String, Value>) -> String {
+    let msg = result.get("msg").and_then(Value::as_str).unwrap_or("");
+    if msg.starts_with("Task failed") {
+        return msg.to_string();
+    }
+    if msg.is_empty() {
+        return "Task failed: Action failed.".to_string();
+    }
+    let kind = match crate::library::resolve(action) {
+        Some(m) if m.controller_only() => "Action",
+        _ => "Module",
+    };
+    format!("Task failed: {kind} failed: {msg}")
 }

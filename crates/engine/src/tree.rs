@@ -389,8 +389,8 @@ impl<'r> Runner<'r> {
                 match self.conditions_hold(t, &scope) {
                     Ok(true) => {}
                     Ok(false) => continue,
-                    Err(msg) => {
-                        self.fail_host(&host, t, msg);
+                    Err(done) => {
+                        self.fail_host_with(&host, t, done);
                         any = true;
                         break;
                     }
@@ -534,14 +534,27 @@ impl<'r> Runner<'r> {
         t
     }
 
-    fn conditions_hold(&self, t: &Task, scope: &crate::vars::Scope) -> Result<bool, String> {
-        for c in &t.when {
-            if !self
-                .templar
-                .condition(c, scope)
-                .map_err(|e| format!("The conditional check '{c}' failed. The error was: {e}"))?
-            {
-                return Ok(false);
+    /// Whether a task's `when` holds; a condition that cannot be evaluated fails it.
+    fn conditions_hold(
+        &self,
+        t: &Task,
+        scope: &crate::vars::Scope,
+    ) -> Result<bool, crate::task::Done> {
+        for (i, c) in t.when.iter().enumerate() {
+            match self.templar.condition(c, scope) {
+                Ok(true) => {}
+                Ok(false) => return Ok(false),
+                Err(e) => {
+                    return Err(crate::task::Done::failed_because(vec![
+                        crate::events::Cause::condition(
+                            crate::task::conditional_error(e),
+                            t,
+                            "when",
+                            &t.when,
+                            i,
+                        ),
+                    ]))
+                }
             }
         }
         Ok(true)
@@ -551,7 +564,11 @@ impl<'r> Runner<'r> {
         self.finish(
             host,
             &t.action,
-            crate::task::Done { status, result },
+            crate::task::Done {
+                status,
+                result,
+                causes: Vec::new(),
+            },
             false,
             None,
             &t.location,
@@ -559,12 +576,11 @@ impl<'r> Runner<'r> {
     }
 
     fn fail_host(&self, host: &HostState, t: &Task, msg: String) {
-        self.report(
-            host,
-            t,
-            Status::Failed,
-            crate::task::Done::failed(msg).result,
-        );
+        self.fail_host_with(host, t, crate::task::Done::failed(msg));
+    }
+
+    fn fail_host_with(&self, host: &HostState, t: &Task, done: crate::task::Done) {
+        self.finish(host, &t.action, done, false, None, &t.location);
     }
 
     fn fail_hosts(&self, hosts: &[String], t: &Task, msg: String) {
@@ -628,7 +644,7 @@ impl<'r> Runner<'r> {
                         }
                         Ok(true) => h.clear_facts(),
                         Ok(false) => {}
-                        Err(msg) => self.fail_host(h, t, msg),
+                        Err(done) => self.fail_host_with(h, t, done),
                     }
                 }
             }

@@ -152,6 +152,21 @@ pub struct Task {
     /// The role this task belongs to (set by the engine when it loads roles).
     pub role: Option<std::sync::Arc<RoleInfo>>,
     pub location: Location,
+    /// Where the action, its arguments and the keywords are written in `location`'s
+    /// file, for errors that point at the value.
+    pub origins: Origins,
+}
+
+/// Positions inside a task, in the file of its `location`.
+#[derive(Debug, Clone, Default)]
+pub struct Origins {
+    /// The action's key (`debug:`, or `action:`/`local_action:`).
+    pub action: Option<drover_yaml::Pos>,
+    /// Each argument's value (an argument from a free-form string: the string).
+    pub args: IndexMap<String, drover_yaml::Pos>,
+    /// Each keyword's value; a list's items one by one. Inherited conditions (a
+    /// block's `when`) come first, possibly from another file.
+    pub keywords: IndexMap<String, Vec<Location>>,
 }
 
 /// The sections of a `block:` task; its keywords are on the enclosing `Task`.
@@ -200,6 +215,7 @@ impl Task {
             include_params: IndexMap::new(),
             role: None,
             location,
+            origins: Origins::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::keywords::{canonical_action, is_freeform, BLOCK_KEYWORDS, CORE_LOOKUPS, TASK_KEYWORDS};
 use crate::kv::{split_args, try_parse_kv};
 use crate::value::{scalar_text, Reader};
-use crate::{Block, Task};
+use crate::{Block, Origins, Task};
 
 /// An action name and its arguments.
 type ActionArgs = (String, Map<String, Value>);
@@ -57,6 +57,7 @@ impl TaskParser<'_> {
         }
         let mut task = Task::new((self.location)(node));
         let mut candidates: Vec<(String, &Node)> = Vec::new();
+        let mut action_key: Option<&Node> = None;
         let mut with_loop: Option<(String, &Node, &Node)> = None;
         for (k, v) in entries {
             let key = key_text(k);
@@ -78,10 +79,18 @@ impl TaskParser<'_> {
                 with_loop = Some((lookup.to_owned(), k, v));
                 continue;
             }
+            action_key.get_or_insert(k);
             candidates.push((key, v));
         }
 
         let (action, args) = self.action_and_args(node, &candidates)?;
+        let action_key = action_key.or_else(|| {
+            entries
+                .iter()
+                .find(|(k, _)| matches!(key_text(k).as_str(), "action" | "local_action"))
+                .map(|(k, _)| k)
+        });
+        task.origins = origins(node, action_key, &args);
         task.action = action;
         task.args = args;
         if node.get("local_action").is_some() {
@@ -91,6 +100,8 @@ impl TaskParser<'_> {
         for (k, v) in entries {
             let key = key_text(k);
             self.keyword(&mut task, &key, v, true)?;
+            let at = self.value_locations(v);
+            task.origins.keywords.insert(key, at);
         }
 
         if let Some((lookup, _, value)) = with_loop {
@@ -126,11 +137,25 @@ impl TaskParser<'_> {
                 "block" => block.block = self.task_list("block", node, v)?,
                 "rescue" => block.rescue = self.task_list("rescue", node, v)?,
                 "always" => block.always = self.task_list("always", node, v)?,
-                _ => self.keyword(&mut task, &key, v, false)?,
+                _ => {
+                    self.keyword(&mut task, &key, v, false)?;
+                    let at = self.value_locations(v);
+                    task.origins.keywords.insert(key, at);
+                }
             }
         }
         task.block = Some(Box::new(block));
         Ok(task)
+    }
+
+    /// Where a keyword's value is; a list's items one by one.
+    fn value_locations(&self, v: &Node) -> Vec<Location> {
+        match &v.value {
+            NodeValue::Seq(items) if !items.is_empty() => {
+                items.iter().map(|i| (self.location)(i)).collect()
+            }
+            _ => vec![(self.location)(v)],
+        }
     }
 
     /// Reads a keyword into `task`; returns without effect for keys that are not
@@ -351,6 +376,37 @@ impl TaskParser<'_> {
         }
         Ok(Some((action, args)))
     }
+}
+
+/// Where a task's action and arguments are written: an argument given in a mapping
+/// (the action's or `args:`) at its value, one in a free-form string at the string.
+fn origins(node: &Node, action_key: Option<&Node>, args: &Map<String, Value>) -> Origins {
+    let mut origins = Origins {
+        action: action_key.map(|k| k.pos),
+        ..Origins::default()
+    };
+    let action_value = action_key.and_then(|k| {
+        node.as_map()?
+            .iter()
+            .find(|(key, _)| std::ptr::eq(key, k))
+            .map(|(_, v)| v)
+    });
+    for source in [node.get("args"), action_value].into_iter().flatten() {
+        match source.as_map() {
+            Some(entries) => {
+                for (k, v) in entries {
+                    origins.args.insert(key_text(k), v.pos);
+                }
+            }
+            None => {
+                for k in args.keys() {
+                    origins.args.insert(k.clone(), source.pos);
+                }
+            }
+        }
+    }
+    origins.args.retain(|k, _| args.contains_key(k));
+    origins
 }
 
 /// A keyword value as data; an empty value means "not set".

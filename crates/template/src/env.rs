@@ -32,7 +32,7 @@ pub(crate) enum Mode {
     Text,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Whitespace {
     pub trim_blocks: bool,
     pub lstrip_blocks: bool,
@@ -72,16 +72,8 @@ pub(crate) fn build(
     // error objects; those never leave this crate (see error::from_minijinja).
     env.set_debug(true);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .block_delimiters(delims.block.0.clone(), delims.block.1.clone())
-            .variable_delimiters(delims.variable.0.clone(), delims.variable.1.clone())
-            .comment_delimiters(delims.comment.0.clone(), delims.comment.1.clone())
-            .trim_blocks(ws.trim_blocks)
-            .lstrip_blocks(ws.lstrip_blocks)
-            .keep_trailing_newline(ws.keep_trailing_newline)
-            .build()?,
-    );
+    let syntax_config = syntax(delims, ws)?;
+    env.set_syntax(syntax_config.clone());
     match mode {
         Mode::Data => {
             env.set_formatter(move |out, state, value| capture_format(out, state, value, omit))
@@ -89,10 +81,19 @@ pub(crate) fn build(
         Mode::Text => env.set_formatter(move |out, _state, value| text_format(out, value, omit)),
     }
     let loader_delims = delims.clone();
-    env.set_loader(move |name| load_template(name, mode, &loader_delims));
+    env.set_loader(move |name| {
+        let src = load_template(name, mode, &loader_delims)?;
+        Ok(
+            src.map(|src| match crate::strict::rewrite(&src, &syntax_config).0 {
+                std::borrow::Cow::Borrowed(_) => src,
+                std::borrow::Cow::Owned(wrapped) => wrapped,
+            }),
+        )
+    });
     env.add_function(crate::percent::FUNCTION, |fmt: Value, args: Value| {
         crate::percent::pyformat(&fmt, &args)
     });
+    env.add_function(crate::strict::FUNCTION, crate::strict::defined);
     env.set_path_join_callback(join_template_path);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", Value::from(omit));
@@ -100,6 +101,18 @@ pub(crate) fn build(
     crate::jinja_tests::register(&mut env);
     crate::lookups::register(&mut env);
     Ok(env)
+}
+
+/// The delimiters and whitespace rules as minijinja's syntax configuration.
+pub(crate) fn syntax(delims: &Delimiters, ws: Whitespace) -> Result<SyntaxConfig, Error> {
+    SyntaxConfig::builder()
+        .block_delimiters(delims.block.0.clone(), delims.block.1.clone())
+        .variable_delimiters(delims.variable.0.clone(), delims.variable.1.clone())
+        .comment_delimiters(delims.comment.0.clone(), delims.comment.1.clone())
+        .trim_blocks(ws.trim_blocks)
+        .lstrip_blocks(ws.lstrip_blocks)
+        .keep_trailing_newline(ws.keep_trailing_newline)
+        .build()
 }
 
 fn text_format(out: &mut Output, value: &Value, omit: &str) -> Result<(), Error> {

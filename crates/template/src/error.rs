@@ -3,6 +3,8 @@
 
 use minijinja::ErrorKind;
 
+use crate::strict::Insertions;
+
 /// What went wrong, coarsely: callers treat undefined values differently from other
 /// failures (`default`-like fallbacks, `failed_when` messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +76,10 @@ pub(crate) fn op_err(msg: impl Into<String>) -> minijinja::Error {
 /// Where the template text handed to minijinja starts relative to what the user wrote
 /// (expressions are wrapped in `{{ ` before compiling).
 #[derive(Clone, Copy)]
-pub(crate) struct SourceShift {
+pub(crate) struct SourceShift<'a> {
     pub first_line_cols: u32,
+    /// What the strict-undefined rewrite inserted (see `strict`).
+    pub inserted: Option<&'a Insertions>,
 }
 
 /// Converts a minijinja error, computing the column from the error's byte range in
@@ -202,7 +206,11 @@ fn position(
     let Some(range) = err.range() else {
         return (line, None);
     };
-    let start = range.start.min(source.len());
+    let start = match shift.inserted {
+        Some(ins) => ins.original_offset(range.start),
+        None => range.start,
+    };
+    let start = start.min(source.len());
     let before = source.get(..start).unwrap_or("");
     let line_no = before.matches('\n').count() as u32 + 1;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);

@@ -16,6 +16,7 @@ mod pyformat;
 mod pyrepr;
 mod rawstrings;
 mod sha512crypt;
+mod strict;
 mod templar;
 mod version;
 mod yaml;

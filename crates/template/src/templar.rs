@@ -235,34 +235,27 @@ impl Templar {
             return Ok(Json::String(s.to_string()));
         }
         let name = format!("{INLINE}{s}");
-        self.run_data(
-            &name,
-            s,
-            SourceShift { first_line_cols: 0 },
-            ctx,
-            s.ends_with('\n'),
-        )
+        self.run_data(&name, s, 0, ctx, s.ends_with('\n'))
     }
 
     pub(crate) fn eval_in(&self, expr: &str, ctx: &Arc<Ctx>) -> Result<Json, TemplateError> {
         let name = format!("{EXPR}{expr}");
-        let shift = SourceShift {
-            first_line_cols: EXPR_OPEN.len() as u32,
-        };
         let source = format!("{EXPR_OPEN}{expr} }}}}");
-        self.run_data(&name, &source, shift, ctx, false)
+        self.run_data(&name, &source, EXPR_OPEN.len() as u32, ctx, false)
     }
 
     fn run_data(
         &self,
         name: &str,
         source: &str,
-        shift: SourceShift,
+        first_line_cols: u32,
         ctx: &Arc<Ctx>,
         trailing_newline: bool,
     ) -> Result<Json, TemplateError> {
         let env = &self.shared.data;
-        let convert = |e: &minijinja::Error| self.convert_error(e, source, shift, ctx);
+        let delims = Delimiters::default();
+        let convert =
+            |e: &minijinja::Error| self.convert_error(e, source, first_line_cols, &delims, ctx);
         let tmpl = env.get_template(name).map_err(|e| convert(&e))?;
         let captured = tmpl
             .render_captured(ctx.as_value())
@@ -288,8 +281,7 @@ impl Templar {
         };
         let _search = SearchGuard::push(search);
         let name = format!("{INLINE}{s}");
-        let shift = SourceShift { first_line_cols: 0 };
-        let convert = |e: &minijinja::Error| self.convert_error(e, s, shift, ctx);
+        let convert = |e: &minijinja::Error| self.convert_error(e, s, 0, &opts.delimiters, ctx);
         let tmpl = env.get_template(&name).map_err(|e| convert(&e))?;
         let mut out = tmpl.render(ctx.as_value()).map_err(|e| convert(&e))?;
         if opts.keep_trailing_newline {
@@ -334,9 +326,17 @@ impl Templar {
         &self,
         e: &minijinja::Error,
         source: &str,
-        shift: SourceShift,
+        first_line_cols: u32,
+        delims: &Delimiters,
         ctx: &Arc<Ctx>,
     ) -> TemplateError {
+        // Columns point into what the user wrote, not at the operands' wrappers.
+        let syntax = env::syntax(delims, Whitespace::default()).ok();
+        let inserted = syntax.map(|syntax| crate::strict::rewrite(source, &syntax).1);
+        let shift = SourceShift {
+            first_line_cols,
+            inserted: inserted.as_ref(),
+        };
         from_minijinja(e, source, shift, |expr| {
             self.undefined_message(expr, ctx, 0)
         })
