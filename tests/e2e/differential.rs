@@ -79,6 +79,8 @@ fn normalize(out: &str) -> String {
             "[ERROR]",
             "[WARNING]",
             "FAILED - RETRYING",
+            // After a loop's items, whose hosts interleave.
+            "...ignoring",
         ]
         .iter()
         .any(|p| l.starts_with(p))

@@ -79,3 +79,47 @@ fn invoked_as_ansible_playbook_it_behaves_as_drover_play() {
         out.show()
     );
 }
+
+#[test]
+fn a_handler_whose_name_does_not_render_is_unusable_with_a_warning() {
+    let s = Scratch::new();
+    for dir in ["roles/r/tasks", "roles/r/handlers"] {
+        std::fs::create_dir_all(s.path(dir)).unwrap();
+    }
+    s.write("roles/r/tasks/main.yml", "- debug: msg=untagged\n- debug: msg=notify\n  changed_when: true\n  notify: plain handler\n  tags: [a]\n");
+    s.write(
+        "roles/r/handlers/main.yml",
+        "- name: handler with {{ nope }}\n  debug: msg=never\n- name: plain handler\n  debug: msg=handler_ran\n",
+    );
+    // The include's own tags do not reach the role's tasks: only the tagged one runs.
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_role:\n        name: r\n      tags: [a]\n",
+    );
+    let out = run(s.drover().args(["play", "site.yml", "--tags", "a"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    let warning = "[WARNING]: Handler 'handler with {{ nope }}' is unusable because it has no listen topics and the name could not be templated (host-specific variables are not supported in handler names). The error: 'nope' is undefined\n";
+    assert_eq!(out.stderr.matches(warning).count(), 1, "{}", out.show());
+    assert!(
+        out.stdout.contains("TASK [include_role : r] ***"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains("included: r for localhost\n"),
+        "{}",
+        out.show()
+    );
+    assert!(!out.stdout.contains("untagged"), "{}", out.show());
+    assert!(
+        out.stdout.contains("\"msg\": \"handler_ran\""),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout
+            .contains(&recap("localhost", [3, 1, 0, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
+}

@@ -17,6 +17,8 @@ pub struct Console {
     width: usize,
     /// [ERROR] reports already printed for the current task (one per distinct message).
     errors_shown: HashSet<String>,
+    /// Warnings already printed in this run.
+    warnings_shown: HashSet<String>,
 }
 
 impl Console {
@@ -39,6 +41,19 @@ impl Console {
             color: force || (is_tty && !no_color),
             width,
             errors_shown: HashSet::new(),
+            warnings_shown: HashSet::new(),
+        }
+    }
+
+    /// `task path: FILE:LINE` under a task banner from `-vv`, as ansible-playbook.
+    fn task_path(&self, location: &drover_yaml::Location) {
+        if self.verbosity > 1 {
+            let path = std::fs::canonicalize(&location.file.path)
+                .unwrap_or_else(|_| location.file.path.clone());
+            self.out(&self.paint(
+                &Style::new().dim(),
+                &format!("task path: {}:{}", path.display(), location.pos.line),
+            ));
         }
     }
 
@@ -285,13 +300,15 @@ impl Reporter for Console {
             Event::NoHostsMatched => {
                 self.out(&self.paint(&Style::new().cyan(), "skipping: no hosts matched"))
             }
-            Event::TaskStart { name, .. } => {
+            Event::TaskStart { name, location } => {
                 self.errors_shown.clear();
                 self.out(&self.banner(&format!("TASK [{name}]")));
+                self.task_path(location);
             }
-            Event::HandlerStart { name, .. } => {
+            Event::HandlerStart { name, location } => {
                 self.errors_shown.clear();
                 self.out(&self.banner(&format!("RUNNING HANDLER [{name}]")));
+                self.task_path(location);
             }
             Event::Included {
                 path,
@@ -343,11 +360,21 @@ impl Reporter for Console {
                     ));
                 }
             }
-            Event::Warning(msg) => self.err(&format!(
-                "{}\n",
-                self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}"))
-            )),
+            // ansible-core prints each distinct warning once per run.
+            Event::Warning(msg) => {
+                if self.warnings_shown.insert(msg.clone()) {
+                    self.err(&format!(
+                        "{}\n",
+                        self.paint(&Style::new().magenta(), &format!("[WARNING]: {msg}"))
+                    ))
+                }
+            }
             Event::Display(line) => self.out(line),
+            Event::Verbose { level, text } => {
+                if self.verbosity >= *level {
+                    self.out(&self.paint(&Style::new().blue(), text))
+                }
+            }
             Event::NoMoreHosts => self.out(&self.banner("NO MORE HOSTS LEFT")),
             Event::Recap(stats) => self.recap(stats),
         }

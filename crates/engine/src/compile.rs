@@ -169,6 +169,9 @@ impl<'a> Compiler<'a> {
         for t in tasks {
             let mut t = t.clone();
             if let Some(p) = parent {
+                if matches!(t.action.as_str(), "include_tasks" | "include_role") {
+                    t.include_parent = Some(Box::new(p.clone()));
+                }
                 inherit(p, &mut t);
             }
             if let Some(b) = t.block.take() {
@@ -218,6 +221,10 @@ impl<'a> Compiler<'a> {
         }
         let path = resolve_task_file(&name, t, &self.playbook_dir);
         let tasks = load_tasks_file(&path, self.known_action)?;
+        if self.all_tags {
+            // Compiling handlers: what a handler imports is held to a handler's rules.
+            tasks.iter().try_for_each(check_handler)?;
+        }
         // The import's own keywords apply to every imported task; its name does not.
         let mut parent = t.clone();
         parent.name = None;
@@ -345,7 +352,7 @@ impl<'a> Compiler<'a> {
 }
 
 /// What ansible-core refuses as a handler: roles, nested blocks, `flush_handlers`.
-fn check_handler(h: &Task) -> Result<(), SourceError> {
+pub(crate) fn check_handler(h: &Task) -> Result<(), SourceError> {
     if let Some(b) = &h.block {
         for t in b.block.iter().chain(&b.rescue).chain(&b.always) {
             if t.block.is_some() {

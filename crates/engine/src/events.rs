@@ -69,7 +69,7 @@ pub enum Event {
         name: String,
         location: Location,
     },
-    /// `include_tasks` brought in a file for these hosts.
+    /// `include_tasks` brought in a file (`include_role`: a role, by name) for these hosts.
     Included {
         path: String,
         hosts: Vec<String>,
@@ -88,6 +88,11 @@ pub enum Event {
     Warning(String),
     /// A line a module shows the operator as it is.
     Display(String),
+    /// A line shown from verbosity `level` up (`-vv` is 2).
+    Verbose {
+        level: u8,
+        text: String,
+    },
     /// Every remaining host has failed: the play stops.
     NoMoreHosts,
     Recap(Vec<(String, Stats)>),

@@ -30,6 +30,9 @@ pub struct HostState {
     unreachable: AtomicBool,
     /// `meta: end_host` / `end_play` for this host: no more tasks in this play.
     ended: AtomicBool,
+    /// A failed host running handlers under `force_handlers`: it still runs the tasks
+    /// an included handler brings in.
+    forced: AtomicBool,
     errors_cleared: std::sync::atomic::AtomicU32,
     /// Handler names and topics this host notified, not yet matched to handlers.
     notified: std::sync::Mutex<indexmap::IndexSet<String>>,
@@ -64,6 +67,7 @@ impl HostState {
             failed: AtomicBool::new(false),
             unreachable: AtomicBool::new(false),
             ended: AtomicBool::new(false),
+            forced: AtomicBool::new(false),
             errors_cleared: Default::default(),
             notified: Default::default(),
             pending_handlers: Default::default(),
@@ -142,6 +146,11 @@ impl HostState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name);
+    }
+
+    /// Whether a handler waits for this host (notified, matched or not).
+    pub fn has_notifications(&self) -> bool {
+        !lock(&self.notified).is_empty() || !lock(&self.pending_handlers).is_empty()
     }
 
     /// The notifications not yet matched to handlers, taken.
@@ -232,6 +241,14 @@ impl HostState {
 
     pub fn is_failed(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
+    }
+
+    pub fn is_forced(&self) -> bool {
+        self.forced.load(Ordering::Relaxed)
+    }
+
+    pub fn set_forced(&self, forced: bool) {
+        self.forced.store(forced, Ordering::Relaxed);
     }
 
     pub fn is_unreachable(&self) -> bool {

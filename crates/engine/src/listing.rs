@@ -39,10 +39,12 @@ fn collect(nodes: &[Node], out: &mut Vec<ListedTask>) {
                 let mut tags = t.tags.clone();
                 tags.sort();
                 tags.dedup();
-                out.push(ListedTask {
-                    name: task_name(t),
-                    tags,
-                });
+                // --list-tasks names an unnamed include_role by its action alone.
+                let name = match &t.name {
+                    None if t.action == "include_role" => t.action.clone(),
+                    _ => task_name(t),
+                };
+                out.push(ListedTask { name, tags });
             }
             Node::Block { block, .. } => collect(block, out),
         }

@@ -46,6 +46,8 @@ pub struct PlayCtx<'p> {
     pub max_fail_percentage: Option<f64>,
     pub any_errors_fatal: bool,
     broken: std::sync::atomic::AtomicBool,
+    /// Handlers are running: the tasks an included handler brings in show as handlers.
+    pub(crate) in_handlers: std::sync::atomic::AtomicBool,
 }
 
 impl PlayCtx<'_> {
@@ -72,21 +74,6 @@ impl PlayCtx<'_> {
     pub fn set_broken(&self) {
         self.broken
             .store(true, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Whether a notification reaches a handler: by name, `role : name` or `listen`
-    /// topic. A templated handler name may match anything until it is rendered.
-    pub fn has_handler(&self, key: &str) -> bool {
-        let handlers = self.handlers.lock().unwrap_or_else(|p| p.into_inner());
-        handlers.iter().any(|h| {
-            let by_name = h.name.as_deref().is_some_and(|n| {
-                n.contains("{{") || crate::tree::qualified(h, n).iter().any(|k| k == key)
-            });
-            by_name
-                || h.listen
-                    .iter()
-                    .any(|l| crate::tree::qualified(h, l).iter().any(|k| k == key))
-        })
     }
 
     pub fn add_handlers(&self, new: Vec<Arc<drover_playbook::Task>>) {
@@ -400,6 +387,7 @@ impl<'a> Runner<'a> {
                 Some(serde_json::Value::Bool(true))
             ),
             broken: Default::default(),
+            in_handlers: Default::default(),
         };
 
         for (i, batch) in serial_batches(play.extra.get("serial"), &hosts)
@@ -423,8 +411,20 @@ impl<'a> Runner<'a> {
                     .await;
                 self.check_break(&pc);
             }
+            let debug = env_flag("ANSIBLE_DEBUG", false);
             for section in &plan.sections {
                 self.run_nodes(&pc, section, &batch, 0).await;
+                if debug && !section.is_empty() {
+                    // ansible-core's debug output tells what each implicit flush does.
+                    for h in self.alive(&batch) {
+                        let text = if h.has_notifications() {
+                            format!("META: triggered running handlers for {}", h.name)
+                        } else {
+                            format!("META: No handler notifications for {}", h.name)
+                        };
+                        self.emit(Event::Verbose { level: 0, text });
+                    }
+                }
                 self.flush_handlers(&pc, &batch).await;
             }
             // A broken-off play, or a batch whose every host failed, ends the rollout.
@@ -453,7 +453,7 @@ impl<'a> Runner<'a> {
         hosts
             .iter()
             .filter_map(|h| known.get(h))
-            .filter(|s| !s.is_failed() && !s.is_unreachable() && !s.is_ended())
+            .filter(|s| (!s.is_failed() || s.is_forced()) && !s.is_unreachable() && !s.is_ended())
             .cloned()
             .collect()
     }

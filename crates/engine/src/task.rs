@@ -1036,7 +1036,7 @@ impl Runner<'_> {
                         Err(_) => vec![name.clone()],
                     });
             for n in names.collect::<Vec<_>>() {
-                if !pc.has_handler(&n) {
+                if !self.has_handler(pc, host, &n) {
                     let msg = format!("The requested handler '{n}' was not found in either the main handlers list nor in the listening handlers list");
                     if crate::play::env_flag("ANSIBLE_ERROR_ON_MISSING_HANDLER", true) {
                         done = Done::failed(msg);

@@ -43,11 +43,21 @@ pub fn is_action(name: &str) -> bool {
 pub fn task_name(task: &Task) -> String {
     let base = match &task.name {
         Some(n) if !n.is_empty() => n.clone(),
+        // An include_role is named after the role it includes (as written).
+        _ if task.action == "include_role" => format!(
+            "include_role : {}",
+            raw_param(task, "name").unwrap_or_default()
+        ),
         _ => task.action.clone(),
     };
+    with_role(task, base)
+}
+
+/// `role : name` for a task of a role; an include_role's name stands alone.
+fn with_role(task: &Task, name: String) -> String {
     match &task.role {
-        Some(r) => format!("{} : {base}", r.name),
-        None => base,
+        Some(r) if task.action != "include_role" => format!("{} : {name}", r.name),
+        _ => name,
     }
 }
 
@@ -59,17 +69,15 @@ impl<'r> Runner<'r> {
         if let (Some(raw), Some(host)) = (&t.name, self.alive(hosts).first()) {
             if Templar::is_template(raw) {
                 let scope = self.scope(pc, host, Some(t));
-                let shown = crate::banner::render(&self.templar, raw, &scope);
-                name = match &t.role {
-                    Some(r) => format!("{} : {shown}", r.name),
-                    None => shown,
-                };
+                name = with_role(t, crate::banner::render(&self.templar, raw, &scope));
             }
         }
-        self.emit(Event::TaskStart {
-            name,
-            location: t.location.clone(),
-        });
+        let location = t.location.clone();
+        if pc.in_handlers.load(std::sync::atomic::Ordering::Relaxed) {
+            self.emit(Event::HandlerStart { name, location });
+        } else {
+            self.emit(Event::TaskStart { name, location });
+        }
     }
 
     /// Run `nodes` on `hosts` (names); hosts that fail drop out as they fail.
@@ -430,13 +438,13 @@ impl<'r> Runner<'r> {
         }
         // Every included file is announced before any of them runs, as in Ansible.
         for ((target, label), (group, _)) in &groups {
-            if !is_role {
-                self.emit(Event::Included {
-                    path: target.clone(),
-                    hosts: group.clone(),
-                    item_label: label.clone(),
-                });
-            }
+            // ansible-core censors the label of an include with no_log, loop or not.
+            let censored = is_true(t.no_log.as_ref()).then(|| "(censored due to no_log)".into());
+            self.emit(Event::Included {
+                path: target.clone(),
+                hosts: group.clone(),
+                item_label: censored.or_else(|| label.clone()),
+            });
             for h in group {
                 self.count(h, |s| s.ok += 1);
                 if let (Some(r), Some(state)) = (&t.role, self.all_hosts().get(h)) {
@@ -445,14 +453,24 @@ impl<'r> Runner<'r> {
             }
         }
         for ((target, _), (group, item)) in groups {
-            let mut parent = (**t).clone();
+            // The included tasks inherit from the include's parents (and its `apply:`),
+            // not the include's own keywords, as in Ansible.
+            let mut parent = match &t.include_parent {
+                Some(p) => (**p).clone(),
+                None => Task::new(t.location.clone()),
+            };
+            if let Some(apply) = &t.apply {
+                let mut holder = (**apply).clone();
+                crate::compile::inherit(&parent, &mut holder);
+                parent = holder;
+            }
             parent.name = None;
-            parent.when.clear();
-            parent.loop_items = None;
+            parent.role = t.role.clone();
+            parent.include_params = t.include_params.clone();
             // The include's `vars:` are "include params" for the included tasks: they
             // rank above set_fact, as in Ansible.
-            for (k, v) in std::mem::take(&mut parent.vars) {
-                parent.include_params.insert(k, v);
+            for (k, v) in &t.vars {
+                parent.include_params.insert(k.clone(), v.clone());
             }
             for (var, value) in item {
                 parent.vars.insert(var, value);
@@ -503,10 +521,13 @@ impl<'r> Runner<'r> {
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
                 nodes
             } else {
-                match load_tasks_file(std::path::Path::new(&target), &known) {
-                    Ok(tasks) => compiler.tasks(&tasks, Some(&parent), depth + 1),
-                    Err(e) => Err(e),
-                }
+                let as_handlers = pc.in_handlers.load(std::sync::atomic::Ordering::Relaxed);
+                load_tasks_file(std::path::Path::new(&target), &known).and_then(|tasks| {
+                    if as_handlers {
+                        tasks.iter().try_for_each(crate::compile::check_handler)?;
+                    }
+                    compiler.tasks(&tasks, Some(&parent), depth + 1)
+                })
             };
             match nodes {
                 Ok(nodes) => self.run_nodes(pc, &nodes, &group, depth + 1).await,
@@ -575,6 +596,14 @@ impl<'r> Runner<'r> {
         );
     }
 
+    /// A meta task skipped by its `when`: shown, but not counted (as in ansible-core).
+    fn meta_skipped(&self, host: &HostState, t: &Task, reason: String) {
+        let mut result = skipped_result();
+        result.insert("skip_reason".into(), reason.into());
+        self.report(host, t, Status::Skipped, result);
+        self.count(&host.name, |s| s.skipped = s.skipped.saturating_sub(1));
+    }
+
     fn fail_host(&self, host: &HostState, t: &Task, msg: String) {
         self.fail_host_with(host, t, crate::task::Done::failed(msg));
     }
@@ -595,8 +624,53 @@ impl<'r> Runner<'r> {
     async fn run_meta(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, hosts: &[String]) {
         let what = raw_param(t, "_raw_params").unwrap_or_default();
         let alive = self.alive(hosts);
+        let meta_line = |msg: String| {
+            // ansible-playbook -vv shows what a meta task did (not an implicit one's).
+            if !crate::compile::is_role_end(t) {
+                self.emit(Event::Verbose {
+                    level: 2,
+                    text: format!("META: {msg}"),
+                });
+            }
+        };
+        // Most meta actions run once per host, the rest once.
+        let for_each = |what: &str| {
+            for h in &alive {
+                meta_line(match what {
+                    "noop" => what.to_string(),
+                    _ => format!("{what} {}", h.name),
+                });
+            }
+        };
         match what.trim() {
-            "flush_handlers" => self.flush_handlers(pc, hosts).await,
+            "noop" => for_each("noop"),
+            "refresh_inventory" => meta_line("inventory successfully refreshed".into()),
+            "flush_handlers" => {
+                // A false `when` skips the flush for that host (shown as a skipped task).
+                let mut not_flushing = Vec::new();
+                for h in &alive {
+                    let scope = self.scope(pc, h, Some(t));
+                    match self.conditions_hold(t, &scope) {
+                        Ok(true) => meta_line(format!("triggered running handlers for {}", h.name)),
+                        outcome => {
+                            not_flushing.push(h.name.clone());
+                            // ansible-core runs it host by host: a banner for each.
+                            self.announce(pc, t, std::slice::from_ref(&h.name));
+                            match outcome {
+                                Err(done) => self.fail_host_with(h, t, done),
+                                _ => self.meta_skipped(h, t, format!("flush_handlers conditional evaluated to False, not running handlers for {}", h.name)),
+                            }
+                        }
+                    }
+                }
+                // Failed hosts stay in: force_handlers may still run their handlers.
+                let flushing: Vec<String> = hosts
+                    .iter()
+                    .filter(|h| !not_flushing.contains(h))
+                    .cloned()
+                    .collect();
+                self.flush_handlers(pc, &flushing).await
+            }
             crate::compile::ROLE_COMPLETE if crate::compile::is_role_end(t) => {
                 if let Some(r) = &t.role {
                     for h in &alive {
@@ -604,13 +678,33 @@ impl<'r> Runner<'r> {
                     }
                 }
             }
-            "noop" | "refresh_inventory" => {}
             "reset_connection" => {
+                meta_line("reset connection".into());
                 for h in &alive {
                     h.reset_connection().await;
                 }
             }
             "clear_host_errors" => {
+                // It runs once, its condition evaluated for the first host.
+                if let Some(h) = alive.first() {
+                    let scope = self.scope(pc, h, Some(t));
+                    match self.conditions_hold(t, &scope) {
+                        Ok(true) => {}
+                        outcome => {
+                            self.announce(pc, t, hosts);
+                            match outcome {
+                                Err(done) => self.fail_host_with(h, t, done),
+                                _ => self.meta_skipped(
+                                    h,
+                                    t,
+                                    "clear_host_errors conditional evaluated to False".into(),
+                                ),
+                            }
+                            return;
+                        }
+                    }
+                }
+                meta_line("cleared host errors".into());
                 let known = self.all_hosts();
                 for h in hosts {
                     if let Some(s) = known.get(h) {
@@ -619,6 +713,7 @@ impl<'r> Runner<'r> {
                 }
             }
             "end_play" | "end_batch" => {
+                meta_line(format!("ending {}", &what.trim()[4..]));
                 for h in &alive {
                     h.set_ended(true);
                 }
@@ -681,7 +776,10 @@ impl<'r> Runner<'r> {
                     continue;
                 }
                 if state.take_pending_handler(i - 1) {
-                    shown.get_or_insert_with(|| self.handler_name(pc, state, &handler));
+                    shown.get_or_insert_with(|| {
+                        self.handler_name(pc, state, &handler)
+                            .or_else(|| handler.name.clone())
+                    });
                     states.push(state.clone());
                 }
             }
@@ -694,7 +792,19 @@ impl<'r> Runner<'r> {
             });
             let names: Vec<String> = states.iter().map(|h| h.name.clone()).collect();
             match handler.action.as_str() {
-                "include_tasks" | "include_role" => self.run_include(pc, &handler, &names, 0).await,
+                "include_tasks" | "include_role" => {
+                    for s in &states {
+                        s.set_forced(force);
+                    }
+                    pc.in_handlers
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.run_include(pc, &handler, &names, 0).await;
+                    pc.in_handlers
+                        .store(false, std::sync::atomic::Ordering::Relaxed);
+                    for s in &states {
+                        s.set_forced(false);
+                    }
+                }
                 // Boxed: a meta handler cannot flush handlers, but the types recurse.
                 "meta" => Box::pin(self.run_meta(pc, &handler, &names)).await,
                 _ => {
@@ -753,18 +863,48 @@ impl<'r> Runner<'r> {
         }
     }
 
-    /// A handler's name as `host` sees it; the raw name when it does not render.
+    /// A handler's name as `host` sees it: `None` when it has none or its name does
+    /// not render, which makes it unusable by name (ansible-core warns about it when
+    /// the handler has no `listen` topics either).
     fn handler_name(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>, h: &Task) -> Option<String> {
         let raw = h.name.as_ref()?;
-        if !raw.contains("{{") {
+        if !Templar::is_template(raw) {
             return Some(raw.clone());
         }
         let scope = self.scope(pc, host, Some(h));
-        Some(match self.templar.render(raw, &scope) {
-            Ok(Value::String(n)) => n,
-            Ok(other) => other.to_string(),
-            Err(_) => raw.clone(),
-        })
+        match self.templar.render(raw, &scope) {
+            Ok(Value::String(n)) => Some(n),
+            Ok(other) => Some(drover_template::py_str(&other)),
+            Err(e) => {
+                if h.listen.is_empty() {
+                    self.emit(Event::Warning(format!(
+                        "Handler '{raw}' is unusable because it has no listen topics and the name could not be templated (host-specific variables are not supported in handler names). The error: {}",
+                        e.message
+                    )));
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether a notification from `host` reaches a handler: by name, `role : name`
+    /// or `listen` topic.
+    pub(crate) fn has_handler(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>, key: &str) -> bool {
+        let mut i = 0;
+        while let Some(h) = pc.handler(i) {
+            i += 1;
+            let by_name = self
+                .handler_name(pc, host, &h)
+                .is_some_and(|n| qualified(&h, &n).iter().any(|k| k == key));
+            if by_name
+                || h.listen
+                    .iter()
+                    .any(|l| qualified(&h, l).iter().any(|k| k == key))
+            {
+                return true;
+            }
+        }
+        false
     }
 }
 

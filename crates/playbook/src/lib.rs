@@ -146,6 +146,13 @@ pub struct Task {
     /// Valid task keywords not modelled above (async, poll, throttle, timeout, ...).
     pub extra: IndexMap<String, Value>,
     pub block: Option<Box<Block>>,
+    /// `include_tasks`/`include_role` only: the keywords of its `apply:` (parsed as a
+    /// block's), which the included tasks inherit.
+    pub apply: Option<Box<Task>>,
+    /// `include_tasks`/`include_role` only: the keywords its enclosing blocks, role
+    /// and play give (set by the engine). The included tasks inherit these and not
+    /// the include's own keywords, which apply to the include alone, as in Ansible.
+    pub include_parent: Option<Box<Task>>,
     /// Parameters of the `include_tasks`/`include_role` that brought this task in
     /// (set by the engine; above set_fact in precedence, as in Ansible).
     pub include_params: IndexMap<String, Value>,
@@ -212,6 +219,8 @@ impl Task {
             remote_user: None,
             extra: IndexMap::new(),
             block: None,
+            apply: None,
+            include_parent: None,
             include_params: IndexMap::new(),
             role: None,
             location,

@@ -93,6 +93,9 @@ impl TaskParser<'_> {
         task.origins = origins(node, action_key, &args);
         task.action = action;
         task.args = args;
+        if matches!(task.action.as_str(), "include_tasks" | "include_role") {
+            task.apply = self.apply(node, &candidates)?.map(Box::new);
+        }
         if node.get("local_action").is_some() {
             task.delegate_to = Some("localhost".to_owned());
         }
@@ -156,6 +159,47 @@ impl TaskParser<'_> {
             }
             _ => vec![(self.location)(v)],
         }
+    }
+
+    /// The `apply:` argument of an include (in its action's mapping or in `args:`): a
+    /// block's keywords.
+    fn apply(
+        &self,
+        node: &Node,
+        candidates: &[(String, &Node)],
+    ) -> Result<Option<Task>, SourceError> {
+        // The action's own arguments win over `args:`, as for any argument.
+        let found = node
+            .get("args")
+            .into_iter()
+            .chain(candidates.iter().map(|(_, thing)| *thing))
+            .filter_map(|thing| thing.get("apply"))
+            .next_back();
+        let Some(apply) = found else {
+            return Ok(None);
+        };
+        let Some(entries) = apply.as_map() else {
+            return Err(self.reader.err(
+                apply,
+                format!("Expected a dict for apply but got {}", apply.kind_name()),
+            ));
+        };
+        let mut holder = Task::new((self.location)(apply));
+        holder.action = "block".to_owned();
+        for (k, v) in entries {
+            let key = key_text(k);
+            if !BLOCK_KEYWORDS.contains(&key.as_str())
+                || matches!(key.as_str(), "block" | "rescue" | "always")
+            {
+                return Err(self
+                    .reader
+                    .err(k, format!("'{key}' is not a valid attribute for a Block")));
+            }
+            self.keyword(&mut holder, &key, v, false)?;
+            let at = self.value_locations(v);
+            holder.origins.keywords.insert(key, at);
+        }
+        Ok(Some(holder))
     }
 
     /// Reads a keyword into `task`; returns without effect for keys that are not
