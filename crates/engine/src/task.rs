@@ -521,19 +521,42 @@ impl Runner<'_> {
 
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, None);
-        let done = self
-            .run_module(
-                pc,
-                host,
-                &scope,
-                Call {
-                    task: None,
-                    action: "setup",
-                    args: Map::new(),
-                    delegate: None,
-                },
-            )
-            .await;
+        // The play's fact keywords become the module's options, templated as a task's.
+        let mut args = Map::new();
+        let mut failed = None;
+        for key in ["gather_subset", "gather_timeout", "fact_path"] {
+            let Some(value) = pc.play.extra.get(key).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            match self.templar.render_value(value, &scope) {
+                Ok(v) => {
+                    args.insert(key.to_string(), v);
+                }
+                Err(e) => {
+                    failed = Some(Done::failed(format!(
+                        "Task failed: Finalization of task args for 'ansible.builtin.gather_facts' failed: {e}"
+                    )));
+                    break;
+                }
+            }
+        }
+        let done = match failed {
+            Some(done) => done,
+            None => {
+                self.run_module(
+                    pc,
+                    host,
+                    &scope,
+                    Call {
+                        task: None,
+                        action: "setup",
+                        args,
+                        delegate: None,
+                    },
+                )
+                .await
+            }
+        };
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
         }
