@@ -71,3 +71,52 @@ fn fact_path_reads_local_facts_from_the_host() {
         out.show()
     );
 }
+
+/// Gathered facts as ansible-core keeps them: `ansible_facts` without the `ansible_`
+/// prefix (but with `ansible_local`), variables under the names the module gave
+/// (`gather_subset`, a module's own `factsone`), and `module_defaults` of
+/// `gather_facts` over those of `setup` for both the implicit gathering and the task.
+#[test]
+fn gathered_facts_are_named_and_defaulted_as_ansible_core_does() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    s.library_module(
+        "facts_mod",
+        "#!/bin/sh\necho '{\"changed\": false, \"ansible_facts\": {\"factsone\": 1, \"ansible_two\": 2}}'\n",
+    );
+    s.write(
+        "site.yml",
+        r#"- hosts: web
+  vars:
+    subset: ["!all", "!min", "env", "local"]
+  module_defaults:
+    setup:
+      gather_subset: "{{ subset }}"
+  tasks:
+    - assert:
+        that:
+          - ansible_facts.gather_subset == subset
+          - gather_subset == subset
+          - module_setup
+          - ansible_facts._ansible_facts_gathered
+          - _ansible_facts_gathered is undefined
+          - ansible_facts.ansible_local is defined
+          - ansible_facts.local is undefined
+    - facts_mod:
+    - assert:
+        that:
+          - factsone == 1 and ansible_factsone is undefined
+          - ansible_two == 2 and ansible_facts.two == 2
+    - gather_facts:
+      module_defaults:
+        setup: {gather_subset: "!all"}
+        gather_facts: {gather_subset: min}
+    - assert:
+        that: gather_subset == ["min"]
+"#,
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+}
