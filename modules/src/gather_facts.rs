@@ -19,6 +19,12 @@ impl Module for GatherFacts {
         ctx.args.check_supported("gather_facts", &options)?;
         // One module runs, so there is nothing to run in parallel; still a bool.
         ctx.args.bool("parallel", false)?;
-        setup::gather(ctx).await
+        let mut r = setup::gather(ctx).await?;
+        // What tells ansible-core's executor that facts were gathered (kept in
+        // `ansible_facts`, never a variable of its own).
+        if let Some(serde_json::Value::Object(facts)) = r.get_mut("ansible_facts") {
+            facts.insert("_ansible_facts_gathered".into(), true.into());
+        }
+        Ok(r)
     }
 }

@@ -49,6 +49,7 @@ pub mod set_fact;
 mod setup;
 mod setup_distro;
 mod setup_facts;
+mod setup_local;
 mod setup_network;
 pub mod shlex;
 mod supervisorctl;

@@ -158,15 +158,36 @@ pub(crate) async fn gather(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         .unwrap_or_else(|| vec!["all".into()]);
     let on = collectors(&subset).map_err(ModuleError::Failed)?;
     let filters = ctx.args.list("filter")?.unwrap_or_default();
-    let fact_path = ctx
-        .args
-        .str("fact_path")?
-        .unwrap_or_else(|| "/etc/ansible/facts.d".into());
+    let fact_path = match ctx.args.str("fact_path")? {
+        // A `path` option: `~` is the remote user's home.
+        Some(p) => crate::fs::expand_home(ctx, p).await?,
+        None => "/etc/ansible/facts.d".into(),
+    };
     let script = sf::probe_script(&on, &fact_path);
     let out = ctx.exec(&script, None).await?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (main, local) = match out
+        .stdout
+        .windows(sf::LOCAL_MARK.len())
+        .position(|w| w == sf::LOCAL_MARK)
+    {
+        Some(i) => (
+            &out.stdout[..i],
+            Some(&out.stdout[i + sf::LOCAL_MARK.len()..]),
+        ),
+        None => (&out.stdout[..], None),
+    };
+    let text = String::from_utf8_lossy(main);
     let sections = sf::sections(&text);
     let mut facts = sf::build(&sections, &on);
+    let mut warnings = Vec::new();
+    if on.contains("local") {
+        let local = crate::setup_local::parse_bytes(local.unwrap_or_default());
+        if let Some(msg) = local.failure {
+            return Err(ModuleError::Failed(msg));
+        }
+        facts.insert("ansible_local".into(), local.facts);
+        warnings = local.warnings;
+    }
     facts.insert("gather_subset".into(), json!(subset));
     facts.insert("module_setup".into(), json!(true));
     let facts = if filters.is_empty() || filters.iter().all(|f| f.is_empty() || f == "*") {
@@ -182,6 +203,9 @@ pub(crate) async fn gather(ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
     };
     let mut r = result(false);
     r.insert("ansible_facts".into(), Value::Object(facts));
+    if !warnings.is_empty() {
+        r.insert("warnings".into(), json!(warnings));
+    }
     Ok(r)
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use drover_connection::quote;
 use serde_json::{json, Map, Value};
 
 /// The probe: sections `@@name` for the collectors that are on.
@@ -124,16 +123,18 @@ pub fn probe_script(on: &BTreeSet<&str>, fact_path: &str) -> String {
              sec route6; ip -6 route get 2404:6800:400a:800::1012\n",
         );
     }
+    // Last: its text is the files' own, which may hold anything (see `LOCAL_MARK`).
     if has("local") {
-        s.push_str(&format!(
-            "sec local; d={}; for f in \"$d\"/*.fact; do [ -f \"$f\" ] || continue; printf '\\001%s\\n' \"${{f##*/}}\"; \
-             if [ -x \"$f\" ]; then \"$f\"; else cat \"$f\"; fi; done\n",
-            quote(fact_path)
-        ));
+        s.push_str("sec local\n");
+        s.push_str(&crate::setup_local::probe(fact_path));
     }
     s.push_str("true\n");
     s
 }
+
+/// Where the local facts section starts in the probe's output: everything after it is
+/// that section's, so a fact file's content cannot end it.
+pub const LOCAL_MARK: &[u8] = b"\n@@local\n";
 
 pub fn sections(text: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
@@ -430,9 +431,6 @@ pub fn build(sec: &HashMap<String, String>, on: &BTreeSet<&str>) -> Map<String, 
         {
             put(&k, v);
         }
-    }
-    if has("local") {
-        put("local", local(get("local")));
     }
     f
 }
@@ -805,46 +803,4 @@ fn form_factor(chassis: Option<&str>) -> &'static str {
         Some(i) => TYPES.get(i).copied().unwrap_or("unknown"),
         None => "NA",
     }
-}
-
-/// facts.d: `*.fact` files, JSON or INI (or the output of an executable one).
-fn local(s: &str) -> Value {
-    let mut m = Map::new();
-    for part in s.split('\u{1}').skip(1) {
-        let (name, body) = part.split_once('\n').unwrap_or((part, ""));
-        let key = name.trim_end_matches(".fact").to_string();
-        let v = match serde_json::from_str::<Value>(body) {
-            Ok(v) => v,
-            Err(_) => ini(body).unwrap_or_else(|| {
-                json!(format!(
-                    "error loading facts as JSON or ini - please check content: {name}"
-                ))
-            }),
-        };
-        m.insert(key, v);
-    }
-    Value::Object(m)
-}
-
-fn ini(body: &str) -> Option<Value> {
-    let mut out = Map::new();
-    let mut cur: Option<String> = None;
-    for l in body.lines() {
-        let t = l.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-            continue;
-        }
-        if t.starts_with('[') && t.ends_with(']') {
-            let name = t[1..t.len() - 1].to_string();
-            out.insert(name.clone(), json!({}));
-            cur = Some(name);
-            continue;
-        }
-        let (k, v) = t.split_once('=').or_else(|| t.split_once(':'))?;
-        let sect = cur.as_ref()?;
-        if let Some(Value::Object(o)) = out.get_mut(sect) {
-            o.insert(k.trim().to_lowercase(), json!(v.trim()));
-        }
-    }
-    Some(Value::Object(out))
 }

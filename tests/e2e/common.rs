@@ -36,6 +36,14 @@ impl Scratch {
         p
     }
 
+    /// A module in `library/` beside the playbook, executable.
+    pub fn library_module(&self, name: &str, text: &str) -> PathBuf {
+        std::fs::create_dir_all(self.path("library")).unwrap();
+        let p = self.write(&format!("library/{name}"), text);
+        set_mode(&p, 0o755);
+        p
+    }
+
     pub fn known_hosts(&self) -> PathBuf {
         self.home.join(".ssh/known_hosts")
     }

@@ -6,6 +6,7 @@ mod adhoc;
 mod become_sudo;
 mod differential;
 mod errors;
+mod facts;
 mod files;
 mod host_keys;
 mod inventory;

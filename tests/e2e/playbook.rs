@@ -268,12 +268,10 @@ fn a_module_in_library_beside_the_playbook_runs_on_the_host() {
     let s = Scratch::new();
     s.trust(&[&server]);
     s.write("inv.ini", &inventory("web", &[("h1", &server)]));
-    std::fs::create_dir_all(s.path("library")).unwrap();
-    let module = s.write(
-        "library/whoami_mod",
+    s.library_module(
+        "whoami_mod",
         "#!/bin/sh\n# Ansible's non-Python protocol: $1 holds key=value arguments.\n. \"$1\"\nprintf '{\"changed\": false, \"user\": \"%s\", \"greeting\": \"%s\"}\\n' \"$(id -un)\" \"$greeting\"\n",
     );
-    crate::common::set_mode(&module, 0o755);
     s.write(
         "site.yml",
         "- hosts: web\n  gather_facts: false\n  tasks:\n    - whoami_mod: greeting=hi\n      register: r\n    - debug:\n        msg: \"{{ r.greeting }} from {{ r.user }}\"\n",

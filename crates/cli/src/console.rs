@@ -381,14 +381,15 @@ impl Reporter for Console {
     }
 }
 
-/// The warnings a module returned (its `warnings` list), as text.
+/// The warnings a module returned (its `warnings` list), as text; ansible-playbook
+/// prints them without trailing whitespace (find's end in a newline).
 pub(crate) fn warnings(result: &serde_json::Map<String, Value>) -> Vec<String> {
     match result.get("warnings") {
         Some(Value::Array(items)) => items
             .iter()
             .map(|w| {
                 w.as_str()
-                    .map(str::to_string)
+                    .map(|s| s.trim_end().to_string())
                     .unwrap_or_else(|| w.to_string())
             })
             .collect(),

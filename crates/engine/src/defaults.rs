@@ -43,6 +43,18 @@ pub fn for_action(defaults: Option<&Value>, action: &str) -> Map<String, Value> 
     out
 }
 
+/// Fill a fact gathering's arguments from `module_defaults`: those of `gather_facts`
+/// first, then those of the fact module it runs (`setup`), each only for the arguments
+/// still missing (ansible-core's gather_facts action applies the module's defaults to
+/// the arguments it passes on).
+pub fn fill_fact_args(defaults: Option<&Value>, args: &mut Map<String, Value>) {
+    for action in ["gather_facts", "setup"] {
+        for (k, v) in for_action(defaults, action) {
+            args.entry(k).or_insert(v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,9 +123,17 @@ impl HostState {
         let facts = Arc::make_mut(&mut facts);
         let fact_vars = Arc::make_mut(&mut fact_vars);
         for (k, v) in new {
-            let bare = k.strip_prefix("ansible_").unwrap_or(k);
+            // As ansible-core: `ansible_facts` holds them without the `ansible_` prefix
+            // (but keeps `ansible_local`), and they are variables under the names the
+            // module gave, internal `_ansible_` keys excepted.
+            let bare = match k.strip_prefix("ansible_") {
+                Some(b) if k != "ansible_local" => b,
+                _ => k,
+            };
             facts.insert(bare.to_string(), v.clone());
-            fact_vars.insert(format!("ansible_{bare}"), v.clone());
+            if !k.starts_with("_ansible_") {
+                fact_vars.insert(k.clone(), v.clone());
+            }
         }
     }
 

@@ -53,6 +53,7 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "collections"
             | "gather_subset"
             | "gather_timeout"
+            | "fact_path"
             | "force_handlers"
             | "ignore_unreachable"
             // Inherited by every task of the play (see compile::play_holder).

@@ -539,19 +539,46 @@ impl Runner<'_> {
 
     pub(crate) async fn gather_facts(&self, pc: &PlayCtx<'_>, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, None);
-        let done = self
-            .run_module(
-                pc,
-                host,
-                &scope,
-                Call {
-                    task: None,
-                    action: "setup",
-                    args: Map::new(),
-                    delegate: None,
-                },
-            )
-            .await;
+        // The play's fact keywords become the module's options, templated as a task's.
+        let mut given = Map::new();
+        for key in ["gather_subset", "gather_timeout", "fact_path"] {
+            if let Some(value) = pc.play.extra.get(key).filter(|v| !v.is_null()) {
+                given.insert(key.to_string(), value.clone());
+            }
+        }
+        crate::defaults::fill_fact_args(pc.play.extra.get("module_defaults"), &mut given);
+        let mut args = Map::new();
+        let mut failed = None;
+        for (key, value) in given {
+            match self.templar.render_value(&value, &scope) {
+                Ok(v) => {
+                    args.insert(key, v);
+                }
+                Err(e) => {
+                    failed = Some(Done::failed(format!(
+                        "Task failed: Finalization of task args for 'ansible.builtin.gather_facts' failed: {e}"
+                    )));
+                    break;
+                }
+            }
+        }
+        let done = match failed {
+            Some(done) => done,
+            None => {
+                self.run_module(
+                    pc,
+                    host,
+                    &scope,
+                    Call {
+                        task: None,
+                        action: "gather_facts",
+                        args,
+                        delegate: None,
+                    },
+                )
+                .await
+            }
+        };
         if let Some(Value::Object(facts)) = done.result.get("ansible_facts") {
             host.add_facts(facts);
         }
@@ -611,6 +638,9 @@ impl Runner<'_> {
             if k != "_variable_params" {
                 given.insert(k.clone(), v.clone());
             }
+        }
+        if task.action == "gather_facts" {
+            crate::defaults::fill_fact_args(task.extra.get("module_defaults"), &mut given);
         }
         for (key, value) in &given {
             if task.action == "debug"

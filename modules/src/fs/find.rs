@@ -256,6 +256,18 @@ impl Module for Find {
                 "_dk ls{i}; find {l}{q} -mindepth 1 {maxdepth}-exec stat -c '{}' {{}} + 2>/dev/null; _de",
                 FORMAT
             ));
+            // The directories the walk cannot list (Python's os.walk reports them to
+            // its onerror): the path itself, and when recursing its subdirectories.
+            s.capture(&format!("ur{i}"), &format!("[ -r {q} ] || printf yes"));
+            if recurse {
+                s.capture(
+                    &format!("urs{i}"),
+                    &format!(
+                        "find {l}{q} -mindepth 1 -type d -exec sh -c \
+                         'for d do [ -r \"$d\" ] || printf \"%s\\n\" \"$d\"; done' sh {{}} +"
+                    ),
+                );
+            }
         }
         let ans = run_script(ctx, &s, None).await?;
         let now = chrono::Utc::now().timestamp_micros() as f64 / 1e6;
@@ -293,11 +305,32 @@ impl Module for Find {
                     .or_default()
                     .push(Entry { path, st });
             }
+            let unlistable: HashSet<String> = ans
+                .text(&format!("urs{i}"))
+                .lines()
+                .map(str::to_string)
+                .collect();
             // os.walk order: a directory's files, then its directories, then each of those.
-            let mut stack = vec![root.trim_end_matches('/').to_string()];
-            let root_depth = root.trim_end_matches('/').matches('/').count();
+            let top = root.trim_end_matches('/').to_string();
+            let mut stack = vec![top.clone()];
+            let root_depth = top.matches('/').count();
             let mut order = Vec::new();
             while let Some(dir) = stack.pop() {
+                // A directory the walk enters but cannot list: in skipped_paths, without
+                // a warning (ansible's find records os.walk's errors and goes on).
+                let (denied, shown) = if dir == top {
+                    (ans.text(&format!("ur{i}")) == "yes", root.as_str())
+                } else {
+                    (unlistable.contains(&dir), dir.as_str())
+                };
+                if denied {
+                    let msg = format!(
+                        "[Errno 13] Permission denied: {}",
+                        drover_template::py_repr(&Value::String(shown.to_string()))
+                    );
+                    skipped.insert(shown.to_string(), msg.into());
+                    continue;
+                }
                 let Some(entries) = by_parent.remove(&dir) else {
                     continue;
                 };

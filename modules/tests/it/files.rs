@@ -692,3 +692,60 @@ async fn new_dangling_link_gets_its_owner_at_once() {
     );
     host.sh(&format!("rm -rf {}", dir.trim())).await;
 }
+
+/// A directory find walks into but cannot list lands in `skipped_paths` with Python's
+/// error text, without a warning: the rest of the tree is still searched (as
+/// ansible-core's find does with os.walk's errors). The login user is never root.
+#[tokio::test(flavor = "multi_thread")]
+async fn find_reports_directories_it_cannot_list() {
+    let host = TestHost::ssh().await;
+    let w = workdir(&host).await;
+    let q = |p: &str| drover_connection::quote(&format!("{w}/{p}"));
+    host.sh(&format!(
+        "mkdir -p {} {} {} && touch {} {} && chmod 000 {} {}",
+        q("top/locked/deep"),
+        q("top/open"),
+        q("shut"),
+        q("top/f"),
+        q("top/open/g"),
+        q("top/locked"),
+        q("shut")
+    ))
+    .await;
+    let top = format!("{w}/top/");
+    let r = host
+        .ok(
+            "find",
+            json!({"paths": [top, format!("{w}/shut")], "recurse": true, "file_type": "any"}),
+        )
+        .await;
+    // The work directory's name holds a single and a double quote: Python's repr
+    // keeps single quotes and escapes the one inside.
+    let repr = |p: &str| format!("'{}'", p.replace('\'', "\\'"));
+    let locked = format!("{w}/top/locked");
+    let shut = format!("{w}/shut");
+    assert_eq!(
+        r["skipped_paths"],
+        json!({
+            locked.clone(): format!("[Errno 13] Permission denied: {}", repr(&locked)),
+            shut.clone(): format!("[Errno 13] Permission denied: {}", repr(&shut)),
+        }),
+        "{r:?}"
+    );
+    assert_eq!(r["msg"], "All paths examined");
+    assert!(r.get("warnings").is_none(), "{r:?}");
+    assert_eq!(r["matched"], 4, "{r:?}");
+    assert_eq!(r["examined"], 4, "{r:?}");
+    // Without recurse only the paths themselves are listed.
+    let r = host
+        .ok("find", json!({"paths": top, "file_type": "any"}))
+        .await;
+    assert_eq!(r["skipped_paths"], json!({}), "{r:?}");
+    host.sh(&format!(
+        "chmod 700 {} {}; rm -rf {}",
+        q("top/locked"),
+        q("shut"),
+        drover_connection::quote(&w)
+    ))
+    .await;
+}
