@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::address::{expand_hostname_range, parse_address};
 use crate::error::InventoryError;
-use crate::literal::ini_value;
 use crate::model::{Data, UNGROUPED};
 use crate::shlex;
+use drover_template::literal::ini_value;
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {

@@ -12,7 +12,6 @@ mod constructed;
 mod error;
 mod glob;
 mod ini;
-mod literal;
 mod model;
 mod output;
 mod pattern;

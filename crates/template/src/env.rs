@@ -46,6 +46,10 @@ pub struct Delimiters {
     pub block: (String, String),
     pub variable: (String, String),
     pub comment: (String, String),
+    /// Jinja's line statements (`# for x in y`), off unless set.
+    pub line_statement: Option<String>,
+    /// Jinja's line comments (`## note`), off unless set.
+    pub line_comment: Option<String>,
 }
 
 impl Default for Delimiters {
@@ -55,6 +59,8 @@ impl Default for Delimiters {
             block: pair("{%", "%}"),
             variable: pair("{{", "}}"),
             comment: pair("{#", "#}"),
+            line_statement: None,
+            line_comment: None,
         }
     }
 }
@@ -105,14 +111,21 @@ pub(crate) fn build(
 
 /// The delimiters and whitespace rules as minijinja's syntax configuration.
 pub(crate) fn syntax(delims: &Delimiters, ws: Whitespace) -> Result<SyntaxConfig, Error> {
-    SyntaxConfig::builder()
+    let mut builder = SyntaxConfig::builder();
+    builder
         .block_delimiters(delims.block.0.clone(), delims.block.1.clone())
         .variable_delimiters(delims.variable.0.clone(), delims.variable.1.clone())
         .comment_delimiters(delims.comment.0.clone(), delims.comment.1.clone())
         .trim_blocks(ws.trim_blocks)
         .lstrip_blocks(ws.lstrip_blocks)
-        .keep_trailing_newline(ws.keep_trailing_newline)
-        .build()
+        .keep_trailing_newline(ws.keep_trailing_newline);
+    if let Some(prefix) = &delims.line_statement {
+        builder.line_statement_prefix(prefix.clone());
+    }
+    if let Some(prefix) = &delims.line_comment {
+        builder.line_comment_prefix(prefix.clone());
+    }
+    builder.build()
 }
 
 fn text_format(out: &mut Output, value: &Value, omit: &str) -> Result<(), Error> {

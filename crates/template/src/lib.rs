@@ -10,7 +10,9 @@ mod env;
 mod error;
 mod filters;
 mod jinja_tests;
+pub mod literal;
 mod lookups;
+mod overrides;
 mod percent;
 mod pyformat;
 mod pyrepr;
@@ -23,6 +25,7 @@ mod yaml;
 
 pub use env::Delimiters;
 pub use error::{TemplateError, TemplateErrorKind};
+pub use overrides::template_overrides;
 pub use pyrepr::{json_repr as py_repr, json_str as py_str};
 pub use templar::{Templar, TextOptions};
 

@@ -338,7 +338,7 @@ fn template_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         Some(Json::Object(m)) => m,
         _ => &empty,
     };
-    let opts = crate::TextOptions {
+    let defaults = crate::TextOptions {
         trim_blocks: call
             .opts
             .get("trim_blocks")
@@ -361,6 +361,9 @@ fn template_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         })?;
         let source = std::fs::read_to_string(&path)
             .map_err(|e| fail("template", format!("{}: {e}", path.display())))?;
+        let mut opts = defaults.clone();
+        let source =
+            crate::template_overrides(&source, &mut opts).map_err(|e| fail("template", e))?;
         let mut search = vec![path.parent().map(Path::to_path_buf).unwrap_or_default()];
         search.extend(search_paths(ctx));
         let templar = ctx.scope.templar.with_search_paths(search);
@@ -369,7 +372,7 @@ fn template_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
             scope: &ctx.scope,
         };
         let text = templar
-            .render_text(&source, &overlay, &opts)
+            .render_text(source, &overlay, &opts)
             .map_err(|e| fail("template", e.message))?;
         out.push(Json::String(text));
     }

@@ -100,6 +100,7 @@ impl Module for Template {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| fail(&format!("could not read template {}: {e}", path.display())))?;
+        let text = drover_template::template_overrides(&text, &mut opts).map_err(|e| fail(&e))?;
         opts.search_paths = path.parent().map(Path::to_path_buf).into_iter().collect();
         let prelude = template_vars(ctx, &src, &path, &dest, &opts.delimiters)?;
         let rendered = ctx
@@ -177,12 +178,19 @@ fn template_vars(
     let mut out = String::new();
     for (k, v) in vars {
         let lit = serde_json::to_string(&v).map_err(|e| fail(&e.to_string()))?;
-        out.push_str(&format!(
-            "{} set {k} = {lit} {}",
-            delims.block.0, delims.block.1
-        ));
+        match &delims.line_statement {
+            // A line statement must start its line: one line each (error line numbers
+            // then count them).
+            Some(prefix) => out.push_str(&format!("{prefix} set {k} = {lit}\n")),
+            None => out.push_str(&format!(
+                "{} set {k} = {lit} {}",
+                delims.block.0, delims.block.1
+            )),
+        }
     }
-    out.push_str(&format!("{} '' {}", delims.variable.0, delims.variable.1));
+    if delims.line_statement.is_none() {
+        out.push_str(&format!("{} '' {}", delims.variable.0, delims.variable.1));
+    }
     Ok(out)
 }
 

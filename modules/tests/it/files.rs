@@ -457,6 +457,62 @@ async fn copy_files_trees_and_remote_src() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_jinja2_header_line_overrides_the_template_options() {
+    let host = {
+        let mut h = TestHost::ssh().await;
+        h.vars.insert("items".into(), json!(["a", "b"]));
+        h
+    };
+    let local = drover_testsupport::TempDir::new("drover-tpl-header");
+    let mut host = host;
+    host.playbook_dir = local.path().to_path_buf();
+    std::fs::create_dir_all(local.path().join("templates")).unwrap();
+    std::fs::write(
+        local.path().join("templates/lines.j2"),
+        "#jinja2: line_statement_prefix: '%', trim_blocks: False, variable_start_string: '[[', variable_end_string: ']]'\n% for i in items\n- [[ i ]] {{ kept }}\n% endfor\n",
+    )
+    .unwrap();
+    std::fs::write(
+        local.path().join("templates/bad.j2"),
+        "#jinja2: lstrip_blocks=True\nx\n",
+    )
+    .unwrap();
+    let w = workdir(&host).await;
+    let dest = format!("{w}/lines.txt");
+    let r = host
+        .run(
+            "template",
+            json!({"src": "lines.j2", "dest": dest}),
+            false,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r["changed"], true, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "- a {{ kept }}\n- b {{ kept }}\n"
+    );
+    let err = host
+        .run(
+            "template",
+            json!({"src": "bad.j2", "dest": format!("{w}/bad.txt")}),
+            false,
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(
+            "Missing key-value separator `:` in '#jinja2:' override pair ' lstrip_blocks=True'."
+        ),
+        "{err}"
+    );
+    host.sh(&format!("rm -rf {}", drover_connection::quote(&w)))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn template_renders_on_the_controller() {
     let mut host = TestHost::ssh().await;
     let local = drover_testsupport::TempDir::new("drover-tpl");

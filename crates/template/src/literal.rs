@@ -116,13 +116,7 @@ fn key_string(key: &Py) -> String {
 
 /// Python's repr of a float (shortest round-trip digits, `1e+16` style exponents).
 pub fn float_repr(f: f64) -> String {
-    if f.is_nan() {
-        return "nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    crate::pyjson::python_float(f)
+    crate::pyrepr::py_float(f)
 }
 
 fn complex_str(re: f64, im: f64) -> String {
