@@ -1,9 +1,10 @@
 //! `drover play`: load everything (inventory, every playbook) before touching any host,
 //! then run and report.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use drover_engine::{HostKeyChecking, RunOptions, Secret};
+use drover_engine::{HostKeyChecking, RunOptions, Secret, VarMap};
 use drover_inventory::Inventory;
 
 use crate::args::{HostKeyMode, PlayArgs, RunArgs};
@@ -24,6 +25,39 @@ pub(crate) fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     Failure {
         code: 4,
         report: format!("{}\n", report.trim_end()),
+    }
+}
+
+/// A templated `import_playbook` path, as ansible-core templates it while loading: with
+/// the extra vars over the import entry's `vars`, and the magic variables that need no
+/// host and no play (`playbook_dir` is the importing playbook's directory, `groups`).
+fn render_import(
+    text: &str,
+    entry_vars: &VarMap,
+    dir: &Path,
+    extra_vars: &VarMap,
+    groups: &serde_json::Value,
+) -> Result<String, String> {
+    let mut vars: serde_json::Map<String, serde_json::Value> = entry_vars
+        .iter()
+        .chain(extra_vars)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    vars.insert(
+        "playbook_dir".into(),
+        dir.to_string_lossy().into_owned().into(),
+    );
+    vars.insert("groups".into(), groups.clone());
+    match drover_template::Templar::new().render(text, &vars) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        Ok(other) => Ok(drover_template::py_str(&other)),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -143,9 +177,16 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     add_library(&args.run, library);
     let known = drover_engine::is_action;
+    let groups = serde_json::to_value(inventory.groups()).unwrap_or_default();
+    let render = |text: &str, vars: &VarMap, dir: &Path| {
+        render_import(text, vars, dir, &extra_vars, &groups)
+    };
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
-        playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
+        playbooks.push(
+            drover_playbook::load_playbook_rendering(p, &known, &render)
+                .map_err(|e| source_failure(&e))?,
+        );
     }
     for pb in &playbooks {
         for w in &pb.warnings {

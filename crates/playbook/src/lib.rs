@@ -229,11 +229,30 @@ impl Task {
     }
 }
 
+/// Renders a templated `import_playbook` path while the playbook loads: the template,
+/// the import entry's own `vars`, and the directory of the playbook that imports
+/// (ansible's `playbook_dir` at that moment). Returns the path or the error message.
+pub type RenderImport<'a> =
+    dyn Fn(&str, &IndexMap<String, Value>, &Path) -> Result<String, String> + 'a;
+
 /// Load and check a playbook. `known_action(short_name)` says whether an action or
-/// module exists; nothing is run when this fails.
+/// module exists; nothing is run when this fails. A templated `import_playbook` path
+/// is an error here; [`load_playbook_rendering`] renders it.
 pub fn load_playbook(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
 ) -> Result<Playbook, SourceError> {
-    play::load(path, known_action)
+    play::load(path, known_action, &|_, _, _| {
+        Err("a templated import_playbook path needs variables".to_string())
+    })
+}
+
+/// [`load_playbook`], with `render` for templated `import_playbook` paths (ansible
+/// templates them as it loads, with the entry's vars and the extra vars).
+pub fn load_playbook_rendering(
+    path: &Path,
+    known_action: &dyn Fn(&str) -> bool,
+    render: &RenderImport<'_>,
+) -> Result<Playbook, SourceError> {
+    play::load(path, known_action, render)
 }
