@@ -229,30 +229,47 @@ impl Task {
     }
 }
 
-/// Renders a templated `import_playbook` path while the playbook loads: the template,
-/// the import entry's own `vars`, and the directory of the playbook that imports
-/// (ansible's `playbook_dir` at that moment). Returns the path or the error message.
-pub type RenderImport<'a> =
-    dyn Fn(&str, &IndexMap<String, Value>, &Path) -> Result<String, String> + 'a;
+/// What loading a playbook needs from the layers above it for `import_playbook`.
+pub trait ImportHooks {
+    /// Renders a templated path as ansible-core does while it loads: `text`, the import
+    /// entry's own `vars`, and the directory of the playbook that imports (ansible's
+    /// `playbook_dir` at that moment). Returns the path or the error message.
+    fn render(
+        &self,
+        text: &str,
+        vars: &IndexMap<String, Value>,
+        dir: &Path,
+    ) -> Result<String, String>;
+
+    /// Called before the playbook in `dir` is parsed (the top one and every import):
+    /// ansible-core adds the plugin directories beside each playbook (`library/`).
+    fn entering(&self, _dir: &Path) {}
+}
+
+/// Refuses templated `import_playbook` paths.
+struct NoTemplating;
+
+impl ImportHooks for NoTemplating {
+    fn render(&self, _: &str, _: &IndexMap<String, Value>, _: &Path) -> Result<String, String> {
+        Err("a templated import_playbook path needs variables".to_string())
+    }
+}
 
 /// Load and check a playbook. `known_action(short_name)` says whether an action or
 /// module exists; nothing is run when this fails. A templated `import_playbook` path
-/// is an error here; [`load_playbook_rendering`] renders it.
+/// is an error here; [`load_playbook_with`] renders it.
 pub fn load_playbook(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
 ) -> Result<Playbook, SourceError> {
-    play::load(path, known_action, &|_, _, _| {
-        Err("a templated import_playbook path needs variables".to_string())
-    })
+    play::load(path, known_action, &NoTemplating)
 }
 
-/// [`load_playbook`], with `render` for templated `import_playbook` paths (ansible
-/// templates them as it loads, with the entry's vars and the extra vars).
-pub fn load_playbook_rendering(
+/// [`load_playbook`], with `hooks` for `import_playbook` entries.
+pub fn load_playbook_with(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
-    render: &RenderImport<'_>,
+    hooks: &dyn ImportHooks,
 ) -> Result<Playbook, SourceError> {
-    play::load(path, known_action, render)
+    play::load(path, known_action, hooks)
 }

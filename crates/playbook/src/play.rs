@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use crate::keywords::PLAY_KEYWORDS;
 use crate::task::TaskParser;
 use crate::value::{scalar_text, Reader};
-use crate::{Play, Playbook, RenderImport, Task, Warning};
+use crate::{ImportHooks, Play, Playbook, Task, Warning};
 
 /// Guards against a playbook importing itself.
 const MAX_IMPORT_DEPTH: usize = 32;
@@ -26,24 +26,25 @@ const IMPORT_ACTIONS: &[&str] = &[
 pub(crate) fn load(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
-    render: &RenderImport<'_>,
+    hooks: &dyn ImportHooks,
 ) -> Result<Playbook, SourceError> {
     let mut book = Playbook {
         path: path.to_owned(),
         plays: Vec::new(),
         warnings: Vec::new(),
     };
-    load_into(path, known_action, render, 0, &mut book)?;
+    load_into(path, known_action, hooks, 0, &mut book)?;
     Ok(book)
 }
 
 fn load_into(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
-    render: &RenderImport<'_>,
+    hooks: &dyn ImportHooks,
     depth: usize,
     book: &mut Playbook,
 ) -> Result<(), SourceError> {
+    hooks.entering(path.parent().unwrap_or(Path::new(".")));
     let doc = drover_yaml::parse_path(path)?;
     let file = doc.file.clone();
     book.warnings.extend(doc.warnings.iter().map(|w| Warning {
@@ -109,7 +110,7 @@ fn load_into(
             ));
         }
         if let Some((_, target)) = actions.first() {
-            import(&doc, &parser, render, entry, target, depth, book)?;
+            import(&doc, &parser, hooks, entry, target, depth, book)?;
         } else {
             book.plays.push(play(&parser, entry)?);
         }
@@ -220,7 +221,7 @@ fn hosts(r: &Reader<'_>, key: &Node, node: &Node) -> Result<String, SourceError>
 fn import(
     doc: &Document,
     parser: &TaskParser<'_>,
-    render: &RenderImport<'_>,
+    hooks: &dyn ImportHooks,
     entry: &Node,
     target: &Node,
     depth: usize,
@@ -248,7 +249,7 @@ fn import(
     let rendered;
     let name = if written.contains("{{") || written.contains("{%") {
         let dir = doc.file.path.parent().unwrap_or(Path::new("."));
-        rendered = render(written, &vars, dir).map_err(|e| {
+        rendered = hooks.render(written, &vars, dir).map_err(|e| {
             r.err(
                 target,
                 format!("Error processing keyword 'import_playbook': {e}"),
@@ -288,7 +289,7 @@ fn import(
         None => Vec::new(),
     };
     let first = book.plays.len();
-    load_into(&path, parser.known_action, render, depth + 1, book)?;
+    load_into(&path, parser.known_action, hooks, depth + 1, book)?;
     for play in &mut book.plays[first..] {
         // The import's vars override the play's own (`play.vars | import.vars`).
         for (k, v) in &vars {
