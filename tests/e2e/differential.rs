@@ -285,3 +285,8 @@ fn templated_import_playbook_paths_match_ansible_playbook() {
         ],
     );
 }
+
+#[test]
+fn templated_static_import_paths_match_ansible_playbook() {
+    compare_with("static_imports.yml", &["-e", "from_extra=tasks/inc.yml"]);
+}

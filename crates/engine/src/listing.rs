@@ -18,7 +18,7 @@ pub struct ListedTask {
 pub fn list_tasks(play: &Play, tags: &TagFilter) -> Result<Vec<ListedTask>, SourceError> {
     let dir = crate::play::playbook_dir(play);
     let plan = Compiler::new(dir.into(), &is_action, tags)
-        .with_tag_vars(&[&play.vars])
+        .with_vars(&play.vars, &Default::default())
         .plan(play)?;
     let mut out = Vec::new();
     for section in &plan.sections {

@@ -222,7 +222,7 @@ impl<'a> Runner<'a> {
             for play in &pb.plays {
                 let dir = playbook_dir(play);
                 let plan = Compiler::new(dir.into(), &known, &self.opts.tags)
-                    .with_tag_vars(&[&play.vars, &self.opts.extra_vars])
+                    .with_vars(&play.vars, &self.opts.extra_vars)
                     .plan(play)?;
                 plans.push((pb, play, plan));
             }
