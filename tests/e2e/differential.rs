@@ -290,3 +290,8 @@ fn templated_import_playbook_paths_match_ansible_playbook() {
 fn templated_static_import_paths_match_ansible_playbook() {
     compare_with("static_imports.yml", &["-e", "from_extra=tasks/inc.yml"]);
 }
+
+#[test]
+fn the_module_of_action_is_resolved_when_the_task_runs_as_in_ansible_playbook() {
+    compare("late_actions.yml");
+}

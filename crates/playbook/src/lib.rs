@@ -169,6 +169,9 @@ pub struct Task {
 pub struct Origins {
     /// The action's key (`debug:`, or `action:`/`local_action:`).
     pub action: Option<drover_yaml::Pos>,
+    /// Where the module's name is written: the action's key, or the value of
+    /// `action:`/`local_action:` (of its `module:` in the mapping form).
+    pub module: Option<drover_yaml::Pos>,
     /// Each argument's value (an argument from a free-form string: the string).
     pub args: IndexMap<String, drover_yaml::Pos>,
     /// Each keyword's value; a list's items one by one. Inherited conditions (a

@@ -284,6 +284,9 @@ impl TaskParser<'_> {
                 found = Some((action, args));
             }
         }
+        // ansible-core resolves the module of `action:`/`local_action:` only when the
+        // task runs (it may even be templated); other keys must name one now.
+        let resolve_now = found.is_none();
         for (key, thing) in candidates {
             if let Some((action, _)) = &found {
                 return Err(r.err(
@@ -299,7 +302,7 @@ impl TaskParser<'_> {
         };
 
         let short = canonical_action(&action).to_owned();
-        if !(self.known_action)(&short) {
+        if resolve_now && !(self.known_action)(&short) {
             return Err(r.err(
                 node,
                 format!(
@@ -435,6 +438,12 @@ fn origins(node: &Node, action_key: Option<&Node>, args: &Map<String, Value>) ->
             .find(|(key, _)| std::ptr::eq(key, k))
             .map(|(_, v)| v)
     });
+    origins.module = match (action_key, action_value) {
+        (Some(k), Some(v)) if matches!(k.as_str(), Some("action" | "local_action")) => {
+            Some(v.get("module").unwrap_or(v).pos)
+        }
+        _ => origins.action,
+    };
     for source in [node.get("args"), action_value].into_iter().flatten() {
         match source.as_map() {
             Some(entries) => {
