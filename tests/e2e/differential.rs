@@ -295,3 +295,8 @@ fn templated_static_import_paths_match_ansible_playbook() {
 fn the_module_of_action_is_resolved_when_the_task_runs_as_in_ansible_playbook() {
     compare("late_actions.yml");
 }
+
+#[test]
+fn handlers_of_an_imported_role_inherit_its_keywords_as_in_ansible_playbook() {
+    compare("role_handlers.yml");
+}

@@ -402,11 +402,16 @@ impl<'a> Compiler<'a> {
         holder.tags = r.tags.clone();
         holder.vars = r.vars.clone();
         holder.role = Some(info.clone());
-        if let Some(p) = parent {
+        // The role's handlers, like its tasks, inherit the keywords of what brought it
+        // in (an import_role's `delegate_to`, `become`, `when`, ...), as in ansible-core.
+        let handler_parent = parent.map(|p| {
             let mut p = p.clone();
             p.name = None;
             p.role = None;
-            inherit(&p, &mut holder);
+            p
+        });
+        if let Some(p) = &handler_parent {
+            inherit(p, &mut holder);
         }
         let mut out = Vec::new();
         for dep in &role.dependencies {
@@ -437,7 +442,7 @@ impl<'a> Compiler<'a> {
             }
             // Handlers may import task files; `--tags` never applies to them.
             let all_tags = std::mem::replace(&mut self.all_tags, true);
-            let compiled = self.tasks(&handlers, None, depth + 1);
+            let compiled = self.tasks(&handlers, handler_parent.as_ref(), depth + 1);
             self.all_tags = all_tags;
             for h in compiled? {
                 flatten_into(h, &mut self.role_handlers);
