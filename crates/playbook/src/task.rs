@@ -96,6 +96,9 @@ impl TaskParser<'_> {
         if matches!(task.action.as_str(), "include_tasks" | "include_role") {
             task.apply = self.apply(node, &candidates)?.map(Box::new);
         }
+        if matches!(task.action.as_str(), "include_role" | "import_role") {
+            self.check_role_from_args(node, &candidates)?;
+        }
         if node.get("local_action").is_some() {
             task.delegate_to = Some("localhost".to_owned());
         }
@@ -159,6 +162,46 @@ impl TaskParser<'_> {
             }
             _ => vec![(self.location)(v)],
         }
+    }
+
+    /// `tasks_from` and its kin must be strings, even for an include that never runs:
+    /// ansible-core checks them as it loads.
+    fn check_role_from_args(
+        &self,
+        node: &Node,
+        candidates: &[(String, &Node)],
+    ) -> Result<(), SourceError> {
+        let sources = node
+            .get("args")
+            .into_iter()
+            .chain(candidates.iter().map(|(_, thing)| *thing));
+        for thing in sources {
+            for key in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+                let Some(v) = thing.get(key) else { continue };
+                let python_type = match &v.value {
+                    NodeValue::Str(_) => continue,
+                    NodeValue::Null => "NoneType",
+                    NodeValue::Bool(_) => "bool",
+                    NodeValue::Int(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedInt"
+                    }
+                    NodeValue::Float(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedFloat"
+                    }
+                    NodeValue::Seq(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedList"
+                    }
+                    NodeValue::Map(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedDict"
+                    }
+                };
+                return Err(self.reader.err(
+                    v,
+                    format!("Expected a string for {key} but got <class '{python_type}'> instead"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The `apply:` argument of an include (in its action's mapping or in `args:`): a
