@@ -108,6 +108,10 @@ fn normalize(out: &str) -> String {
 }
 
 fn compare(playbook: &str) {
+    compare_with(playbook, &[]);
+}
+
+fn compare_with(playbook: &str, args: &[&str]) {
     let Some(ansible) = ansible_playbook() else {
         return;
     };
@@ -123,6 +127,7 @@ fn compare(playbook: &str) {
         .arg("-i")
         .arg(&inv)
         .arg(&book)
+        .args(args)
         .current_dir(&dir)
         .env("ANSIBLE_NOCOLOR", "1")
         .env("HOME", &s.home)
@@ -133,6 +138,7 @@ fn compare(playbook: &str) {
         .arg("-i")
         .arg(&inv)
         .arg(&book)
+        .args(args)
         .current_dir(&dir));
     assert_eq!(
         ours.code,
@@ -265,4 +271,32 @@ fn start_at_task_matches_ansible_playbook() {
 #[test]
 fn undefined_values_fail_as_in_ansible_playbook() {
     compare("undefined.yml");
+}
+
+#[test]
+fn templated_import_playbook_paths_match_ansible_playbook() {
+    compare_with(
+        "import_playbook.yml",
+        &[
+            "-e",
+            "pb=imported/first.yml",
+            "-e",
+            "over=imported/second.yml",
+        ],
+    );
+}
+
+#[test]
+fn templated_static_import_paths_match_ansible_playbook() {
+    compare_with("static_imports.yml", &["-e", "from_extra=tasks/inc.yml"]);
+}
+
+#[test]
+fn the_module_of_action_is_resolved_when_the_task_runs_as_in_ansible_playbook() {
+    compare("late_actions.yml");
+}
+
+#[test]
+fn handlers_of_an_imported_role_inherit_its_keywords_as_in_ansible_playbook() {
+    compare("role_handlers.yml");
 }

@@ -53,6 +53,46 @@ fn a_yaml_syntax_error_names_file_line_and_column() {
 }
 
 #[test]
+fn an_undefined_variable_in_an_import_playbook_path_names_the_entry() {
+    let s = Scratch::new();
+    s.write("other.yml", "- hosts: all\n  tasks: []\n");
+    s.write(
+        "site.yml",
+        "- import_playbook: other.yml\n- import_playbook: \"{{ nope }}\"\n  vars:\n    dir: x\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "localhost,", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("Error processing keyword 'import_playbook': 'nope' is undefined"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:2:20"), "{}", out.show());
+    assert!(out.stdout.is_empty(), "no play started: {}", out.show());
+}
+
+#[test]
+fn an_undefined_variable_in_a_static_import_path_is_a_load_error() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=first\n    - import_tasks: \"{{ nope }}\"\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "localhost,", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr.contains(
+            "Error when evaluating variable in import path '{{ nope }}': 'nope' is undefined"
+        ),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
+    assert!(out.stdout.is_empty(), "no play started: {}", out.show());
+}
+
+#[test]
 fn an_undefined_variable_fails_the_task_and_names_the_variable() {
     let s = Scratch::new();
     s.write("inv.ini", "local ansible_connection=local\n");

@@ -31,7 +31,7 @@ pub fn render(
                 play.hosts,
                 tag_list(&play_tags)
             ));
-            let listed = drover_engine::list_tasks(pb, play, filter)?;
+            let listed = drover_engine::list_tasks(play, filter)?;
             if tasks {
                 out.push_str("    tasks:\n");
                 for t in &listed {
@@ -45,7 +45,7 @@ pub fn render(
                     skip: Vec::new(),
                 };
                 let listed = if filter.only.is_empty() && filter.skip.is_empty() {
-                    drover_engine::list_tasks(pb, play, &everything)?
+                    drover_engine::list_tasks(play, &everything)?
                 } else {
                     listed
                 };

@@ -1,9 +1,10 @@
 //! `drover play`: load everything (inventory, every playbook) before touching any host,
 //! then run and report.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use drover_engine::{HostKeyChecking, RunOptions, Secret};
+use drover_engine::{HostKeyChecking, RunOptions, Secret, VarMap};
 use drover_inventory::Inventory;
 
 use crate::args::{HostKeyMode, PlayArgs, RunArgs};
@@ -24,6 +25,47 @@ pub(crate) fn source_failure(e: &drover_yaml::SourceError) -> Failure {
     Failure {
         code: 4,
         report: format!("{}\n", report.trim_end()),
+    }
+}
+
+/// What `import_playbook` needs while the playbooks load.
+struct Imports<'a> {
+    extra_vars: &'a VarMap,
+    groups: serde_json::Value,
+}
+
+impl drover_playbook::ImportHooks for Imports<'_> {
+    /// A templated path, as ansible-core templates it while loading: with the extra
+    /// vars over the import entry's `vars`, and the magic variables that need no host
+    /// and no play (`playbook_dir` is the importing playbook's directory, `groups`).
+    fn render(&self, text: &str, entry_vars: &VarMap, dir: &Path) -> Result<String, String> {
+        let mut vars: serde_json::Map<String, serde_json::Value> = entry_vars
+            .iter()
+            .chain(self.extra_vars)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        vars.insert(
+            "playbook_dir".into(),
+            dir.to_string_lossy().into_owned().into(),
+        );
+        vars.insert("groups".into(), self.groups.clone());
+        match drover_template::Templar::new().render(text, &vars) {
+            Ok(serde_json::Value::String(s)) => Ok(s),
+            Ok(other) => Ok(drover_template::py_str(&other)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Modules in `library/` beside an imported playbook (and its roles) are known to
+    /// its tasks, as ansible-core adds each playbook's plugin directories.
+    fn entering(&self, dir: &Path) {
+        drover_engine::add_library_dirs(drover_engine::playbook_library_dirs(dir));
     }
 }
 
@@ -143,9 +185,16 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
     }
     add_library(&args.run, library);
     let known = drover_engine::is_action;
+    let hooks = Imports {
+        extra_vars: &extra_vars,
+        groups: serde_json::to_value(inventory.groups()).unwrap_or_default(),
+    };
     let mut playbooks = Vec::new();
     for p in &args.playbooks {
-        playbooks.push(drover_playbook::load_playbook(p, &known).map_err(|e| source_failure(&e))?);
+        playbooks.push(
+            drover_playbook::load_playbook_with(p, &known, &hooks)
+                .map_err(|e| source_failure(&e))?,
+        );
     }
     for pb in &playbooks {
         for w in &pb.warnings {

@@ -46,8 +46,10 @@ pub struct Compiler<'a> {
     pub role_handlers: Vec<Arc<Task>>,
     role_vars: IndexMap<String, Value>,
     role_defaults: IndexMap<String, Value>,
-    /// Play and extra vars, for templated `tags`.
-    tag_vars: serde_json::Map<String, Value>,
+    /// Play vars, for templated `tags` and static import paths.
+    play_vars: IndexMap<String, Value>,
+    /// Extra vars, above every other variable.
+    extra_vars: IndexMap<String, Value>,
     /// While compiling handlers: `--tags`/`--skip-tags` do not apply to them.
     all_tags: bool,
 }
@@ -87,19 +89,90 @@ impl<'a> Compiler<'a> {
             role_handlers: Vec::new(),
             role_vars: IndexMap::new(),
             role_defaults: IndexMap::new(),
-            tag_vars: serde_json::Map::new(),
+            play_vars: IndexMap::new(),
+            extra_vars: IndexMap::new(),
             all_tags: false,
         }
     }
 
-    /// Variables templated `tags: "{{ ... }}"` are rendered with (play vars, extra vars).
-    pub fn with_tag_vars(mut self, layers: &[&IndexMap<String, Value>]) -> Self {
-        for layer in layers {
-            for (k, v) in layer.iter() {
-                self.tag_vars.insert(k.clone(), v.clone());
+    /// The variables known before any host is: templated `tags: "{{ ... }}"` are
+    /// rendered with the play and extra vars, static import paths with those and the
+    /// importing task's (see `static_vars`).
+    pub fn with_vars(
+        mut self,
+        play_vars: &IndexMap<String, Value>,
+        extra_vars: &IndexMap<String, Value>,
+    ) -> Self {
+        self.play_vars = play_vars.clone();
+        self.extra_vars = extra_vars.clone();
+        self
+    }
+
+    /// What ansible-core templates a static import's path with: no host (so no
+    /// inventory vars, no facts), but role defaults, play vars, the task's role vars,
+    /// its own and its blocks' vars, role params and extra vars, in that order, and
+    /// `playbook_dir`.
+    fn static_vars(&self, t: &Task) -> serde_json::Map<String, Value> {
+        let mut vars = serde_json::Map::new();
+        let role = t.role.as_deref();
+        let layers = [
+            Some(&self.role_defaults),
+            role.map(|r| r.defaults.as_ref()),
+            Some(&self.play_vars),
+            role.map(|r| r.vars.as_ref()),
+            Some(&t.vars),
+            role.map(|r| r.params.as_ref()),
+            Some(&self.extra_vars),
+        ];
+        for layer in layers.into_iter().flatten() {
+            for (k, v) in layer {
+                vars.insert(k.clone(), v.clone());
             }
         }
-        self
+        vars.insert(
+            "playbook_dir".into(),
+            self.playbook_dir.display().to_string().into(),
+        );
+        vars
+    }
+
+    /// Renders the templated string arguments `keys` of a static import in place;
+    /// `failure(raw, error)` words the error, reported at the argument or the task.
+    fn render_static_args(
+        &self,
+        t: &mut Task,
+        keys: &[&str],
+        failure: &dyn Fn(&str, &str) -> String,
+        at_task: bool,
+    ) -> Result<(), SourceError> {
+        let mut vars = None;
+        for key in keys {
+            let Some(raw) = t.args.get(*key).and_then(Value::as_str) else {
+                continue;
+            };
+            if !drover_template::Templar::is_template(raw) {
+                continue;
+            }
+            let raw = raw.to_string();
+            let vars = vars.get_or_insert_with(|| self.static_vars(t));
+            let rendered = drover_template::Templar::new()
+                .render(&raw, &*vars)
+                .map_err(|e| {
+                    let msg = failure(&raw, &e.to_string());
+                    match t.origins.args.get(*key) {
+                        Some(pos) if !at_task => {
+                            drover_yaml::SourceError::at(&t.location.file, *pos, msg)
+                        }
+                        _ => t.location.error(msg),
+                    }
+                })?;
+            let text = match rendered {
+                Value::String(s) => s,
+                other => drover_template::py_str(&other),
+            };
+            t.args.insert((*key).to_string(), Value::String(text));
+        }
+        Ok(())
     }
 
     fn render_tags(&self, tags: &mut Vec<String>) {
@@ -107,9 +180,15 @@ impl<'a> Compiler<'a> {
             return;
         }
         let templar = drover_template::Templar::new();
+        let tag_vars: serde_json::Map<String, Value> = self
+            .play_vars
+            .iter()
+            .chain(&self.extra_vars)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut out = Vec::new();
         for t in tags.drain(..) {
-            match templar.render(&t, &self.tag_vars) {
+            match templar.render(&t, &tag_vars) {
                 Ok(Value::Array(items)) => out.extend(items.iter().map(|i| {
                     i.as_str()
                         .map(str::to_string)
@@ -188,8 +267,30 @@ impl<'a> Compiler<'a> {
                 continue;
             }
             match t.action.as_str() {
-                "import_tasks" => out.extend(self.import_tasks(&t, depth)?),
+                "import_tasks" => {
+                    self.render_static_args(
+                        &mut t,
+                        &["_raw_params", "file"],
+                        &|raw, e| {
+                            format!("Error when evaluating variable in import path '{raw}': {e}")
+                        },
+                        true,
+                    )?;
+                    out.extend(self.import_tasks(&t, depth)?)
+                }
                 "import_role" => {
+                    self.render_static_args(
+                        &mut t,
+                        &[
+                            "name",
+                            "tasks_from",
+                            "vars_from",
+                            "defaults_from",
+                            "handlers_from",
+                        ],
+                        &|_, e| e.to_string(),
+                        false,
+                    )?;
                     let r = role_ref_from_args(&t)?;
                     let files = role_files(&t);
                     let dups = include_allows_duplicates(&t);
@@ -214,11 +315,6 @@ impl<'a> Compiler<'a> {
         }
         let name = raw_param(t, "file")
             .ok_or_else(|| t.location.error("No file specified for import_tasks"))?;
-        if name.contains("{{") {
-            return Err(t
-                .location
-                .error("import_tasks cannot use a templated file name (use include_tasks)"));
-        }
         let path = resolve_task_file(&name, t, &self.playbook_dir);
         let tasks = load_tasks_file(&path, self.known_action)?;
         if self.all_tags {
@@ -306,11 +402,16 @@ impl<'a> Compiler<'a> {
         holder.tags = r.tags.clone();
         holder.vars = r.vars.clone();
         holder.role = Some(info.clone());
-        if let Some(p) = parent {
+        // The role's handlers, like its tasks, inherit the keywords of what brought it
+        // in (an import_role's `delegate_to`, `become`, `when`, ...), as in ansible-core.
+        let handler_parent = parent.map(|p| {
             let mut p = p.clone();
             p.name = None;
             p.role = None;
-            inherit(&p, &mut holder);
+            p
+        });
+        if let Some(p) = &handler_parent {
+            inherit(p, &mut holder);
         }
         let mut out = Vec::new();
         for dep in &role.dependencies {
@@ -341,7 +442,7 @@ impl<'a> Compiler<'a> {
             }
             // Handlers may import task files; `--tags` never applies to them.
             let all_tags = std::mem::replace(&mut self.all_tags, true);
-            let compiled = self.tasks(&handlers, None, depth + 1);
+            let compiled = self.tasks(&handlers, handler_parent.as_ref(), depth + 1);
             self.all_tags = all_tags;
             for h in compiled? {
                 flatten_into(h, &mut self.role_handlers);

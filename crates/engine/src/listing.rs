@@ -2,7 +2,7 @@
 //! the tag selection, as ansible-playbook lists them (block tasks only, not `rescue` or
 //! `always`, nor handlers), each with its own and inherited tags.
 
-use drover_playbook::{Play, Playbook};
+use drover_playbook::Play;
 use drover_yaml::SourceError;
 
 use crate::compile::{Compiler, Node};
@@ -15,14 +15,10 @@ pub struct ListedTask {
     pub tags: Vec<String>,
 }
 
-pub fn list_tasks(
-    pb: &Playbook,
-    play: &Play,
-    tags: &TagFilter,
-) -> Result<Vec<ListedTask>, SourceError> {
-    let dir = crate::play::playbook_dir(pb);
+pub fn list_tasks(play: &Play, tags: &TagFilter) -> Result<Vec<ListedTask>, SourceError> {
+    let dir = crate::play::playbook_dir(play);
     let plan = Compiler::new(dir.into(), &is_action, tags)
-        .with_tag_vars(&[&play.vars])
+        .with_vars(&play.vars, &Default::default())
         .plan(play)?;
     let mut out = Vec::new();
     for section in &plan.sections {

@@ -220,9 +220,9 @@ impl<'a> Runner<'a> {
         let mut plans = Vec::new();
         for pb in playbooks {
             for play in &pb.plays {
-                let dir = playbook_dir(pb);
+                let dir = playbook_dir(play);
                 let plan = Compiler::new(dir.into(), &known, &self.opts.tags)
-                    .with_tag_vars(&[&play.vars, &self.opts.extra_vars])
+                    .with_vars(&play.vars, &self.opts.extra_vars)
                     .plan(play)?;
                 plans.push((pb, play, plan));
             }
@@ -236,7 +236,7 @@ impl<'a> Runner<'a> {
                     plays: pb.plays.len(),
                 });
             }
-            if !self.run_play(pb, play, plan, limit.as_deref()).await? {
+            if !self.run_play(play, plan, limit.as_deref()).await? {
                 break;
             }
         }
@@ -284,7 +284,6 @@ impl<'a> Runner<'a> {
     /// Runs one play; `false` when the run must stop (every host failed).
     async fn run_play(
         &self,
-        pb: &Playbook,
         play: &Play,
         plan: &Plan,
         limit: Option<&[String]>,
@@ -344,7 +343,7 @@ impl<'a> Runner<'a> {
             self.emit(Event::NoHostsMatched);
             return Ok(true);
         }
-        let pb_dir = playbook_dir(pb);
+        let pb_dir = playbook_dir(play);
         let vars_files = self.load_vars_files(play, &pb_dir, &play_vars)?;
         for h in &hosts {
             if let Some(s) = known.get(h) {
@@ -591,9 +590,13 @@ impl crate::vars::Magic for NoMagic {
     }
 }
 
-/// The playbook's directory, absolute.
-pub(crate) fn playbook_dir(pb: &Playbook) -> String {
-    pb.path
+/// `playbook_dir` of a play, absolute: the directory of the playbook file it is written
+/// in, as ansible-core sets it for each imported play (an imported playbook's relative
+/// paths and `roles/` are its own, not the importing playbook's).
+pub(crate) fn playbook_dir(play: &Play) -> String {
+    play.location
+        .file
+        .path
         .parent()
         .map(|p| {
             if p.as_os_str().is_empty() {

@@ -427,7 +427,11 @@ impl Runner<'_> {
                     "drover does not implement the module 'ansible.builtin.{action}'"
                 ));
             }
-            return Done::failed(format!("couldn't resolve module/action '{action}'"));
+            let message = format!("Cannot resolve '{action}' to an action or module.");
+            return match task {
+                Some(t) => Done::failed_because(vec![Cause::at(message, t, t.origins.module)]),
+                None => Done::failed(format!("Task failed: {message}")),
+            };
         };
         let become_spec = match self.become_for(pc, task, scope) {
             Ok(b) => b,

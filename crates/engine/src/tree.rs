@@ -377,8 +377,10 @@ impl<'r> Runner<'r> {
                 let mut item_vars: Vec<(String, Value)> = Vec::new();
                 if let Some(i) = &item {
                     item_vars.push((loop_var.clone(), i.clone()));
+                    item_vars.push(("ansible_loop_var".into(), loop_var.clone().into()));
                     if let Some(iv) = &control.index_var {
                         item_vars.push((iv.clone(), index.into()));
+                        item_vars.push(("ansible_index_var".into(), iv.clone().into()));
                     }
                     if control.extended {
                         let info = crate::task::loop_info(

@@ -169,6 +169,9 @@ pub struct Task {
 pub struct Origins {
     /// The action's key (`debug:`, or `action:`/`local_action:`).
     pub action: Option<drover_yaml::Pos>,
+    /// Where the module's name is written: the action's key, or the value of
+    /// `action:`/`local_action:` (of its `module:` in the mapping form).
+    pub module: Option<drover_yaml::Pos>,
     /// Each argument's value (an argument from a free-form string: the string).
     pub args: IndexMap<String, drover_yaml::Pos>,
     /// Each keyword's value; a list's items one by one. Inherited conditions (a
@@ -229,11 +232,47 @@ impl Task {
     }
 }
 
+/// What loading a playbook needs from the layers above it for `import_playbook`.
+pub trait ImportHooks {
+    /// Renders a templated path as ansible-core does while it loads: `text`, the import
+    /// entry's own `vars`, and the directory of the playbook that imports (ansible's
+    /// `playbook_dir` at that moment). Returns the path or the error message.
+    fn render(
+        &self,
+        text: &str,
+        vars: &IndexMap<String, Value>,
+        dir: &Path,
+    ) -> Result<String, String>;
+
+    /// Called before the playbook in `dir` is parsed (the top one and every import):
+    /// ansible-core adds the plugin directories beside each playbook (`library/`).
+    fn entering(&self, _dir: &Path) {}
+}
+
+/// Refuses templated `import_playbook` paths.
+struct NoTemplating;
+
+impl ImportHooks for NoTemplating {
+    fn render(&self, _: &str, _: &IndexMap<String, Value>, _: &Path) -> Result<String, String> {
+        Err("a templated import_playbook path needs variables".to_string())
+    }
+}
+
 /// Load and check a playbook. `known_action(short_name)` says whether an action or
-/// module exists; nothing is run when this fails.
+/// module exists; nothing is run when this fails. A templated `import_playbook` path
+/// is an error here; [`load_playbook_with`] renders it.
 pub fn load_playbook(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
 ) -> Result<Playbook, SourceError> {
-    play::load(path, known_action)
+    play::load(path, known_action, &NoTemplating)
+}
+
+/// [`load_playbook`], with `hooks` for `import_playbook` entries.
+pub fn load_playbook_with(
+    path: &Path,
+    known_action: &dyn Fn(&str) -> bool,
+    hooks: &dyn ImportHooks,
+) -> Result<Playbook, SourceError> {
+    play::load(path, known_action, hooks)
 }

@@ -9,32 +9,42 @@ use indexmap::IndexMap;
 use crate::keywords::PLAY_KEYWORDS;
 use crate::task::TaskParser;
 use crate::value::{scalar_text, Reader};
-use crate::{Play, Playbook, Task, Warning};
+use crate::{ImportHooks, Play, Playbook, Task, Warning};
 
 /// Guards against a playbook importing itself.
 const MAX_IMPORT_DEPTH: usize = 32;
 
-const IMPORT_KEYWORDS: &[&str] = &["import_playbook", "name", "vars", "when", "tags"];
+const IMPORT_KEYWORDS: &[&str] = &["name", "vars", "when", "tags"];
+
+/// The names `import_playbook` answers to.
+const IMPORT_ACTIONS: &[&str] = &[
+    "import_playbook",
+    "ansible.builtin.import_playbook",
+    "ansible.legacy.import_playbook",
+];
 
 pub(crate) fn load(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
+    hooks: &dyn ImportHooks,
 ) -> Result<Playbook, SourceError> {
     let mut book = Playbook {
         path: path.to_owned(),
         plays: Vec::new(),
         warnings: Vec::new(),
     };
-    load_into(path, known_action, 0, &mut book)?;
+    load_into(path, known_action, hooks, 0, &mut book)?;
     Ok(book)
 }
 
 fn load_into(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
+    hooks: &dyn ImportHooks,
     depth: usize,
     book: &mut Playbook,
 ) -> Result<(), SourceError> {
+    hooks.entering(path.parent().unwrap_or(Path::new(".")));
     let doc = drover_yaml::parse_path(path)?;
     let file = doc.file.clone();
     book.warnings.extend(doc.warnings.iter().map(|w| Warning {
@@ -82,8 +92,25 @@ fn load_into(
                 "playbook entries must be either valid plays or 'import_playbook' statements",
             ));
         }
-        if let Some(target) = entry.get("import_playbook") {
-            import(&doc, &parser, entry, target, depth, book)?;
+        let actions: Vec<&(Node, Node)> = entry
+            .as_map()
+            .unwrap_or_default()
+            .iter()
+            .filter(|(k, _)| k.as_str().is_some_and(|k| IMPORT_ACTIONS.contains(&k)))
+            .collect();
+        if actions.len() > 1 {
+            let mut names: Vec<String> = actions.iter().map(|(k, _)| key_text(k)).collect();
+            names.sort();
+            return Err(reader.err(
+                entry,
+                format!(
+                    "Found conflicting import_playbook actions: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        if let Some((_, target)) = actions.first() {
+            import(&doc, &parser, hooks, entry, target, depth, book)?;
         } else {
             book.plays.push(play(&parser, entry)?);
         }
@@ -194,6 +221,7 @@ fn hosts(r: &Reader<'_>, key: &Node, node: &Node) -> Result<String, SourceError>
 fn import(
     doc: &Document,
     parser: &TaskParser<'_>,
+    hooks: &dyn ImportHooks,
     entry: &Node,
     target: &Node,
     depth: usize,
@@ -202,22 +230,38 @@ fn import(
     let r = &parser.reader;
     for (k, _) in entry.as_map().unwrap_or_default() {
         let key = key_text(k);
-        if !IMPORT_KEYWORDS.contains(&key.as_str()) {
+        if !IMPORT_KEYWORDS.contains(&key.as_str()) && !IMPORT_ACTIONS.contains(&key.as_str()) {
             return Err(r.err(
                 k,
                 format!("'{key}' is not a valid attribute for a PlaybookInclude"),
             ));
         }
     }
-    let Some(name) = target.as_str().filter(|s| !s.trim().is_empty()) else {
+    let Some(written) = target.as_str().filter(|s| !s.trim().is_empty()) else {
         return Err(r.err(target, "import_playbook parameters cannot be empty"));
     };
-    if name.contains("{{") {
-        return Err(r.err(
-            target,
-            "a templated import_playbook path is not supported yet",
-        ));
-    }
+    let vars = match entry.get("vars") {
+        Some(v) => r.vars("PlaybookInclude", v)?,
+        None => IndexMap::new(),
+    };
+    // ansible templates the path as it loads: no host, no play, only the entry's vars
+    // below the extra vars (and the magic variables that need neither).
+    let rendered;
+    let name = if written.contains("{{") || written.contains("{%") {
+        let dir = doc.file.path.parent().unwrap_or(Path::new("."));
+        rendered = hooks.render(written, &vars, dir).map_err(|e| {
+            r.err(
+                target,
+                format!("Error processing keyword 'import_playbook': {e}"),
+            )
+        })?;
+        if rendered.trim().is_empty() {
+            return Err(r.err(target, "import_playbook parameters cannot be empty"));
+        }
+        rendered.as_str()
+    } else {
+        written
+    };
     if depth >= MAX_IMPORT_DEPTH {
         return Err(r.err(
             target,
@@ -236,10 +280,6 @@ fn import(
             ),
         ));
     }
-    let vars = match entry.get("vars") {
-        Some(v) => r.vars("PlaybookInclude", v)?,
-        None => IndexMap::new(),
-    };
     let when = match entry.get("when") {
         Some(v) => r.conditions("when", v)?,
         None => Vec::new(),
@@ -249,7 +289,7 @@ fn import(
         None => Vec::new(),
     };
     let first = book.plays.len();
-    load_into(&path, parser.known_action, depth + 1, book)?;
+    load_into(&path, parser.known_action, hooks, depth + 1, book)?;
     for play in &mut book.plays[first..] {
         // The import's vars override the play's own (`play.vars | import.vars`).
         for (k, v) in &vars {

@@ -96,6 +96,9 @@ impl TaskParser<'_> {
         if matches!(task.action.as_str(), "include_tasks" | "include_role") {
             task.apply = self.apply(node, &candidates)?.map(Box::new);
         }
+        if matches!(task.action.as_str(), "include_role" | "import_role") {
+            self.check_role_from_args(node, &candidates)?;
+        }
         if node.get("local_action").is_some() {
             task.delegate_to = Some("localhost".to_owned());
         }
@@ -159,6 +162,46 @@ impl TaskParser<'_> {
             }
             _ => vec![(self.location)(v)],
         }
+    }
+
+    /// `tasks_from` and its kin must be strings, even for an include that never runs:
+    /// ansible-core checks them as it loads.
+    fn check_role_from_args(
+        &self,
+        node: &Node,
+        candidates: &[(String, &Node)],
+    ) -> Result<(), SourceError> {
+        let sources = node
+            .get("args")
+            .into_iter()
+            .chain(candidates.iter().map(|(_, thing)| *thing));
+        for thing in sources {
+            for key in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+                let Some(v) = thing.get(key) else { continue };
+                let python_type = match &v.value {
+                    NodeValue::Str(_) => continue,
+                    NodeValue::Null => "NoneType",
+                    NodeValue::Bool(_) => "bool",
+                    NodeValue::Int(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedInt"
+                    }
+                    NodeValue::Float(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedFloat"
+                    }
+                    NodeValue::Seq(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedList"
+                    }
+                    NodeValue::Map(_) => {
+                        "ansible.module_utils._internal._datatag._AnsibleTaggedDict"
+                    }
+                };
+                return Err(self.reader.err(
+                    v,
+                    format!("Expected a string for {key} but got <class '{python_type}'> instead"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The `apply:` argument of an include (in its action's mapping or in `args:`): a
@@ -284,6 +327,9 @@ impl TaskParser<'_> {
                 found = Some((action, args));
             }
         }
+        // ansible-core resolves the module of `action:`/`local_action:` only when the
+        // task runs (it may even be templated); other keys must name one now.
+        let resolve_now = found.is_none();
         for (key, thing) in candidates {
             if let Some((action, _)) = &found {
                 return Err(r.err(
@@ -299,7 +345,7 @@ impl TaskParser<'_> {
         };
 
         let short = canonical_action(&action).to_owned();
-        if !(self.known_action)(&short) {
+        if resolve_now && !(self.known_action)(&short) {
             return Err(r.err(
                 node,
                 format!(
@@ -435,6 +481,12 @@ fn origins(node: &Node, action_key: Option<&Node>, args: &Map<String, Value>) ->
             .find(|(key, _)| std::ptr::eq(key, k))
             .map(|(_, v)| v)
     });
+    origins.module = match (action_key, action_value) {
+        (Some(k), Some(v)) if matches!(k.as_str(), Some("action" | "local_action")) => {
+            Some(v.get("module").unwrap_or(v).pos)
+        }
+        _ => origins.action,
+    };
     for source in [node.get("args"), action_value].into_iter().flatten() {
         match source.as_map() {
             Some(entries) => {

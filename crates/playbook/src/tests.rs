@@ -16,6 +16,7 @@ const KNOWN: &[&str] = &[
     "ping",
     "set_fact",
     "include_tasks",
+    "include_role",
     "file",
     "fail",
 ];
@@ -245,6 +246,11 @@ fn errors_match_ansible() {
             "- hosts: all\n  tasks:\n    - name: hi\n      debugg: msg=x\n",
             "couldn't resolve module/action 'debugg'. This often indicates a misspelling, missing collection, or incorrect module path.",
             (3, 7),
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - include_role:\n        name: r\n        vars_from:\n          - a.yml\n",
+            "Expected a string for vars_from but got <class 'ansible.module_utils._internal._datatag._AnsibleTaggedList'> instead",
+            (6, 11),
         ),
         ("hosts: all\ntasks: []\n", "A playbook must be a list of plays", (1, 1)),
         ("- hosts: all\n- foo\n", "playbook entries must be either valid plays or 'import_playbook' statements", (2, 3)),
