@@ -56,14 +56,14 @@ fn set(opts: &mut TextOptions, key: &str, value: Value) -> Result<(), String> {
         "trim_blocks" => opts.trim_blocks = flag(&value)?,
         "lstrip_blocks" => opts.lstrip_blocks = flag(&value)?,
         "keep_trailing_newline" => opts.keep_trailing_newline = flag(&value)?,
-        "newline_sequence" => {
-            match text(&value)?.as_str() {
-                seq @ ("\n" | "\r\n" | "\r") => opts.newline_sequence = seq.to_string(),
-                _ => return Err(format!(
+        "newline_sequence" => match text(&value)?.as_str() {
+            seq @ ("\n" | "\r\n" | "\r") => opts.newline_sequence = seq.to_string(),
+            _ => {
+                return Err(format!(
                     "'{HEADER}' override 'newline_sequence' must be one of '\\n', '\\r\\n', '\\r'."
-                )),
+                ))
             }
-        }
+        },
         _ => return Err(format!("Invalid '{HEADER}' override key '{key}'.")),
     }
     Ok(())
