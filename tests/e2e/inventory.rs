@@ -187,14 +187,18 @@ fn host_matches_ansible_inventory_on_every_fixture() {
     }
 }
 
+/// `@PATH` of a new scratch file (for `--limit @file` and `-e @file`).
+fn at_file(s: &Scratch, name: &str, text: &str) -> String {
+    format!("@{}", s.write(name, text).display())
+}
+
 #[test]
 fn limit_extra_vars_and_errors_match_ansible_inventory() {
     let Some(ai) = oracle("ansible-inventory") else {
         return;
     };
     let s = Scratch::new();
-    let retry = s.write("site.retry", "db1\nweb01.example.com\n");
-    let retry_limit = format!("@{}", retry.display());
+    let retry_limit = at_file(&s, "site.retry", "db1\nweb01.example.com\n");
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
     let vars_dirs = fixtures().join("vars_dirs/hosts");
@@ -218,6 +222,39 @@ fn limit_extra_vars_and_errors_match_ansible_inventory() {
         vec!["-i", "a,b:2222,c", "--list"],
     ];
     for args in cases {
+        same_inventory_view(&s, &ai, &args);
+    }
+}
+
+/// The constructed plugin's `use_extra_vars` with each form of `-e`: key=value,
+/// JSON, and @file (extra vars over host variables in compose and keyed_groups).
+#[test]
+fn constructed_use_extra_vars_matches_ansible_inventory() {
+    let Some(ai) = oracle("ansible-inventory") else {
+        return;
+    };
+    let s = Scratch::new();
+    let at_vars = at_file(
+        &s,
+        "vars.yml",
+        "nested:\n  inner: deep\ntier_parent: tiers\n",
+    );
+    let source = fixtures().join("constructed_extra");
+    let source = source.to_str().unwrap();
+    let (kv, json) = (
+        "from_extras=hey ",
+        r#"{"from_extras": "j", "missing": null}"#,
+    );
+    let cases: [&[&str]; 5] = [
+        &["--list", "-e", kv, "-e", "color=green"],
+        &["--graph", "-e", kv, "-e", &at_vars],
+        &["--list", "-e", json],
+        &["--host", "web1", "-e", kv, "-e", &at_vars],
+        &["-i", "testhost,", "--list", "-e", "from_extras=a b=c"],
+    ];
+    for rest in cases {
+        let mut args = vec!["-i", source];
+        args.extend_from_slice(rest);
         same_inventory_view(&s, &ai, &args);
     }
 }

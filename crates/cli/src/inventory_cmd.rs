@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use clap::Args;
-use drover_inventory::{dump_ansible_json, is_host_list, source_path, Inventory};
+use drover_inventory::{dump_ansible_json, is_host_list, source_path, Inventory, LoadOptions};
 use serde_json::{Map, Value};
 
 use crate::Failure;
@@ -80,7 +80,12 @@ const DEFAULT_SOURCE: &str = "/etc/ansible/hosts";
 /// ansible does: a source that does not exist is a warning and is skipped; with no
 /// source left only the implicit localhost remains. `ANSIBLE_INVENTORY_UNPARSED_FAILED`
 /// and `ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED` turn those into errors (exit 1).
-pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
+/// `extra_vars` are the run's `-e` variables, which inventory plugins see (the
+/// `constructed` plugin with `use_extra_vars`).
+pub fn load_inventory(
+    given: &[String],
+    extra_vars: &drover_engine::VarMap,
+) -> Result<Inventory, Failure> {
     let sources: Vec<String> = if !given.is_empty() {
         given.to_vec()
     } else if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
@@ -133,12 +138,14 @@ pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
     }
     // A file that does not parse is skipped with a warning that quotes the error, as
     // ansible does; ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED makes it an error.
-    let inventory = if env_flag("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", false) {
-        Inventory::load(&usable)
-    } else {
-        Inventory::load_lenient(&usable)
-    }
-    .map_err(|e| Failure::new(1, e))?;
+    let options = LoadOptions {
+        lenient: !env_flag("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", false),
+        extra_vars: extra_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    let inventory = Inventory::load_with(&usable, &options).map_err(|e| Failure::new(1, e))?;
     for w in inventory.warnings() {
         warn(w);
     }
@@ -257,10 +264,9 @@ pub fn run(args: InventoryArgs) -> Result<u8, Failure> {
             "Conflicting options used, only one of --host, --graph or --list can be used at the same time.",
         ));
     }
-    let extra: Map<String, Value> = crate::extra_vars::parse(&args.extra_vars)?
-        .into_iter()
-        .collect();
-    let mut inv = load_inventory(&args.inventory)?;
+    let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
+    let mut inv = load_inventory(&args.inventory, &extra_vars)?;
+    let extra: Map<String, Value> = extra_vars.into_iter().collect();
     if let Some(dir) = &args.playbook_dir {
         inv.load_vars_dirs(dir).map_err(|e| Failure::new(1, e))?;
     }

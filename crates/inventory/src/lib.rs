@@ -29,8 +29,19 @@ pub use pyjson::dump as dump_ansible_json;
 pub use sources::{is_host_list, unfrack as source_path};
 
 use model::{Data, Vars, ALL, LOCALHOST_NAMES};
-use sources::OnUnparsed;
 use vars_dirs::{Kind, VarsDir};
+
+/// How [`Inventory::load_with`] reads its sources.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// A file that does not parse is skipped with ansible's warnings (which quote the
+    /// error and its position) rather than ending the load; [`Inventory::unparsed`]
+    /// lists those files.
+    pub lenient: bool,
+    /// The run's extra vars (`-e`): the `constructed` plugin's expressions see them
+    /// with `use_extra_vars: true`, as ansible's inventory plugins do.
+    pub extra_vars: serde_json::Map<String, Value>,
+}
 
 /// A loaded inventory: hosts, groups, their variables, and the `group_vars/` /
 /// `host_vars/` directories beside the sources (and later the playbook).
@@ -50,14 +61,20 @@ impl Inventory {
     /// content), a directory (every file in it, skipping what ansible skips), or a
     /// host list `a,b,` (contains a comma and is not an existing path).
     pub fn load(sources: &[String]) -> Result<Inventory, InventoryError> {
-        Self::load_sources(sources, OnUnparsed::Fail)
+        Self::load_with(sources, &LoadOptions::default())
     }
 
     /// Like [`Inventory::load`], but a file that does not parse is skipped with
     /// ansible's warnings (which quote the error and its position) rather than
     /// ending the load; [`Inventory::unparsed`] lists those files.
     pub fn load_lenient(sources: &[String]) -> Result<Inventory, InventoryError> {
-        Self::load_sources(sources, OnUnparsed::Warn)
+        Self::load_with(
+            sources,
+            &LoadOptions {
+                lenient: true,
+                ..LoadOptions::default()
+            },
+        )
     }
 
     /// The file sources that did not parse (only [`Inventory::load_lenient`] skips them).
@@ -65,7 +82,11 @@ impl Inventory {
         &self.data.unparsed
     }
 
-    fn load_sources(sources: &[String], on: OnUnparsed) -> Result<Inventory, InventoryError> {
+    /// Loads the sources as [`Inventory::load`] does, with the given options.
+    pub fn load_with(
+        sources: &[String],
+        options: &LoadOptions,
+    ) -> Result<Inventory, InventoryError> {
         let mut data = Data::new();
         let mut roots: Vec<PathBuf> = Vec::new();
         for source in sources.iter().filter(|s| !s.is_empty()) {
@@ -74,7 +95,7 @@ impl Inventory {
                 continue;
             }
             let path = sources::unfrack(source);
-            sources::parse_path(&mut data, &path, on)?;
+            sources::parse_path(&mut data, &path, options)?;
             let root = if path.is_dir() {
                 path.clone()
             } else {

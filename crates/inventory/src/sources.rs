@@ -11,7 +11,7 @@ use crate::address::parse_address;
 use crate::error::InventoryError;
 use crate::model::{Data, UNGROUPED};
 use crate::script::{self, ScriptFailure};
-use crate::{constructed, ini, yaml_inv};
+use crate::{constructed, ini, yaml_inv, LoadOptions};
 
 /// Extensions ansible skips in inventory directories (REJECT_EXTS plus
 /// INVENTORY_IGNORE_EXTS defaults).
@@ -74,19 +74,15 @@ pub fn parse_host_list(data: &mut Data, source: &str) {
     data.current_source = None;
 }
 
-/// How a file that does not parse is treated.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum OnUnparsed {
-    /// The error ends the load.
-    Fail,
-    /// As ansible does by default: a warning that quotes the error (file, line,
-    /// column), and the source is skipped whole: nothing it declared before the
-    /// error is kept.
-    Warn,
-}
-
-/// Parses a file or directory source.
-pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), InventoryError> {
+/// Parses a file or directory source. A file that does not parse ends the load, or
+/// with `options.lenient` (as ansible does by default) is a warning that quotes the
+/// error (file, line, column), and the source is skipped whole: nothing it declared
+/// before the error is kept.
+pub fn parse_path(
+    data: &mut Data,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<(), InventoryError> {
     let meta = fs::metadata(path).map_err(|_| InventoryError::NotFound(path.to_path_buf()))?;
     if meta.is_dir() {
         let mut names: Vec<String> = Vec::new();
@@ -102,13 +98,13 @@ pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), In
         }
         names.sort();
         for name in names.into_iter().filter(|n| !ignored_in_dir(n)) {
-            parse_path(data, &path.join(name), on)?;
+            parse_path(data, &path.join(name), options)?;
         }
         return Ok(());
     }
-    let before = (on == OnUnparsed::Warn).then(|| data.clone());
+    let before = options.lenient.then(|| data.clone());
     data.current_source = Some(path.to_string_lossy().into_owned());
-    let result = parse_file(data, path);
+    let result = parse_file(data, path, options);
     data.current_source = None;
     match (result, before) {
         (Err(e), Some(before)) => {
@@ -148,7 +144,7 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
+fn parse_file(data: &mut Data, path: &Path, options: &LoadOptions) -> Result<(), InventoryError> {
     if is_executable(path) {
         match script::parse(data, path) {
             Ok(()) => return Ok(()),
@@ -178,7 +174,7 @@ fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
                         .and_then(|p| p.as_str())
                         .unwrap_or("");
                     if constructed::is_constructed(name) {
-                        return constructed::parse(data, path, &doc);
+                        return constructed::parse(data, path, &doc, &options.extra_vars);
                     }
                     return Err(InventoryError::invalid(
                         path,
