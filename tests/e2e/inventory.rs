@@ -108,16 +108,21 @@ fn links(s: &Scratch) -> PathBuf {
 /// The same ansible-inventory arguments through the oracle, `drover inventory` and
 /// the `ansible-inventory` link: stdout and exit code must be identical.
 fn same_inventory_view(s: &Scratch, oracle: &Path, args: &[&str]) {
-    let theirs = run_tool(s, oracle, args, &[]);
+    same_inventory_view_with(s, oracle, args, &[]);
+}
+
+/// [`same_inventory_view`] with more ANSIBLE_* settings in the environment.
+fn same_inventory_view_with(s: &Scratch, oracle: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let theirs = run_tool(s, oracle, args, env);
     let mut drover_args = vec!["inventory"];
     drover_args.extend_from_slice(args);
     let ours = run_tool(
         s,
         Path::new(env!("CARGO_BIN_EXE_drover")),
         &drover_args,
-        &[],
+        env,
     );
-    let linked = run_tool(s, &links(s).join("ansible-inventory"), args, &[]);
+    let linked = run_tool(s, &links(s).join("ansible-inventory"), args, env);
     for (how, out) in [
         ("drover inventory", &ours),
         ("ansible-inventory link", &linked),
@@ -125,7 +130,7 @@ fn same_inventory_view(s: &Scratch, oracle: &Path, args: &[&str]) {
         assert_eq!(
             (out.code, &out.stdout),
             (theirs.code, &theirs.stdout),
-            "{how} {args:?} differs\n--- ansible\n{}\n--- drover\n{}",
+            "{how} {args:?} {env:?} differs\n--- ansible\n{}\n--- drover\n{}",
             theirs.show(),
             out.show()
         );
@@ -256,6 +261,54 @@ fn constructed_use_extra_vars_matches_ansible_inventory() {
         let mut args = vec!["-i", source];
         args.extend_from_slice(rest);
         same_inventory_view(&s, &ai, &args);
+    }
+}
+
+/// `ANSIBLE_INVENTORY_ENABLED` chooses the plugins sources are tried with: a file no
+/// enabled plugin parses is unparsed (exit 1 under ANSIBLE_INVENTORY_UNPARSED_FAILED),
+/// `constructed` may be enabled on its own, unknown names are skipped.
+#[test]
+fn enabled_inventory_plugins_match_ansible_inventory() {
+    let Some(ai) = oracle("ansible-inventory") else {
+        return;
+    };
+    let s = Scratch::new();
+    s.write("empty.yml", "");
+    s.write("plain.ini", "[g]\nh1\n");
+    s.write("hosts.yml", "all:\n  hosts:\n    y1:\n");
+    s.write("other.yml", "plugin: nosuch\n");
+    s.write("c.config", "plugin: constructed\ngroups:\n  every: true\n");
+    s.write(
+        "fq.yml",
+        "plugin: ansible.builtin.constructed\ngroups:\n  fq: true\n",
+    );
+    let sources: [&[&str]; 7] = [
+        &["-i", "empty.yml"],
+        &["-i", "plain.ini"],
+        &["-i", "hosts.yml"],
+        &["-i", "a,b"],
+        &["-i", "other.yml"],
+        &["-i", "a,b", "-i", "c.config", "-i", "hosts.yml"],
+        &["-i", "hosts.yml", "-i", "fq.yml", "-i", "c.config"],
+    ];
+    for enabled in [
+        "constructed",
+        "yaml",
+        "ini,constructed",
+        " host_list , ansible.builtin.constructed",
+        "host_list,constructed,yaml",
+        "auto",
+        "nosuch,ansible.builtin.ini",
+    ] {
+        for source in sources {
+            let mut args = source.to_vec();
+            args.push("--graph");
+            let env = [
+                ("ANSIBLE_INVENTORY_ENABLED", enabled),
+                ("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True"),
+            ];
+            same_inventory_view_with(&s, &ai, &args, &env);
+        }
     }
 }
 

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use clap::Args;
-use drover_inventory::{dump_ansible_json, is_host_list, source_path, Inventory, LoadOptions};
+use drover_inventory::{
+    dump_ansible_json, is_host_list, source_path, Inventory, LoadOptions, Plugins,
+};
 use serde_json::{Map, Value};
 
 use crate::Failure;
@@ -76,6 +78,19 @@ pub fn warn(message: impl std::fmt::Display) {
 
 const DEFAULT_SOURCE: &str = "/etc/ansible/hosts";
 
+/// The inventory plugins `ANSIBLE_INVENTORY_ENABLED` names (ansible's default list
+/// without it); a name drover does not have is skipped with ansible's warning.
+fn enabled_plugins() -> Plugins {
+    let Ok(list) = std::env::var("ANSIBLE_INVENTORY_ENABLED") else {
+        return Plugins::default();
+    };
+    let (plugins, unknown) = Plugins::from_names(list.split(','));
+    for name in unknown {
+        warn(format!("Failed to load inventory plugin, skipping {name}"));
+    }
+    plugins
+}
+
 /// Loads the `-i` sources (else `ANSIBLE_INVENTORY`, else /etc/ansible/hosts) the way
 /// ansible does: a source that does not exist is a warning and is skipped; with no
 /// source left only the implicit localhost remains. `ANSIBLE_INVENTORY_UNPARSED_FAILED`
@@ -93,13 +108,20 @@ pub fn load_inventory(
     } else {
         vec![DEFAULT_SOURCE.to_string()]
     };
+    let plugins = enabled_plugins();
+    let host_list = |s: &str| plugins.host_list && is_host_list(s);
     let mut usable = Vec::new();
     for source in sources.into_iter().filter(|s| !s.is_empty()) {
-        if is_host_list(&source) {
+        if host_list(&source) {
             usable.push(source);
             continue;
         }
-        let path = source_path(&source);
+        // ansible makes a source a path only when it has no comma.
+        let path = if source.contains(',') {
+            PathBuf::from(&source)
+        } else {
+            source_path(&source)
+        };
         if path.exists() {
             usable.push(source);
             continue;
@@ -144,6 +166,7 @@ pub fn load_inventory(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        plugins,
     };
     let inventory = Inventory::load_with(&usable, &options).map_err(|e| Failure::new(1, e))?;
     for w in inventory.warnings() {
@@ -151,7 +174,7 @@ pub fn load_inventory(
     }
     let parsed = usable
         .iter()
-        .filter(|s| is_host_list(s) || !inventory.unparsed().contains(&source_path(s)))
+        .filter(|s| host_list(s) || !inventory.unparsed().contains(&source_path(s)))
         .count();
     if parsed == 0 {
         return nothing_parsed();

@@ -145,7 +145,8 @@ fn is_executable(path: &Path) -> bool {
 }
 
 fn parse_file(data: &mut Data, path: &Path, options: &LoadOptions) -> Result<(), InventoryError> {
-    if is_executable(path) {
+    let plugins = &options.plugins;
+    if plugins.script && is_executable(path) {
         match script::parse(data, path) {
             Ok(()) => return Ok(()),
             // Not runnable (no shebang): ansible moves on to the file formats.
@@ -154,47 +155,55 @@ fn parse_file(data: &mut Data, path: &Path, options: &LoadOptions) -> Result<(),
         }
     }
     let ext = extension(path);
-    if ext == ".toml" {
+    if plugins.toml && ext == ".toml" {
         return Err(InventoryError::invalid(
             path,
             "TOML inventories are not supported",
         ));
     }
     let file = SourceFile::read(path)?;
+    // The file extensions each plugin accepts, as their verify_file checks them.
+    let try_yaml = plugins.yaml && (ext.is_empty() || YAML_EXTS.contains(&ext.as_str()));
+    let try_auto = plugins.auto && matches!(ext.as_str(), ".yml" | ".yaml");
+    let try_constructed =
+        plugins.constructed.is_some() && matches!(ext.as_str(), ".yml" | ".yaml" | ".config");
     // The YAML failure, and whether the file was clearly meant as YAML (it parsed to a mapping).
     let mut yaml_error: Option<(InventoryError, bool)> = None;
-    if ext.is_empty() || YAML_EXTS.contains(&ext.as_str()) {
+    if try_yaml || try_auto || try_constructed {
         match drover_yaml::parse(file.clone()) {
-            Ok(doc) => match yaml_inv::check(&doc) {
-                Ok(()) => return yaml_inv::parse(data, &doc),
-                Err(yaml_inv::NotInventory::PluginConfig) => {
-                    let name = doc
-                        .root
-                        .get("plugin")
-                        .and_then(|p| p.as_str())
-                        .unwrap_or("");
-                    if constructed::is_constructed(name) {
-                        return constructed::parse(data, path, &doc, &options.extra_vars);
+            Ok(doc) => {
+                let checked = yaml_inv::check(&doc);
+                let message = match checked {
+                    Ok(()) if try_yaml => return yaml_inv::parse(data, &doc),
+                    Err(yaml_inv::NotInventory::PluginConfig) if try_auto || try_constructed => {
+                        return plugin_config(data, path, &doc, options, try_auto);
                     }
-                    return Err(InventoryError::invalid(
-                        path,
-                        format!(
-                            "inventory config '{}' specifies unknown plugin '{name}' \
-                             (drover has the constructed plugin only)",
-                            path.display()
-                        ),
-                    ));
-                }
-                Err(not) => {
-                    let mapping = doc.root.as_map().is_some();
-                    yaml_error = Some((
-                        InventoryError::Yaml(doc.error_at(&doc.root, not.message())),
-                        mapping,
-                    ));
-                }
-            },
+                    Err(not) if try_yaml => not.message(),
+                    // Only plugin configurations were looked for.
+                    Err(yaml_inv::NotInventory::Empty) if !try_auto => {
+                        format!("{} is empty", path.display())
+                    }
+                    _ if try_auto => format!(
+                        "no root 'plugin' key found, '{}' is not a valid YAML inventory \
+                         plugin config file",
+                        path.display()
+                    ),
+                    _ => "Incorrect plugin name in file: none found".to_string(),
+                };
+                let mapping = doc.root.as_map().is_some();
+                yaml_error = Some((
+                    InventoryError::Yaml(doc.error_at(&doc.root, message)),
+                    mapping,
+                ));
+            }
             Err(e) => yaml_error = Some((InventoryError::Yaml(e), false)),
         }
+    }
+    if !plugins.ini {
+        return Err(match yaml_error {
+            Some((e, _)) => e,
+            None => InventoryError::invalid(path, "no enabled inventory plugin accepts this file"),
+        });
     }
     match ini::parse(data, path, &file.text) {
         Ok(()) => Ok(()),
@@ -205,6 +214,37 @@ fn parse_file(data: &mut Data, path: &Path, options: &LoadOptions) -> Result<(),
             _ => Err(ini_error),
         },
     }
+}
+
+/// A YAML file naming an inventory plugin (`plugin: NAME`): through the `auto`
+/// plugin any plugin drover has, else only the `constructed` plugin by the name it
+/// was enabled under.
+fn plugin_config(
+    data: &mut Data,
+    path: &Path,
+    doc: &drover_yaml::Document,
+    options: &LoadOptions,
+    auto: bool,
+) -> Result<(), InventoryError> {
+    let name = doc
+        .root
+        .get("plugin")
+        .and_then(|p| p.as_str())
+        .unwrap_or("");
+    // Enabled directly (not through `auto`), constructed wants its own name.
+    if constructed::is_constructed(name) && (auto || options.plugins.constructed == Some(name)) {
+        return constructed::parse(data, path, doc, &options.extra_vars);
+    }
+    let message = if auto {
+        format!(
+            "inventory config '{}' specifies unknown plugin '{name}' \
+             (drover has the constructed plugin only)",
+            path.display()
+        )
+    } else {
+        format!("Incorrect plugin name in file: {name}")
+    };
+    Err(InventoryError::invalid(path, message))
 }
 
 /// Which error to show when a file is neither valid YAML inventory nor valid INI.
