@@ -333,7 +333,8 @@ fn playbook_dir_adds_its_vars_directories_as_ansible_inventory_does() {
 }
 
 /// ansible-playbook's warnings, exit code and output for inventory sources that do
-/// not exist: a warning each, then the implicit localhost.
+/// not exist (a warning each, then the implicit localhost) and for directories in
+/// which nothing parses.
 #[test]
 fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     let Some(ap) = oracle("ansible-playbook") else {
@@ -346,9 +347,19 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     );
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
+    // Directories: one empty, one with an inventory and an empty directory beside it.
+    std::fs::create_dir_all(s.path("empty")).unwrap();
+    std::fs::create_dir_all(s.path("full/empty")).unwrap();
+    s.write("full/hosts", "[g]\nh1\n");
     let env_none: &[(&str, &str)] = &[];
+    let any_failed: &[(&str, &str)] = &[("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")];
     type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)]);
     let cases: Vec<Case> = vec![
+        (vec!["-i", "empty", "local.yml"], env_none),
+        (vec!["-i", "full", "local.yml"], env_none),
+        (vec!["-i", "empty", "-i", "full", "local.yml"], env_none),
+        (vec!["-i", "full", "local.yml"], any_failed),
+        (vec!["-i", "empty", "local.yml"], any_failed),
         (vec!["-i", "missing", "local.yml"], env_none),
         (vec!["-i", "missing", "-i", "~/gone", "local.yml"], env_none),
         (
@@ -363,10 +374,7 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
             vec!["-i", "missing", "local.yml"],
             &[("ANSIBLE_INVENTORY_UNPARSED_FAILED", "yes")],
         ),
-        (
-            vec!["-i", "missing", "local.yml"],
-            &[("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")],
-        ),
+        (vec!["-i", "missing", "local.yml"], any_failed),
         (
             vec!["-i", "missing", "local.yml"],
             &[

@@ -77,12 +77,12 @@ pub fn parse_host_list(data: &mut Data, source: &str) {
 /// Parses a file or directory source. A file that does not parse ends the load, or
 /// with `options.lenient` (as ansible does by default) is a warning that quotes the
 /// error (file, line, column), and the source is skipped whole: nothing it declared
-/// before the error is kept.
+/// before the error is kept. Returns whether the source was parsed.
 pub fn parse_path(
     data: &mut Data,
     path: &Path,
     options: &LoadOptions,
-) -> Result<(), InventoryError> {
+) -> Result<bool, InventoryError> {
     let meta = fs::metadata(path).map_err(|_| InventoryError::NotFound(path.to_path_buf()))?;
     if meta.is_dir() {
         let mut names: Vec<String> = Vec::new();
@@ -97,10 +97,19 @@ pub fn parse_path(
             }
         }
         names.sort();
+        // As in ansible, a directory is parsed when one of its entries is: an empty
+        // one (or one whose every file failed) is itself an unparsed source.
+        let mut parsed = false;
         for name in names.into_iter().filter(|n| !ignored_in_dir(n)) {
-            parse_path(data, &path.join(name), options)?;
+            parsed |= parse_path(data, &path.join(name), options)?;
         }
-        return Ok(());
+        if !parsed {
+            if !options.lenient {
+                return Err(InventoryError::Unparsed(path.to_path_buf()));
+            }
+            unparsed(data, path);
+        }
+        return Ok(parsed);
     }
     let before = options.lenient.then(|| data.clone());
     data.current_source = Some(path.to_string_lossy().into_owned());
@@ -113,15 +122,20 @@ pub fn parse_path(
                 "Failed to parse inventory source {}: {e}",
                 path.display()
             ));
-            data.warn(format!(
-                "Unable to parse {} as an inventory source",
-                path.display()
-            ));
-            data.unparsed.push(path.to_path_buf());
-            Ok(())
+            unparsed(data, path);
+            Ok(false)
         }
-        (result, _) => result,
+        (result, _) => result.map(|()| true),
     }
+}
+
+/// Records a source that nothing parsed, with ansible's warning.
+fn unparsed(data: &mut Data, path: &Path) {
+    data.warn(format!(
+        "Unable to parse {} as an inventory source",
+        path.display()
+    ));
+    data.unparsed.push(path.to_path_buf());
 }
 
 fn extension(path: &Path) -> String {
