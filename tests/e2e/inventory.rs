@@ -208,7 +208,16 @@ fn limit_extra_vars_and_errors_match_ansible_inventory() {
     let basic = basic.to_str().unwrap();
     let vars_dirs = fixtures().join("vars_dirs/hosts");
     let vars_dirs = vars_dirs.to_str().unwrap();
+    // Names ansible-inventory leaves out of host variables, from inventory and -e.
+    let internal = s.write(
+        "internal.ini",
+        "[g]\nh1 playbook_dir=x role_name=r keep=1\nh2 groups=1\n[g:vars]\nansible_facts=1\n",
+    );
+    let internal = internal.to_str().unwrap();
+    let magic = r#"{"inventory_file": "z", "ansible_version": 1, "hostvars": 2}"#;
     let cases: Vec<Vec<&str>> = vec![
+        vec!["-i", internal, "--list", "-e", magic],
+        vec!["-i", internal, "--host", "h1", "-e", magic],
         vec!["-i", basic, "--list", "--limit", "web[0]:db1"],
         vec!["-i", basic, "--list", "-l", "all:!prod", "-e", "x=1"],
         vec!["-i", basic, "--list", "-l", &retry_limit],

@@ -210,8 +210,47 @@ fn available_hosts(
     Ok(all.filter(|h| chosen.contains(h)).collect())
 }
 
-/// A host's variables with the extra vars on top. `--list` shows composed strings as
-/// ansible-inventory does (`__ansible_unsafe`), `--host` plainly.
+/// Names ansible-inventory leaves out of a host's variables wherever they come from
+/// (ansible's INTERNAL_STATIC_VARS): magic and play-level variables.
+const INTERNAL_VARS: [&str; 33] = [
+    "ansible_async_path",
+    "ansible_collection_name",
+    "ansible_config_file",
+    "ansible_dependent_role_names",
+    "ansible_diff_mode",
+    "ansible_facts",
+    "ansible_forks",
+    "ansible_inventory_sources",
+    "ansible_limit",
+    "ansible_play_batch",
+    "ansible_play_hosts",
+    "ansible_play_hosts_all",
+    "ansible_play_role_names",
+    "ansible_playbook_python",
+    "ansible_role_name",
+    "ansible_role_names",
+    "ansible_run_tags",
+    "ansible_skip_tags",
+    "ansible_verbosity",
+    "ansible_version",
+    "inventory_dir",
+    "inventory_file",
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "groups",
+    "group_names",
+    "hostvars",
+    "playbook_dir",
+    "play_hosts",
+    "role_name",
+    "role_names",
+    "role_path",
+    "role_uuid",
+];
+
+/// A host's variables with the extra vars on top, without ansible's internal names.
+/// `--list` shows composed strings as ansible-inventory does (`__ansible_unsafe`),
+/// `--host` plainly.
 fn host_vars_with(
     inv: &Inventory,
     host: &str,
@@ -227,6 +266,7 @@ fn host_vars_with(
     for (k, v) in extra {
         vars.insert(k.clone(), v.clone());
     }
+    vars.retain(|k, _| !INTERNAL_VARS.contains(&k.as_str()));
     vars
 }
 
