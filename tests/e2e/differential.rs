@@ -111,6 +111,7 @@ fn compare(playbook: &str) {
     compare_with(playbook, &[]);
 }
 
+/// Like [`compare`], with more arguments after the inventory (run in tests/playbooks).
 fn compare_with(playbook: &str, args: &[&str]) {
     let Some(ansible) = ansible_playbook() else {
         return;
@@ -126,8 +127,8 @@ fn compare_with(playbook: &str, args: &[&str]) {
     let theirs = run(Command::new(&ansible)
         .arg("-i")
         .arg(&inv)
-        .arg(&book)
         .args(args)
+        .arg(&book)
         .current_dir(&dir)
         .env("ANSIBLE_NOCOLOR", "1")
         .env("HOME", &s.home)
@@ -137,8 +138,8 @@ fn compare_with(playbook: &str, args: &[&str]) {
         .arg("play")
         .arg("-i")
         .arg(&inv)
-        .arg(&book)
         .args(args)
+        .arg(&book)
         .current_dir(&dir));
     assert_eq!(
         ours.code,
@@ -175,6 +176,23 @@ fn control_flow_matches_ansible_playbook() {
 #[test]
 fn inventory_changes_match_ansible_playbook() {
     compare("inventory_changes.yml");
+}
+
+/// The constructed plugin's `use_extra_vars`: ansible-playbook hands its `-e` to
+/// inventory plugins, so the play sees the groups and variables they made from them.
+#[test]
+fn constructed_inventory_sees_extra_vars_as_in_ansible_playbook() {
+    compare_with(
+        "extra_vars_constructed.yml",
+        &[
+            "-i",
+            "inventory/constructed.yml",
+            "-e",
+            "from_extras=hey",
+            "-e",
+            "@inventory/extra.yml",
+        ],
+    );
 }
 
 #[test]

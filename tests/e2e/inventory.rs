@@ -108,16 +108,21 @@ fn links(s: &Scratch) -> PathBuf {
 /// The same ansible-inventory arguments through the oracle, `drover inventory` and
 /// the `ansible-inventory` link: stdout and exit code must be identical.
 fn same_inventory_view(s: &Scratch, oracle: &Path, args: &[&str]) {
-    let theirs = run_tool(s, oracle, args, &[]);
+    same_inventory_view_with(s, oracle, args, &[]);
+}
+
+/// [`same_inventory_view`] with more ANSIBLE_* settings in the environment.
+fn same_inventory_view_with(s: &Scratch, oracle: &Path, args: &[&str], env: &[(&str, &str)]) {
+    let theirs = run_tool(s, oracle, args, env);
     let mut drover_args = vec!["inventory"];
     drover_args.extend_from_slice(args);
     let ours = run_tool(
         s,
         Path::new(env!("CARGO_BIN_EXE_drover")),
         &drover_args,
-        &[],
+        env,
     );
-    let linked = run_tool(s, &links(s).join("ansible-inventory"), args, &[]);
+    let linked = run_tool(s, &links(s).join("ansible-inventory"), args, env);
     for (how, out) in [
         ("drover inventory", &ours),
         ("ansible-inventory link", &linked),
@@ -125,7 +130,7 @@ fn same_inventory_view(s: &Scratch, oracle: &Path, args: &[&str]) {
         assert_eq!(
             (out.code, &out.stdout),
             (theirs.code, &theirs.stdout),
-            "{how} {args:?} differs\n--- ansible\n{}\n--- drover\n{}",
+            "{how} {args:?} {env:?} differs\n--- ansible\n{}\n--- drover\n{}",
             theirs.show(),
             out.show()
         );
@@ -187,19 +192,32 @@ fn host_matches_ansible_inventory_on_every_fixture() {
     }
 }
 
+/// `@PATH` of a new scratch file (for `--limit @file` and `-e @file`).
+fn at_file(s: &Scratch, name: &str, text: &str) -> String {
+    format!("@{}", s.write(name, text).display())
+}
+
 #[test]
 fn limit_extra_vars_and_errors_match_ansible_inventory() {
     let Some(ai) = oracle("ansible-inventory") else {
         return;
     };
     let s = Scratch::new();
-    let retry = s.write("site.retry", "db1\nweb01.example.com\n");
-    let retry_limit = format!("@{}", retry.display());
+    let retry_limit = at_file(&s, "site.retry", "db1\nweb01.example.com\n");
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
     let vars_dirs = fixtures().join("vars_dirs/hosts");
     let vars_dirs = vars_dirs.to_str().unwrap();
+    // Names ansible-inventory leaves out of host variables, from inventory and -e.
+    let internal = s.write(
+        "internal.ini",
+        "[g]\nh1 playbook_dir=x role_name=r keep=1\nh2 groups=1\n[g:vars]\nansible_facts=1\n",
+    );
+    let internal = internal.to_str().unwrap();
+    let magic = r#"{"inventory_file": "z", "ansible_version": 1, "hostvars": 2}"#;
     let cases: Vec<Vec<&str>> = vec![
+        vec!["-i", internal, "--list", "-e", magic],
+        vec!["-i", internal, "--host", "h1", "-e", magic],
         vec!["-i", basic, "--list", "--limit", "web[0]:db1"],
         vec!["-i", basic, "--list", "-l", "all:!prod", "-e", "x=1"],
         vec!["-i", basic, "--list", "-l", &retry_limit],
@@ -219,6 +237,87 @@ fn limit_extra_vars_and_errors_match_ansible_inventory() {
     ];
     for args in cases {
         same_inventory_view(&s, &ai, &args);
+    }
+}
+
+/// The constructed plugin's `use_extra_vars` with each form of `-e`: key=value,
+/// JSON, and @file (extra vars over host variables in compose and keyed_groups).
+#[test]
+fn constructed_use_extra_vars_matches_ansible_inventory() {
+    let Some(ai) = oracle("ansible-inventory") else {
+        return;
+    };
+    let s = Scratch::new();
+    let at_vars = at_file(
+        &s,
+        "vars.yml",
+        "nested:\n  inner: deep\ntier_parent: tiers\n",
+    );
+    let source = fixtures().join("constructed_extra");
+    let source = source.to_str().unwrap();
+    let (kv, json) = (
+        "from_extras=hey ",
+        r#"{"from_extras": "j", "missing": null}"#,
+    );
+    let cases: [&[&str]; 5] = [
+        &["--list", "-e", kv, "-e", "color=green"],
+        &["--graph", "-e", kv, "-e", &at_vars],
+        &["--list", "-e", json],
+        &["--host", "web1", "-e", kv, "-e", &at_vars],
+        &["-i", "testhost,", "--list", "-e", "from_extras=a b=c"],
+    ];
+    for rest in cases {
+        let mut args = vec!["-i", source];
+        args.extend_from_slice(rest);
+        same_inventory_view(&s, &ai, &args);
+    }
+}
+
+/// `ANSIBLE_INVENTORY_ENABLED` chooses the plugins sources are tried with: a file no
+/// enabled plugin parses is unparsed (exit 1 under ANSIBLE_INVENTORY_UNPARSED_FAILED),
+/// `constructed` may be enabled on its own, unknown names are skipped.
+#[test]
+fn enabled_inventory_plugins_match_ansible_inventory() {
+    let Some(ai) = oracle("ansible-inventory") else {
+        return;
+    };
+    let s = Scratch::new();
+    s.write("empty.yml", "");
+    s.write("plain.ini", "[g]\nh1\n");
+    s.write("hosts.yml", "all:\n  hosts:\n    y1:\n");
+    s.write("other.yml", "plugin: nosuch\n");
+    s.write("c.config", "plugin: constructed\ngroups:\n  every: true\n");
+    s.write(
+        "fq.yml",
+        "plugin: ansible.builtin.constructed\ngroups:\n  fq: true\n",
+    );
+    let sources: [&[&str]; 7] = [
+        &["-i", "empty.yml"],
+        &["-i", "plain.ini"],
+        &["-i", "hosts.yml"],
+        &["-i", "a,b"],
+        &["-i", "other.yml"],
+        &["-i", "a,b", "-i", "c.config", "-i", "hosts.yml"],
+        &["-i", "hosts.yml", "-i", "fq.yml", "-i", "c.config"],
+    ];
+    for enabled in [
+        "constructed",
+        "yaml",
+        "ini,constructed",
+        " host_list , ansible.builtin.constructed",
+        "host_list,constructed,yaml",
+        "auto",
+        "nosuch,ansible.builtin.ini",
+    ] {
+        for source in sources {
+            let mut args = source.to_vec();
+            args.push("--graph");
+            let env = [
+                ("ANSIBLE_INVENTORY_ENABLED", enabled),
+                ("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True"),
+            ];
+            same_inventory_view_with(&s, &ai, &args, &env);
+        }
     }
 }
 
@@ -243,7 +342,8 @@ fn playbook_dir_adds_its_vars_directories_as_ansible_inventory_does() {
 }
 
 /// ansible-playbook's warnings, exit code and output for inventory sources that do
-/// not exist: a warning each, then the implicit localhost.
+/// not exist (a warning each, then the implicit localhost) and for directories in
+/// which nothing parses.
 #[test]
 fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     let Some(ap) = oracle("ansible-playbook") else {
@@ -256,9 +356,19 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
     );
     let basic = fixtures().join("ini_basic/hosts");
     let basic = basic.to_str().unwrap();
+    // Directories: one empty, one with an inventory and an empty directory beside it.
+    std::fs::create_dir_all(s.path("empty")).unwrap();
+    std::fs::create_dir_all(s.path("full/empty")).unwrap();
+    s.write("full/hosts", "[g]\nh1\n");
     let env_none: &[(&str, &str)] = &[];
+    let any_failed: &[(&str, &str)] = &[("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")];
     type Case<'a> = (Vec<&'a str>, &'a [(&'a str, &'a str)]);
     let cases: Vec<Case> = vec![
+        (vec!["-i", "empty", "local.yml"], env_none),
+        (vec!["-i", "full", "local.yml"], env_none),
+        (vec!["-i", "empty", "-i", "full", "local.yml"], env_none),
+        (vec!["-i", "full", "local.yml"], any_failed),
+        (vec!["-i", "empty", "local.yml"], any_failed),
         (vec!["-i", "missing", "local.yml"], env_none),
         (vec!["-i", "missing", "-i", "~/gone", "local.yml"], env_none),
         (
@@ -273,10 +383,7 @@ fn missing_inventory_sources_warn_as_ansible_playbook_does() {
             vec!["-i", "missing", "local.yml"],
             &[("ANSIBLE_INVENTORY_UNPARSED_FAILED", "yes")],
         ),
-        (
-            vec!["-i", "missing", "local.yml"],
-            &[("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True")],
-        ),
+        (vec!["-i", "missing", "local.yml"], any_failed),
         (
             vec!["-i", "missing", "local.yml"],
             &[

@@ -19,7 +19,7 @@ const NO_JSON: &[&str] = &["command", "shell", "raw", "win_command", "win_shell"
 
 pub async fn run(args: AdhocArgs) -> Result<u8, Failure> {
     let extra_vars = crate::extra_vars::parse(&args.run.extra_vars)?;
-    let inventory = crate::inventory_cmd::load_inventory(&args.run.inventory)?;
+    let inventory = crate::inventory_cmd::load_inventory(&args.run.inventory, &extra_vars)?;
     crate::play::check_limit(&inventory, args.run.limit.as_deref())?;
     let dir = match &args.playbook_dir {
         Some(d) => d.clone(),

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 use clap::Args;
-use drover_inventory::{dump_ansible_json, is_host_list, source_path, Inventory};
+use drover_inventory::{
+    dump_ansible_json, is_host_list, source_path, Inventory, LoadOptions, Plugins,
+};
 use serde_json::{Map, Value};
 
 use crate::Failure;
@@ -76,11 +78,29 @@ pub fn warn(message: impl std::fmt::Display) {
 
 const DEFAULT_SOURCE: &str = "/etc/ansible/hosts";
 
+/// The inventory plugins `ANSIBLE_INVENTORY_ENABLED` names (ansible's default list
+/// without it); a name drover does not have is skipped with ansible's warning.
+fn enabled_plugins() -> Plugins {
+    let Ok(list) = std::env::var("ANSIBLE_INVENTORY_ENABLED") else {
+        return Plugins::default();
+    };
+    let (plugins, unknown) = Plugins::from_names(list.split(','));
+    for name in unknown {
+        warn(format!("Failed to load inventory plugin, skipping {name}"));
+    }
+    plugins
+}
+
 /// Loads the `-i` sources (else `ANSIBLE_INVENTORY`, else /etc/ansible/hosts) the way
 /// ansible does: a source that does not exist is a warning and is skipped; with no
 /// source left only the implicit localhost remains. `ANSIBLE_INVENTORY_UNPARSED_FAILED`
 /// and `ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED` turn those into errors (exit 1).
-pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
+/// `extra_vars` are the run's `-e` variables, which inventory plugins see (the
+/// `constructed` plugin with `use_extra_vars`).
+pub fn load_inventory(
+    given: &[String],
+    extra_vars: &drover_engine::VarMap,
+) -> Result<Inventory, Failure> {
     let sources: Vec<String> = if !given.is_empty() {
         given.to_vec()
     } else if let Ok(env) = std::env::var("ANSIBLE_INVENTORY") {
@@ -88,13 +108,20 @@ pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
     } else {
         vec![DEFAULT_SOURCE.to_string()]
     };
+    let plugins = enabled_plugins();
+    let host_list = |s: &str| plugins.host_list && is_host_list(s);
     let mut usable = Vec::new();
     for source in sources.into_iter().filter(|s| !s.is_empty()) {
-        if is_host_list(&source) {
+        if host_list(&source) {
             usable.push(source);
             continue;
         }
-        let path = source_path(&source);
+        // ansible makes a source a path only when it has no comma.
+        let path = if source.contains(',') {
+            PathBuf::from(&source)
+        } else {
+            source_path(&source)
+        };
         if path.exists() {
             usable.push(source);
             continue;
@@ -133,18 +160,21 @@ pub fn load_inventory(given: &[String]) -> Result<Inventory, Failure> {
     }
     // A file that does not parse is skipped with a warning that quotes the error, as
     // ansible does; ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED makes it an error.
-    let inventory = if env_flag("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", false) {
-        Inventory::load(&usable)
-    } else {
-        Inventory::load_lenient(&usable)
-    }
-    .map_err(|e| Failure::new(1, e))?;
+    let options = LoadOptions {
+        lenient: !env_flag("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", false),
+        extra_vars: extra_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        plugins,
+    };
+    let inventory = Inventory::load_with(&usable, &options).map_err(|e| Failure::new(1, e))?;
     for w in inventory.warnings() {
         warn(w);
     }
     let parsed = usable
         .iter()
-        .filter(|s| is_host_list(s) || !inventory.unparsed().contains(&source_path(s)))
+        .filter(|s| host_list(s) || !inventory.unparsed().contains(&source_path(s)))
         .count();
     if parsed == 0 {
         return nothing_parsed();
@@ -180,8 +210,47 @@ fn available_hosts(
     Ok(all.filter(|h| chosen.contains(h)).collect())
 }
 
-/// A host's variables with the extra vars on top. `--list` shows composed strings as
-/// ansible-inventory does (`__ansible_unsafe`), `--host` plainly.
+/// Names ansible-inventory leaves out of a host's variables wherever they come from
+/// (ansible's INTERNAL_STATIC_VARS): magic and play-level variables.
+const INTERNAL_VARS: [&str; 33] = [
+    "ansible_async_path",
+    "ansible_collection_name",
+    "ansible_config_file",
+    "ansible_dependent_role_names",
+    "ansible_diff_mode",
+    "ansible_facts",
+    "ansible_forks",
+    "ansible_inventory_sources",
+    "ansible_limit",
+    "ansible_play_batch",
+    "ansible_play_hosts",
+    "ansible_play_hosts_all",
+    "ansible_play_role_names",
+    "ansible_playbook_python",
+    "ansible_role_name",
+    "ansible_role_names",
+    "ansible_run_tags",
+    "ansible_skip_tags",
+    "ansible_verbosity",
+    "ansible_version",
+    "inventory_dir",
+    "inventory_file",
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "groups",
+    "group_names",
+    "hostvars",
+    "playbook_dir",
+    "play_hosts",
+    "role_name",
+    "role_names",
+    "role_path",
+    "role_uuid",
+];
+
+/// A host's variables with the extra vars on top, without ansible's internal names.
+/// `--list` shows composed strings as ansible-inventory does (`__ansible_unsafe`),
+/// `--host` plainly.
 fn host_vars_with(
     inv: &Inventory,
     host: &str,
@@ -197,6 +266,7 @@ fn host_vars_with(
     for (k, v) in extra {
         vars.insert(k.clone(), v.clone());
     }
+    vars.retain(|k, _| !INTERNAL_VARS.contains(&k.as_str()));
     vars
 }
 
@@ -257,10 +327,9 @@ pub fn run(args: InventoryArgs) -> Result<u8, Failure> {
             "Conflicting options used, only one of --host, --graph or --list can be used at the same time.",
         ));
     }
-    let extra: Map<String, Value> = crate::extra_vars::parse(&args.extra_vars)?
-        .into_iter()
-        .collect();
-    let mut inv = load_inventory(&args.inventory)?;
+    let extra_vars = crate::extra_vars::parse(&args.extra_vars)?;
+    let mut inv = load_inventory(&args.inventory, &extra_vars)?;
+    let extra: Map<String, Value> = extra_vars.into_iter().collect();
     if let Some(dir) = &args.playbook_dir {
         inv.load_vars_dirs(dir).map_err(|e| Failure::new(1, e))?;
     }

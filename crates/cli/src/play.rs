@@ -173,7 +173,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }
     }
     let extra_vars = crate::extra_vars::parse(&args.run.extra_vars)?;
-    let mut inventory = crate::inventory_cmd::load_inventory(&args.run.inventory)?;
+    let mut inventory = crate::inventory_cmd::load_inventory(&args.run.inventory, &extra_vars)?;
     // Modules in library/ beside the playbooks and their roles, -M, and ANSIBLE_LIBRARY.
     let mut library = Vec::new();
     for pb in &args.playbooks {

@@ -9,11 +9,16 @@
 //! linked under `all` at this point, so `all`'s variables reach only hosts in groups
 //! that were explicitly made children of `all`. With `strict: false` (the default) an
 //! expression that fails is skipped.
+//!
+//! With `use_extra_vars: true` the run's extra vars (`-e`) lie over a host's variables
+//! in `compose` and `keyed_groups` expressions (and in a keyed group's `parent_group`
+//! template), but not in `groups` conditionals: ansible's `groups` sets the host's
+//! variables alone.
 
 use std::collections::HashSet;
 use std::path::Path;
 
-use drover_template::Templar;
+use drover_template::{py_repr, Templar};
 use drover_yaml::{Document, Node, NodeValue};
 use serde_json::{Map, Value};
 
@@ -40,10 +45,21 @@ struct Config {
     groups: Vec<(String, String)>,
     keyed_groups: Vec<KeyedGroup>,
     leading_separator: bool,
+    use_extra_vars: bool,
+    /// The extra vars `compose` and `keyed_groups` see (none without `use_extra_vars`).
+    extra_vars: Map<String, Value>,
 }
 
-pub fn parse(data: &mut Data, path: &Path, doc: &Document) -> Result<(), InventoryError> {
-    let config = read_config(path, doc)?;
+pub fn parse(
+    data: &mut Data,
+    path: &Path,
+    doc: &Document,
+    extra_vars: &Map<String, Value>,
+) -> Result<(), InventoryError> {
+    let mut config = read_config(path, doc)?;
+    if config.use_extra_vars {
+        config.extra_vars = extra_vars.clone();
+    }
     let templar = Templar::new();
     data.compute_depths();
     let hosts: Vec<usize> = (0..data.hosts.len())
@@ -70,7 +86,7 @@ fn construct_host(
             Ok(())
         }
     };
-    let (vars, trusted) = host_vars(data, h);
+    let (vars, trusted) = host_vars(data, h, &config.extra_vars);
     for (name, expr) in &config.compose {
         match templar.expression(expr, &vars) {
             Ok(value) => {
@@ -83,7 +99,7 @@ fn construct_host(
             Err(e) => fail(format!("Could not set {name} for host {host}: {e}"))?,
         }
     }
-    let (vars, _) = host_vars(data, h);
+    let (vars, _) = host_vars(data, h, &Map::new());
     for (name, expr) in &config.groups {
         let group = safe_group_name(name);
         match templar.expression(expr, &vars) {
@@ -101,6 +117,7 @@ fn construct_host(
             ))?,
         }
     }
+    let (vars, _) = host_vars(data, h, &config.extra_vars);
     for keyed in &config.keyed_groups {
         let Some(expr) = &keyed.key else {
             fail(format!(
@@ -132,6 +149,24 @@ fn construct_host(
             }
             continue;
         }
+        // The parent group's name is a template over the same variables as the key.
+        let parent = match &keyed.parent_group {
+            None => None,
+            Some(raw) => match templar.render(raw, &vars) {
+                Ok(Value::String(s)) if s == Templar::OMIT => None,
+                // ansible adds no parent when the name is falsy.
+                Ok(name) if !python_truthy(&name) => None,
+                Ok(name) => Some(text(&name)),
+                Err(e) => {
+                    fail(format!(
+                        "Could not generate parent group {} for group {}: {e}",
+                        py_repr(&Value::from(raw.clone())),
+                        py_repr(&key)
+                    ))?;
+                    continue;
+                }
+            },
+        };
         let separator = if keyed.prefix.is_empty() && !config.leading_separator {
             ""
         } else {
@@ -141,7 +176,7 @@ fn construct_host(
             let group = safe_group_name(&format!("{}{separator}{bare}", keyed.prefix));
             let g = data.add_group(&group);
             data.add_host_to_group(g, h);
-            if let Some(parent) = &keyed.parent_group {
+            if let Some(parent) = &parent {
                 let p = data.add_group(&safe_group_name(parent));
                 data.add_child_group(p, g)
                     .map_err(|e| InventoryError::invalid(path, e))?;
@@ -151,39 +186,46 @@ fn construct_host(
     Ok(())
 }
 
+fn python_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        Value::Number(n) => n.as_f64() != Some(0.0),
+    }
+}
+
 /// The bare group names a keyed group's key value gives (before prefix and separator).
 fn keyed_names(
     path: &Path,
     keyed: &KeyedGroup,
     key: &Value,
 ) -> Result<Vec<String>, InventoryError> {
-    let truthy = match key {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty() || keyed.default_value.is_some(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-    };
-    if !truthy {
+    // ansible's "should default" values: None and the empty string.
+    let blank = |v: &Value| v.is_null() || v.as_str() == Some("");
+    if let (true, Some(default)) = (blank(key), &keyed.default_value) {
+        return Ok(vec![default.clone()]);
+    }
+    if !python_truthy(key) {
         return Ok(Vec::new());
     }
-    let or_default = |s: &str| match (&keyed.default_value, s.is_empty()) {
-        (Some(default), true) => default.clone(),
-        _ => s.to_string(),
-    };
     Ok(match key {
-        Value::String(s) => vec![or_default(s)],
-        Value::Array(items) => items.iter().map(|v| or_default(&text(v))).collect(),
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match (&keyed.default_value, blank(v)) {
+                (Some(default), true) => default.clone(),
+                _ => text(v),
+            })
+            .collect(),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| {
-                let v = text(v);
-                match (&keyed.default_value, v.is_empty()) {
-                    (Some(default), true) => format!("{k}{}{default}", keyed.separator),
-                    (None, true) if !keyed.trailing_separator => k.clone(),
-                    _ => format!("{k}{}{v}", keyed.separator),
-                }
+            .map(|(k, v)| match (&keyed.default_value, blank(v)) {
+                (Some(default), true) => format!("{k}{}{default}", keyed.separator),
+                (None, true) if !keyed.trailing_separator => k.clone(),
+                _ => format!("{k}{}{}", keyed.separator, text(v)),
             })
             .collect(),
         other => {
@@ -218,9 +260,14 @@ fn python_type(v: &Value) -> &'static str {
     }
 }
 
-/// The variables constructed's expressions see for a host, and every string in the
-/// inventory's own values (strings a template passes through unchanged stay trusted).
-fn host_vars(data: &Data, h: usize) -> (Map<String, Value>, HashSet<String>) {
+/// The variables constructed's expressions see for a host (with `extra` over them),
+/// and every string in the inventory's own values and the extra vars (strings a
+/// template passes through unchanged stay trusted).
+fn host_vars(
+    data: &Data,
+    h: usize,
+    extra: &Map<String, Value>,
+) -> (Map<String, Value>, HashSet<String>) {
     let host = &data.hosts[h];
     let mut groups: Vec<usize> = data.host_group_closure(h).into_iter().collect();
     groups.sort_by(|a, b| data.precedence_key(*a).cmp(&data.precedence_key(*b)));
@@ -234,7 +281,7 @@ fn host_vars(data: &Data, h: usize) -> (Map<String, Value>, HashSet<String>) {
         vars.insert(k.clone(), v.clone());
     }
     let mut trusted = HashSet::new();
-    for v in vars.values() {
+    for v in vars.values().chain(extra.values()) {
         collect_strings(v, &mut trusted);
     }
     let mut names: Vec<String> = groups
@@ -249,6 +296,9 @@ fn host_vars(data: &Data, h: usize) -> (Map<String, Value>, HashSet<String>) {
         Value::from(crate::Inventory::inventory_hostname_short(&host.name)),
     );
     vars.insert("group_names".into(), Value::from(names));
+    for (k, v) in extra {
+        vars.insert(k.clone(), v.clone());
+    }
     (vars, trusted)
 }
 
@@ -303,6 +353,8 @@ fn read_config(path: &Path, doc: &Document) -> Result<Config, InventoryError> {
         groups: Vec::new(),
         keyed_groups: Vec::new(),
         leading_separator: true,
+        use_extra_vars: false,
+        extra_vars: Map::new(),
     };
     let Some(entries) = root.as_map() else {
         return Err(InventoryError::invalid(path, "expected a mapping"));
@@ -337,7 +389,11 @@ fn read_config(path: &Path, doc: &Document) -> Result<Config, InventoryError> {
                         })??);
                 }
             }
-            "use_extra_vars" | "use_vars_plugins" if boolean(v) == Some(true) => {
+            "use_extra_vars" => {
+                config.use_extra_vars =
+                    boolean(v).ok_or_else(|| bad(v, "use_extra_vars must be a boolean"))?
+            }
+            "use_vars_plugins" if boolean(v) == Some(true) => {
                 return Err(bad(
                     v,
                     "drover's constructed plugin does not support this option",

@@ -29,6 +29,9 @@ pub enum InventoryError {
     /// ansible-playbook only warns here; callers that want that can match this variant.
     #[error("inventory source {} does not exist", .0.display())]
     NotFound(PathBuf),
+    /// A directory source in which nothing parsed (ansible's wording).
+    #[error("Completely failed to parse inventory source {}", .0.display())]
+    Unparsed(PathBuf),
     /// An executable inventory that failed or printed something that is not inventory JSON.
     #[error("{}", ScriptDisplay { path, message, stderr })]
     Script {

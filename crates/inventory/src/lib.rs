@@ -28,8 +28,105 @@ pub use pyjson::dump as dump_ansible_json;
 pub use sources::{is_host_list, unfrack as source_path};
 
 use model::{Data, Vars, ALL, LOCALHOST_NAMES};
-use sources::OnUnparsed;
 use vars_dirs::{Kind, VarsDir};
+
+/// How [`Inventory::load_with`] reads its sources.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// A file that does not parse is skipped with ansible's warnings (which quote the
+    /// error and its position) rather than ending the load; [`Inventory::unparsed`]
+    /// lists those files.
+    pub lenient: bool,
+    /// The run's extra vars (`-e`): the `constructed` plugin's expressions see them
+    /// with `use_extra_vars: true`, as ansible's inventory plugins do.
+    pub extra_vars: serde_json::Map<String, Value>,
+    /// The inventory plugins sources are tried with (ansible's `INVENTORY_ENABLED`).
+    pub plugins: Plugins,
+}
+
+/// The inventory plugins a load may use, as ansible's `INVENTORY_ENABLED` setting
+/// (`ANSIBLE_INVENTORY_ENABLED`) names them. drover tries the enabled ones in
+/// ansible's default order (host_list, script, auto, yaml, ini, toml, then
+/// constructed), whatever order they are named in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plugins {
+    /// `a,b,` host lists.
+    pub host_list: bool,
+    /// Executable files.
+    pub script: bool,
+    /// `.yml`/`.yaml` files naming a plugin (`plugin: constructed`).
+    pub auto: bool,
+    /// YAML inventories (no extension, `.yml`, `.yaml`, `.json`).
+    pub yaml: bool,
+    /// INI inventories (any file).
+    pub ini: bool,
+    /// `.toml` files (drover refuses them with an error).
+    pub toml: bool,
+    /// `constructed` configurations (`.yml`, `.yaml`, `.config`) without `auto`, by
+    /// the name it was enabled under: as in ansible, a configuration's `plugin` must
+    /// then be that same name (`constructed` or `ansible.builtin.constructed`).
+    pub constructed: Option<&'static str>,
+}
+
+impl Default for Plugins {
+    /// ansible's default: host_list, script, auto, yaml, ini, toml.
+    fn default() -> Self {
+        Plugins {
+            host_list: true,
+            script: true,
+            auto: true,
+            yaml: true,
+            ini: true,
+            toml: true,
+            constructed: None,
+        }
+    }
+}
+
+impl Plugins {
+    /// The plugins of an `INVENTORY_ENABLED` list (`ini`, `ansible.builtin.ini`, ...),
+    /// and the names drover does not have (ansible skips those with a warning).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> (Plugins, Vec<String>) {
+        let mut plugins = Plugins {
+            host_list: false,
+            script: false,
+            auto: false,
+            yaml: false,
+            ini: false,
+            toml: false,
+            constructed: None,
+        };
+        let mut unknown = Vec::new();
+        for raw in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
+            let name = raw
+                .strip_prefix("ansible.builtin.")
+                .or_else(|| raw.strip_prefix("ansible.legacy."))
+                .unwrap_or(raw);
+            if matches!(name, "constructed") {
+                plugins.constructed = Some(match raw {
+                    "constructed" => "constructed",
+                    "ansible.builtin.constructed" => "ansible.builtin.constructed",
+                    _ => "ansible.legacy.constructed",
+                });
+                continue;
+            }
+            let flag = match name {
+                "host_list" => &mut plugins.host_list,
+                "script" => &mut plugins.script,
+                "auto" => &mut plugins.auto,
+                "yaml" => &mut plugins.yaml,
+                "ini" => &mut plugins.ini,
+                "toml" => &mut plugins.toml,
+                _ => {
+                    unknown.push(raw.to_string());
+                    continue;
+                }
+            };
+            *flag = true;
+        }
+        (plugins, unknown)
+    }
+}
 
 /// A loaded inventory: hosts, groups, their variables, and the `group_vars/` /
 /// `host_vars/` directories beside the sources (and later the playbook).
@@ -49,14 +146,20 @@ impl Inventory {
     /// content), a directory (every file in it, skipping what ansible skips), or a
     /// host list `a,b,` (contains a comma and is not an existing path).
     pub fn load(sources: &[String]) -> Result<Inventory, InventoryError> {
-        Self::load_sources(sources, OnUnparsed::Fail)
+        Self::load_with(sources, &LoadOptions::default())
     }
 
     /// Like [`Inventory::load`], but a file that does not parse is skipped with
     /// ansible's warnings (which quote the error and its position) rather than
     /// ending the load; [`Inventory::unparsed`] lists those files.
     pub fn load_lenient(sources: &[String]) -> Result<Inventory, InventoryError> {
-        Self::load_sources(sources, OnUnparsed::Warn)
+        Self::load_with(
+            sources,
+            &LoadOptions {
+                lenient: true,
+                ..LoadOptions::default()
+            },
+        )
     }
 
     /// The file sources that did not parse (only [`Inventory::load_lenient`] skips them).
@@ -64,16 +167,20 @@ impl Inventory {
         &self.data.unparsed
     }
 
-    fn load_sources(sources: &[String], on: OnUnparsed) -> Result<Inventory, InventoryError> {
+    /// Loads the sources as [`Inventory::load`] does, with the given options.
+    pub fn load_with(
+        sources: &[String],
+        options: &LoadOptions,
+    ) -> Result<Inventory, InventoryError> {
         let mut data = Data::new();
         let mut roots: Vec<PathBuf> = Vec::new();
         for source in sources.iter().filter(|s| !s.is_empty()) {
-            if sources::is_host_list(source) {
+            if options.plugins.host_list && sources::is_host_list(source) {
                 sources::parse_host_list(&mut data, source);
                 continue;
             }
             let path = sources::unfrack(source);
-            sources::parse_path(&mut data, &path, on)?;
+            sources::parse_path(&mut data, &path, options)?;
             let root = if path.is_dir() {
                 path.clone()
             } else {

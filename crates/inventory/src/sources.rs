@@ -11,7 +11,7 @@ use crate::address::parse_address;
 use crate::error::InventoryError;
 use crate::model::{Data, UNGROUPED};
 use crate::script::{self, ScriptFailure};
-use crate::{constructed, ini, yaml_inv};
+use crate::{constructed, ini, yaml_inv, LoadOptions};
 
 /// Extensions ansible skips in inventory directories (REJECT_EXTS plus
 /// INVENTORY_IGNORE_EXTS defaults).
@@ -74,19 +74,15 @@ pub fn parse_host_list(data: &mut Data, source: &str) {
     data.current_source = None;
 }
 
-/// How a file that does not parse is treated.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum OnUnparsed {
-    /// The error ends the load.
-    Fail,
-    /// As ansible does by default: a warning that quotes the error (file, line,
-    /// column), and the source is skipped whole: nothing it declared before the
-    /// error is kept.
-    Warn,
-}
-
-/// Parses a file or directory source.
-pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), InventoryError> {
+/// Parses a file or directory source. A file that does not parse ends the load, or
+/// with `options.lenient` (as ansible does by default) is a warning that quotes the
+/// error (file, line, column), and the source is skipped whole: nothing it declared
+/// before the error is kept. Returns whether the source was parsed.
+pub fn parse_path(
+    data: &mut Data,
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<bool, InventoryError> {
     let meta = fs::metadata(path).map_err(|_| InventoryError::NotFound(path.to_path_buf()))?;
     if meta.is_dir() {
         let mut names: Vec<String> = Vec::new();
@@ -101,14 +97,23 @@ pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), In
             }
         }
         names.sort();
+        // As in ansible, a directory is parsed when one of its entries is: an empty
+        // one (or one whose every file failed) is itself an unparsed source.
+        let mut parsed = false;
         for name in names.into_iter().filter(|n| !ignored_in_dir(n)) {
-            parse_path(data, &path.join(name), on)?;
+            parsed |= parse_path(data, &path.join(name), options)?;
         }
-        return Ok(());
+        if !parsed {
+            if !options.lenient {
+                return Err(InventoryError::Unparsed(path.to_path_buf()));
+            }
+            unparsed(data, path);
+        }
+        return Ok(parsed);
     }
-    let before = (on == OnUnparsed::Warn).then(|| data.clone());
+    let before = options.lenient.then(|| data.clone());
     data.current_source = Some(path.to_string_lossy().into_owned());
-    let result = parse_file(data, path);
+    let result = parse_file(data, path, options);
     data.current_source = None;
     match (result, before) {
         (Err(e), Some(before)) => {
@@ -117,15 +122,20 @@ pub fn parse_path(data: &mut Data, path: &Path, on: OnUnparsed) -> Result<(), In
                 "Failed to parse inventory source {}: {e}",
                 path.display()
             ));
-            data.warn(format!(
-                "Unable to parse {} as an inventory source",
-                path.display()
-            ));
-            data.unparsed.push(path.to_path_buf());
-            Ok(())
+            unparsed(data, path);
+            Ok(false)
         }
-        (result, _) => result,
+        (result, _) => result.map(|()| true),
     }
+}
+
+/// Records a source that nothing parsed, with ansible's warning.
+fn unparsed(data: &mut Data, path: &Path) {
+    data.warn(format!(
+        "Unable to parse {} as an inventory source",
+        path.display()
+    ));
+    data.unparsed.push(path.to_path_buf());
 }
 
 fn extension(path: &Path) -> String {
@@ -148,8 +158,9 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
-    if is_executable(path) {
+fn parse_file(data: &mut Data, path: &Path, options: &LoadOptions) -> Result<(), InventoryError> {
+    let plugins = &options.plugins;
+    if plugins.script && is_executable(path) {
         match script::parse(data, path) {
             Ok(()) => return Ok(()),
             // Not runnable (no shebang): ansible moves on to the file formats.
@@ -158,47 +169,55 @@ fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
         }
     }
     let ext = extension(path);
-    if ext == ".toml" {
+    if plugins.toml && ext == ".toml" {
         return Err(InventoryError::invalid(
             path,
             "TOML inventories are not supported",
         ));
     }
     let file = SourceFile::read(path)?;
+    // The file extensions each plugin accepts, as their verify_file checks them.
+    let try_yaml = plugins.yaml && (ext.is_empty() || YAML_EXTS.contains(&ext.as_str()));
+    let try_auto = plugins.auto && matches!(ext.as_str(), ".yml" | ".yaml");
+    let try_constructed =
+        plugins.constructed.is_some() && matches!(ext.as_str(), ".yml" | ".yaml" | ".config");
     // The YAML failure, and whether the file was clearly meant as YAML (it parsed to a mapping).
     let mut yaml_error: Option<(InventoryError, bool)> = None;
-    if ext.is_empty() || YAML_EXTS.contains(&ext.as_str()) {
+    if try_yaml || try_auto || try_constructed {
         match drover_yaml::parse(file.clone()) {
-            Ok(doc) => match yaml_inv::check(&doc) {
-                Ok(()) => return yaml_inv::parse(data, &doc),
-                Err(yaml_inv::NotInventory::PluginConfig) => {
-                    let name = doc
-                        .root
-                        .get("plugin")
-                        .and_then(|p| p.as_str())
-                        .unwrap_or("");
-                    if constructed::is_constructed(name) {
-                        return constructed::parse(data, path, &doc);
+            Ok(doc) => {
+                let checked = yaml_inv::check(&doc);
+                let message = match checked {
+                    Ok(()) if try_yaml => return yaml_inv::parse(data, &doc),
+                    Err(yaml_inv::NotInventory::PluginConfig) if try_auto || try_constructed => {
+                        return plugin_config(data, path, &doc, options, try_auto);
                     }
-                    return Err(InventoryError::invalid(
-                        path,
-                        format!(
-                            "inventory config '{}' specifies unknown plugin '{name}' \
-                             (drover has the constructed plugin only)",
-                            path.display()
-                        ),
-                    ));
-                }
-                Err(not) => {
-                    let mapping = doc.root.as_map().is_some();
-                    yaml_error = Some((
-                        InventoryError::Yaml(doc.error_at(&doc.root, not.message())),
-                        mapping,
-                    ));
-                }
-            },
+                    Err(not) if try_yaml => not.message(),
+                    // Only plugin configurations were looked for.
+                    Err(yaml_inv::NotInventory::Empty) if !try_auto => {
+                        format!("{} is empty", path.display())
+                    }
+                    _ if try_auto => format!(
+                        "no root 'plugin' key found, '{}' is not a valid YAML inventory \
+                         plugin config file",
+                        path.display()
+                    ),
+                    _ => "Incorrect plugin name in file: none found".to_string(),
+                };
+                let mapping = doc.root.as_map().is_some();
+                yaml_error = Some((
+                    InventoryError::Yaml(doc.error_at(&doc.root, message)),
+                    mapping,
+                ));
+            }
             Err(e) => yaml_error = Some((InventoryError::Yaml(e), false)),
         }
+    }
+    if !plugins.ini {
+        return Err(match yaml_error {
+            Some((e, _)) => e,
+            None => InventoryError::invalid(path, "no enabled inventory plugin accepts this file"),
+        });
     }
     match ini::parse(data, path, &file.text) {
         Ok(()) => Ok(()),
@@ -209,6 +228,37 @@ fn parse_file(data: &mut Data, path: &Path) -> Result<(), InventoryError> {
             _ => Err(ini_error),
         },
     }
+}
+
+/// A YAML file naming an inventory plugin (`plugin: NAME`): through the `auto`
+/// plugin any plugin drover has, else only the `constructed` plugin by the name it
+/// was enabled under.
+fn plugin_config(
+    data: &mut Data,
+    path: &Path,
+    doc: &drover_yaml::Document,
+    options: &LoadOptions,
+    auto: bool,
+) -> Result<(), InventoryError> {
+    let name = doc
+        .root
+        .get("plugin")
+        .and_then(|p| p.as_str())
+        .unwrap_or("");
+    // Enabled directly (not through `auto`), constructed wants its own name.
+    if constructed::is_constructed(name) && (auto || options.plugins.constructed == Some(name)) {
+        return constructed::parse(data, path, doc, &options.extra_vars);
+    }
+    let message = if auto {
+        format!(
+            "inventory config '{}' specifies unknown plugin '{name}' \
+             (drover has the constructed plugin only)",
+            path.display()
+        )
+    } else {
+        format!("Incorrect plugin name in file: {name}")
+    };
+    Err(InventoryError::invalid(path, message))
 }
 
 /// Which error to show when a file is neither valid YAML inventory nor valid INI.

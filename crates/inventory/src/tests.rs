@@ -349,3 +349,15 @@ fn unknown_inventory_plugin_is_named() {
     let err = load_one(&conf).unwrap_err().to_string();
     assert!(err.contains("unknown plugin 'amazon.aws.aws_ec2'"), "{err}");
 }
+
+#[test]
+fn enabled_plugin_names() {
+    let (plugins, unknown) = crate::Plugins::from_names(
+        " ini, ansible.builtin.constructed ,nosuch,,ansible.legacy.host_list".split(','),
+    );
+    assert!(plugins.ini && plugins.host_list);
+    assert_eq!(plugins.constructed, Some("ansible.builtin.constructed"));
+    assert!(!plugins.yaml && !plugins.auto && !plugins.script && !plugins.toml);
+    assert_eq!(unknown, ["nosuch"]);
+    assert_eq!(crate::Plugins::default().constructed, None);
+}

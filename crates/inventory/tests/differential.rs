@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use drover_inventory::{dump_ansible_json, Inventory};
+use drover_inventory::{dump_ansible_json, Inventory, LoadOptions};
 
 fn ansible_inventory() -> PathBuf {
     let venv = std::env::var("ANSIBLE_VENV").unwrap_or_else(|_| "/tmp/ansible-venv".into());
@@ -130,6 +130,38 @@ fn constructed_plugin_matches_ansible() {
         compare(&["constructed"]);
         // YAML, then constructed as a second -i source, strict on.
         compare(&["constructed_yaml/hosts.yml", "constructed_yaml/keyed.yml"]);
+    }
+}
+
+/// `use_extra_vars`: the groups constructed makes from extra vars (given to
+/// ansible-inventory as `-e JSON`) match; the hostvars views, which also show the
+/// extra vars themselves, are compared by the CLI's tests.
+#[test]
+fn constructed_extra_vars_match_ansible() {
+    if !have_ansible() {
+        return;
+    }
+    let source = fixtures()
+        .join("constructed_extra")
+        .to_string_lossy()
+        .into_owned();
+    for extra in [
+        serde_json::json!({}),
+        serde_json::json!({"from_extras": "hey", "color": "green"}),
+        serde_json::json!({"from_extras": "hey", "tier_parent": "tiers", "missing": ""}),
+    ] {
+        let options = LoadOptions {
+            extra_vars: extra.as_object().cloned().unwrap_or_default(),
+            ..LoadOptions::default()
+        };
+        let inv = Inventory::load_with(std::slice::from_ref(&source), &options)
+            .unwrap_or_else(|e| panic!("{extra}: {e}"));
+        let json = extra.to_string();
+        assert_eq!(
+            inv.graph(None).unwrap(),
+            ansible(&["-i", &source, "--graph", "-e", &json]),
+            "--graph differs with -e {json}"
+        );
     }
 }
 
