@@ -26,7 +26,11 @@ impl Target for Local {
     fn evaluate(&self, _expr: &str) -> Result<Option<Value>, String> {
         Ok(None)
     }
-    fn render_text(&self, text: &str, _opts: &TextOptions) -> Result<String, String> {
+    fn render_text(
+        &self,
+        text: &str,
+        _opts: &TextOptions,
+    ) -> Result<String, drover_template::TemplateError> {
         Ok(text.to_string())
     }
     fn find_file(&self, _kind: SearchKind, name: &str) -> Option<PathBuf> {

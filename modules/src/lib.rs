@@ -90,6 +90,15 @@ pub enum ModuleError {
     /// The task failed before producing a result (bad arguments, become refused, ...).
     #[error("{0}")]
     Failed(String),
+    /// The task failed because of an error in a file it read (a template): shown with
+    /// the file and, when known, the line and column in it.
+    #[error("{message}")]
+    FailedIn {
+        message: String,
+        file: std::path::PathBuf,
+        /// 1-based line and column.
+        at: Option<(u32, u32)>,
+    },
 }
 
 impl From<ConnError> for ModuleError {
@@ -130,7 +139,11 @@ pub trait Target: Send + Sync {
         })
     }
     /// Render a template file's text with the task's variables (`template` module).
-    fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String>;
+    fn render_text(
+        &self,
+        text: &str,
+        opts: &TextOptions,
+    ) -> Result<String, drover_template::TemplateError>;
     /// A controller-side source file, searched as Ansible does: the role's `files/` or
     /// `templates/` directory, then the playbook's, then the playbook directory itself.
     /// Absolute paths are returned as they are if they exist.

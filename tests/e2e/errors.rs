@@ -150,3 +150,50 @@ fn bad_usage_exits_2() {
     let out = run(s.drover().args(["play", "--no-such-flag", "x.yml"]));
     assert_eq!(out.code, 2, "{}", out.show());
 }
+
+#[test]
+fn a_template_error_points_at_its_line_and_column_in_the_template_file() {
+    let s = Scratch::new();
+    s.write("inv.ini", "local ansible_connection=local\n");
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    s.write(
+        "templates/app.j2",
+        "#jinja2: trim_blocks: True\nline2\n{% if a == 1 and typo in [1] %}x{% endif %}\n",
+    );
+    s.write("templates/broken.j2", "a\n{{ b + }}\n");
+    let out_dir = s.path("out");
+    s.write(
+        "site.yml",
+        &format!(
+            "- hosts: all\n  gather_facts: false\n  vars: {{a: 1}}\n  tasks:\n    - template: src=app.j2 dest={0}/app\n      ignore_errors: true\n    - template: src=broken.j2 dest={0}/broken\n",
+            out_dir.display()
+        ),
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 2, "{}", out.show());
+    let app = s.path("templates/app.j2");
+    let app = std::fs::canonicalize(&app).unwrap_or(app);
+    assert!(
+        out.stdout
+            .contains("[ERROR]: Task failed: 'typo' is undefined"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "'typo' is undefined\nOrigin: {}:3:18\n",
+            app.display()
+        )),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains("<<< caused by >>>"), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains("Syntax error in template: unexpected end of variable block\nOrigin: "),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains("broken.j2:2:8"), "{}", out.show());
+    assert!(!out_dir.join("broken").exists());
+}

@@ -349,7 +349,8 @@ impl Reporter for Console {
                     });
                     let report = if causes.len() == 0 {
                         let o = origin(location);
-                        error_report(message, &o.path, o.text, o.line, o.col)
+                        let (line, col) = o.at.unwrap_or((1, 1));
+                        error_report(message, &o.path, o.text, line, col)
                     } else {
                         chain_report(message, std::iter::once(task).chain(causes).collect())
                     };
@@ -402,7 +403,6 @@ fn origin(l: &drover_yaml::Location) -> Origin<'_> {
     Origin {
         path: std::fs::canonicalize(&l.file.path).unwrap_or_else(|_| l.file.path.clone()),
         text: Some(l.file.text.as_str()),
-        line: l.pos.line,
-        col: l.pos.col,
+        at: (l.pos.line > 0).then_some((l.pos.line, l.pos.col)),
     }
 }

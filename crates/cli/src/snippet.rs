@@ -56,13 +56,13 @@ pub struct Level<'a> {
     pub at: Option<Origin<'a>>,
 }
 
-/// A place in a file, with the file's text for the excerpt.
+/// A place in a file, with the file's text for the excerpt; without a line and
+/// column, the file alone.
 #[derive(PartialEq)]
 pub struct Origin<'a> {
     pub path: std::path::PathBuf,
     pub text: Option<&'a str>,
-    pub line: u32,
-    pub col: u32,
+    pub at: Option<(u32, u32)>,
 }
 
 /// ansible-core 2.19's report of an error with causes: `[ERROR]: summary`, then each
@@ -79,8 +79,17 @@ pub fn chain_report(summary: &str, levels: Vec<Level>) -> String {
             _ => merged.push(level),
         }
     }
-    if let [Level { at: Some(o), .. }] = merged.as_slice() {
-        return error_report(summary, &o.path, o.text, o.line, o.col);
+    if let [Level {
+        at:
+            Some(Origin {
+                path,
+                text,
+                at: Some((line, col)),
+            }),
+        ..
+    }] = merged.as_slice()
+    {
+        return error_report(summary, path, *text, *line, *col);
     }
     let count = merged.len();
     let mut out = format!("[ERROR]: {summary}\n");
@@ -90,11 +99,21 @@ pub fn chain_report(summary: &str, levels: Vec<Level>) -> String {
         }
         let stop = if i + 1 < count { "." } else { "" };
         let _ = write!(out, "\n{}{stop}\n", level.message);
-        if let Some(o) = level.at {
-            let _ = writeln!(out, "Origin: {}:{}:{}", o.path.display(), o.line, o.col);
-            if let Some(text) = o.text {
-                let _ = writeln!(out, "\n{}", excerpt(text, o.line, o.col));
+        match level.at {
+            Some(Origin {
+                path,
+                text,
+                at: Some((line, col)),
+            }) => {
+                let _ = writeln!(out, "Origin: {}:{line}:{col}", path.display());
+                if let Some(text) = text {
+                    let _ = writeln!(out, "\n{}", excerpt(text, line, col));
+                }
             }
+            Some(Origin { path, .. }) => {
+                let _ = writeln!(out, "Origin: {}", path.display());
+            }
+            None => {}
         }
     }
     out
@@ -119,8 +138,7 @@ mod tests {
             at: Some(super::Origin {
                 path: "p.yml".into(),
                 text: Some(text),
-                line,
-                col,
+                at: Some((line, col)),
             }),
         };
         let out = super::chain_report(

@@ -103,7 +103,7 @@ pub trait Reporter: Send {
 }
 
 /// One link of an error's "caused by" chain: a message and where the value it is
-/// about is written.
+/// about is written (line 0: in that file, at no known line).
 #[derive(Debug, Clone)]
 pub struct Cause {
     pub message: String,
@@ -122,6 +122,21 @@ impl Cause {
             pos,
         });
         Cause { message, location }
+    }
+
+    /// A cause in another file (a template), at a line and column when known; the
+    /// file is read for the excerpt.
+    pub fn in_file(message: String, path: std::path::PathBuf, at: Option<(u32, u32)>) -> Cause {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let (line, col) = at.unwrap_or((0, 0));
+        let location = drover_yaml::Location {
+            file: std::sync::Arc::new(drover_yaml::SourceFile { path, text }),
+            pos: drover_yaml::Pos { line, col },
+        };
+        Cause {
+            message,
+            location: Some(location),
+        }
     }
 
     /// A cause at the `index`th condition of a task keyword (`when`'s second item).

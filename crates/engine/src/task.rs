@@ -169,7 +169,11 @@ impl Target for TaskTarget<'_, '_> {
         }
     }
 
-    fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String> {
+    fn render_text(
+        &self,
+        text: &str,
+        opts: &TextOptions,
+    ) -> Result<String, drover_template::TemplateError> {
         // Includes and imports are searched as Ansible's template action searches them:
         // the role, the playbook directory, then the template's own directory.
         let mut search: Vec<PathBuf> = self.role_path.map(Path::to_path_buf).into_iter().collect();
@@ -178,7 +182,6 @@ impl Target for TaskTarget<'_, '_> {
             .templar
             .with_search_paths(search)
             .render_text(text, self.scope, opts)
-            .map_err(|e| e.to_string())
     }
 
     fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf> {
@@ -534,6 +537,9 @@ impl Runner<'_> {
             Ok(result) => Done::from_result(result),
             Err(ModuleError::Unreachable(msg)) => Done::unreachable(&msg),
             Err(ModuleError::Failed(msg)) => Done::failed(msg),
+            Err(ModuleError::FailedIn { message, file, at }) => {
+                Done::failed_because(vec![Cause::in_file(message, file, at)])
+            }
         };
         if let Some(inv) = invocation.filter(|_| done.status != Status::Unreachable) {
             done.result.entry("invocation").or_insert(inv);

@@ -94,7 +94,7 @@ pub(crate) fn from_minijinja(
     let detail = err.detail().unwrap_or("");
     match err.kind() {
         ErrorKind::SyntaxError => TemplateError {
-            message: format!("template syntax error: {}", syntax_detail(detail)),
+            message: format!("Syntax error in template: {}", syntax_detail(detail)),
             line,
             col,
             kind: TemplateErrorKind::Syntax,

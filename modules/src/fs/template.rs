@@ -98,15 +98,23 @@ impl Module for Template {
                 dir = ctx.target.playbook_dir().display()
             )));
         };
-        let text = std::fs::read_to_string(&path)
+        let file = std::fs::read_to_string(&path)
             .map_err(|e| fail(&format!("could not read template {}: {e}", path.display())))?;
-        let text = drover_template::template_overrides(&text, &mut opts).map_err(|e| fail(&e))?;
+        let text = drover_template::template_overrides(&file, &mut opts)
+            .map_err(|e| in_template(e, &path, None))?;
+        let header_lines = u32::from(text.len() != file.len());
         opts.search_paths = path.parent().map(Path::to_path_buf).into_iter().collect();
         let prelude = template_vars(ctx, &src, &path, &dest, &opts.delimiters)?;
         let rendered = ctx
             .target
             .render_text(&format!("{prelude}{text}"), &opts)
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| {
+                let at = e
+                    .line
+                    .zip(e.col)
+                    .and_then(|at| file_position(at, &prelude, header_lines));
+                in_template(e.message, &path, at)
+            })?;
         let mut wanted = Wanted::from_args(a)?;
         if a.str("mode")?.as_deref() == Some("preserve") {
             wanted.mode = Some(ModeSpec::Octal(super::copy::local_mode(&path)));
@@ -129,6 +137,28 @@ impl Module for Template {
         };
         install_one(ctx, job).await
     }
+}
+
+fn in_template(message: String, path: &Path, at: Option<(u32, u32)>) -> ModuleError {
+    ModuleError::FailedIn {
+        message,
+        file: path.to_path_buf(),
+        at,
+    }
+}
+
+/// Where a position in the rendered source (`prelude` then the template without its
+/// `#jinja2:` line) is in the template file; `None` inside the prelude.
+fn file_position((line, col): (u32, u32), prelude: &str, header_lines: u32) -> Option<(u32, u32)> {
+    let prelude_lines = prelude.matches('\n').count() as u32;
+    let line = line.checked_sub(prelude_lines).filter(|l| *l > 0)?;
+    let col = if line == 1 && prelude_lines == 0 {
+        col.checked_sub(prelude.chars().count() as u32)
+            .filter(|c| *c > 0)?
+    } else {
+        col
+    };
+    Some((line + header_lines, col))
 }
 
 /// `{% set %}` lines defining the variables Ansible's template action adds. They end

@@ -110,10 +110,12 @@ impl Target for TestHost {
         }
     }
 
-    fn render_text(&self, text: &str, opts: &TextOptions) -> Result<String, String> {
-        self.templar
-            .render_text(text, &self.vars, opts)
-            .map_err(|e| e.to_string())
+    fn render_text(
+        &self,
+        text: &str,
+        opts: &TextOptions,
+    ) -> Result<String, drover_template::TemplateError> {
+        self.templar.render_text(text, &self.vars, opts)
     }
 
     fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf> {
