@@ -224,12 +224,20 @@ pub fn load_role(
     known_action: &dyn Fn(&str) -> bool,
 ) -> Result<Role, SourceError> {
     let candidate = Path::new(&r.name);
-    let dir = if candidate.is_absolute() || r.name.contains('/') {
+    // A relative name with a slash (`nested/dep_role`) is looked for under each search
+    // path first, then as a path from the current directory, as in ansible-core.
+    let dir = if candidate.is_absolute() {
         Some(candidate.to_path_buf()).filter(|p| p.is_dir())
     } else if let Some(dir) = collection_role(&r.name, search) {
         Some(dir)
     } else {
-        search.iter().map(|p| p.join(&r.name)).find(|p| p.is_dir())
+        search
+            .iter()
+            .map(|p| p.join(&r.name))
+            .find(|p| p.is_dir())
+            .or_else(|| {
+                Some(candidate.to_path_buf()).filter(|p| r.name.contains('/') && p.is_dir())
+            })
     };
     let Some(dir) = dir else {
         let tried: Vec<String> = search.iter().map(|p| p.display().to_string()).collect();
