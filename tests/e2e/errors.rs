@@ -150,3 +150,22 @@ fn bad_usage_exits_2() {
     let out = run(s.drover().args(["play", "--no-such-flag", "x.yml"]));
     assert_eq!(out.code, 2, "{}", out.show());
 }
+
+#[test]
+fn end_role_outside_a_role_is_a_load_error() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - meta: end_role\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "localhost,", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("[ERROR]: Cannot execute 'end_role' from outside of a role"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
+    assert!(out.stdout.is_empty(), "no play started: {}", out.show());
+}

@@ -325,6 +325,17 @@ impl<'a> Compiler<'a> {
                     let public = role_is_public(t.args.get("public"), true);
                     out.extend(self.role(&r, &files, Some(&t), Some(dups), public, depth)?);
                 }
+                "meta"
+                    if t.role.is_none()
+                        && !self.all_tags
+                        && raw_param(&t, "_raw_params").as_deref().map(str::trim)
+                            == Some("end_role") =>
+                {
+                    // ansible-core refuses it when loading the task.
+                    return Err(t
+                        .location
+                        .error("Cannot execute 'end_role' from outside of a role"));
+                }
                 _ => {
                     self.render_tags(&mut t.tags);
                     if self.all_tags || self.tags.selects(&t.tags) {
