@@ -113,6 +113,19 @@ fn compare(playbook: &str) {
 
 /// Like [`compare`], with more arguments after the inventory (run in tests/playbooks).
 fn compare_with(playbook: &str, args: &[&str]) {
+    compare_in_env(playbook, args, &[]);
+}
+
+/// Both engines with `env` set (a value of `None` unsets the variable).
+fn compare_in_env(playbook: &str, args: &[&str], env: &[(&str, Option<&str>)]) {
+    let with_env = |cmd: &mut Command| {
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+    };
     let Some(ansible) = ansible_playbook() else {
         return;
     };
@@ -124,7 +137,11 @@ fn compare_with(playbook: &str, args: &[&str]) {
     );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/playbooks");
     let book = dir.join(playbook);
-    let theirs = run(Command::new(&ansible)
+    let mut theirs = Command::new(&ansible);
+    with_env(&mut theirs);
+    let mut ours = s.drover();
+    with_env(&mut ours);
+    let theirs = run(theirs
         .arg("-i")
         .arg(&inv)
         .args(args)
@@ -133,8 +150,7 @@ fn compare_with(playbook: &str, args: &[&str]) {
         .env("ANSIBLE_NOCOLOR", "1")
         .env("HOME", &s.home)
         .env("ANSIBLE_LOCAL_TEMP", s.path("ansible-tmp")));
-    let ours = run(s
-        .drover()
+    let ours = run(ours
         .arg("play")
         .arg("-i")
         .arg(&inv)
@@ -317,4 +333,27 @@ fn the_module_of_action_is_resolved_when_the_task_runs_as_in_ansible_playbook() 
 #[test]
 fn handlers_of_an_imported_role_inherit_its_keywords_as_in_ansible_playbook() {
     compare("role_handlers.yml");
+}
+
+#[test]
+fn role_privacy_matches_ansible_playbook() {
+    for setting in [None, Some("1"), Some("0")] {
+        compare_in_env(
+            "role_privacy.yml",
+            &[],
+            &[("ANSIBLE_PRIVATE_ROLE_VARS", setting)],
+        );
+    }
+}
+
+#[test]
+fn config_lookups_match_ansible_playbook() {
+    compare_in_env(
+        "config_lookup.yml",
+        &[],
+        &[
+            ("ANSIBLE_FORKS", Some("3")),
+            ("ANSIBLE_PRIVATE_ROLE_VARS", Some("on")),
+        ],
+    );
 }

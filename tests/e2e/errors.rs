@@ -197,3 +197,22 @@ fn a_template_error_points_at_its_line_and_column_in_the_template_file() {
     assert!(out.stdout.contains("broken.j2:2:8"), "{}", out.show());
     assert!(!out_dir.join("broken").exists());
 }
+
+#[test]
+fn end_role_outside_a_role_is_a_load_error() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - meta: end_role\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "localhost,", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("[ERROR]: Cannot execute 'end_role' from outside of a role"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
+    assert!(out.stdout.is_empty(), "no play started: {}", out.show());
+}

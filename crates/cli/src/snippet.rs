@@ -20,7 +20,12 @@ pub fn excerpt(text: &str, line: u32, col: u32) -> String {
     let mut out = String::new();
     for n in first..=line {
         let Some(l) = lines.get(n - 1) else { break };
-        let _ = writeln!(out, "{n:>width$} {l}");
+        if l.is_empty() {
+            // An empty line is its number alone, as ansible-core prints it.
+            let _ = writeln!(out, "{n:>width$}");
+        } else {
+            let _ = writeln!(out, "{n:>width$} {l}");
+        }
     }
     let _ = write!(
         out,

@@ -28,8 +28,8 @@ pub enum Node {
 pub struct Plan {
     pub sections: Vec<Vec<Node>>,
     pub handlers: Vec<Arc<Task>>,
-    /// Every loaded role's vars and defaults, in load order (the last wins): roles are
-    /// public, so the whole play sees them, below each task's own role.
+    /// The vars and defaults of every public role loaded, in load order (the last
+    /// wins): the whole play sees them, below each task's own role.
     pub role_vars: IndexMap<String, Value>,
     pub role_defaults: IndexMap<String, Value>,
     /// Roles the play loaded statically; `include_role` dedupes against them.
@@ -46,6 +46,9 @@ pub struct Compiler<'a> {
     pub role_handlers: Vec<Arc<Task>>,
     role_vars: IndexMap<String, Value>,
     role_defaults: IndexMap<String, Value>,
+    /// The vars and defaults the role compiled last exports (its own over its
+    /// dependencies'), for the role that depends on it.
+    exports: (IndexMap<String, Value>, IndexMap<String, Value>),
     /// Play vars, for templated `tags` and static import paths.
     play_vars: IndexMap<String, Value>,
     /// Extra vars, above every other variable.
@@ -65,6 +68,20 @@ const IMPLICIT: &str = "_implicit";
 /// The end of a role that `Compiler::role` added.
 pub fn is_role_end(t: &Task) -> bool {
     t.action == "meta" && t.args.get(IMPLICIT) == Some(&Value::Bool(true))
+}
+
+/// Whether a role's vars and defaults are seen outside it (ansible-core's `public`):
+/// as `public:` says where given; else, when `DEFAULT_PRIVATE_ROLE_VARS` is set (in the
+/// environment), the opposite of the setting; else `roles:` and `import_role` are
+/// public (`static_load`) and `include_role` is private.
+pub fn role_is_public(explicit: Option<&Value>, static_load: bool) -> bool {
+    if let Some(v) = explicit {
+        return crate::task::is_true(v);
+    }
+    match drover_template::config::value("DEFAULT_PRIVATE_ROLE_VARS") {
+        Some(Ok((private, origin))) if origin != "default" => private != Value::Bool(true),
+        _ => static_load,
+    }
 }
 
 /// `allow_duplicates` of an import_role/include_role (true unless it says otherwise).
@@ -89,6 +106,7 @@ impl<'a> Compiler<'a> {
             role_handlers: Vec::new(),
             role_vars: IndexMap::new(),
             role_defaults: IndexMap::new(),
+            exports: Default::default(),
             play_vars: IndexMap::new(),
             extra_vars: IndexMap::new(),
             all_tags: false,
@@ -106,6 +124,14 @@ impl<'a> Compiler<'a> {
         self.play_vars = play_vars.clone();
         self.extra_vars = extra_vars.clone();
         self
+    }
+
+    /// The vars and defaults of the public roles compiled so far, taken out.
+    pub fn take_public_vars(&mut self) -> (IndexMap<String, Value>, IndexMap<String, Value>) {
+        (
+            std::mem::take(&mut self.role_vars),
+            std::mem::take(&mut self.role_defaults),
+        )
     }
 
     /// What ansible-core templates a static import's path with: no host (so no
@@ -214,7 +240,8 @@ impl<'a> Compiler<'a> {
         let pre = self.tasks(&play.pre_tasks, parent, 0)?;
         let mut main = Vec::new();
         for r in &play.roles {
-            main.extend(self.role(r, &RoleFiles::default(), parent, None, 0)?);
+            let public = role_is_public(None, true);
+            main.extend(self.role(r, &RoleFiles::default(), parent, None, public, 0)?);
         }
         main.extend(self.tasks(&play.tasks, parent, 0)?);
         let post = self.tasks(&play.post_tasks, parent, 0)?;
@@ -287,6 +314,7 @@ impl<'a> Compiler<'a> {
                             "vars_from",
                             "defaults_from",
                             "handlers_from",
+                            "public",
                         ],
                         &|_, e| e.to_string(),
                         false,
@@ -294,7 +322,19 @@ impl<'a> Compiler<'a> {
                     let r = role_ref_from_args(&t)?;
                     let files = role_files(&t);
                     let dups = include_allows_duplicates(&t);
-                    out.extend(self.role(&r, &files, Some(&t), Some(dups), depth)?);
+                    let public = role_is_public(t.args.get("public"), true);
+                    out.extend(self.role(&r, &files, Some(&t), Some(dups), public, depth)?);
+                }
+                "meta"
+                    if t.role.is_none()
+                        && !self.all_tags
+                        && raw_param(&t, "_raw_params").as_deref().map(str::trim)
+                            == Some("end_role") =>
+                {
+                    // ansible-core refuses it when loading the task.
+                    return Err(t
+                        .location
+                        .error("Cannot execute 'end_role' from outside of a role"));
                 }
                 _ => {
                     self.render_tags(&mut t.tags);
@@ -327,13 +367,15 @@ impl<'a> Compiler<'a> {
         self.tasks(&tasks, Some(&parent), depth + 1)
     }
 
-    /// A role's tasks as one block (dependencies first), its handlers kept for the play.
+    /// A role's tasks as one block (dependencies first), its handlers kept for the play;
+    /// a `public` role's (and its dependencies') vars and defaults join the play's.
     pub fn role(
         &mut self,
         r: &RoleRef,
         files: &RoleFiles,
         parent: Option<&Task>,
         included: Option<bool>,
+        public: bool,
         depth: usize,
     ) -> Result<Vec<Node>, SourceError> {
         if depth > IMPORT_DEPTH {
@@ -414,15 +456,50 @@ impl<'a> Compiler<'a> {
             inherit(p, &mut holder);
         }
         let mut out = Vec::new();
+        // What the dependencies export (their vars and defaults, theirs' first).
+        let (mut dep_vars, mut dep_defaults) = (IndexMap::new(), IndexMap::new());
         for dep in &role.dependencies {
-            out.extend(self.role(dep, &RoleFiles::default(), Some(&holder), None, depth + 1)?);
+            out.extend(self.role(
+                dep,
+                &RoleFiles::default(),
+                Some(&holder),
+                None,
+                public,
+                depth + 1,
+            )?);
+            let (vars, defaults) = std::mem::take(&mut self.exports);
+            dep_vars.extend(vars);
+            dep_defaults.extend(defaults);
         }
-        for (k, v) in info.vars.iter() {
-            self.role_vars.insert(k.clone(), v.clone());
+        // A role sees what its dependencies export: their vars above the roles that
+        // depend on it, their defaults below them (ansible-core's order).
+        let mut vars = chain
+            .as_ref()
+            .map(|c| (*c.vars).clone())
+            .unwrap_or_default();
+        vars.extend(dep_vars.clone());
+        vars.extend(role.vars.clone());
+        let mut defaults = dep_defaults.clone();
+        defaults.extend(
+            chain
+                .as_ref()
+                .map(|c| (*c.defaults).clone())
+                .unwrap_or_default(),
+        );
+        defaults.extend(role.defaults.clone());
+        let info = Arc::new(RoleInfo {
+            vars: Arc::new(vars),
+            defaults: Arc::new(defaults),
+            ..(*info).clone()
+        });
+        holder.role = Some(info.clone());
+        dep_vars.extend(role.vars.clone());
+        dep_defaults.extend(role.defaults.clone());
+        if public {
+            self.role_vars.extend(dep_vars.clone());
+            self.role_defaults.extend(dep_defaults.clone());
         }
-        for (k, v) in info.defaults.iter() {
-            self.role_defaults.insert(k.clone(), v.clone());
-        }
+        self.exports = (dep_vars, dep_defaults);
         out.extend(self.tasks(&role.tasks, Some(&holder), depth + 1)?);
         // The end of the role: where a host that ran any of its tasks completes it.
         let mut end = Task::new(r.location.clone());

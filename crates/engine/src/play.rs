@@ -36,9 +36,10 @@ pub struct PlayCtx<'p> {
     pub info: Arc<PlayInfo>,
     pub play_vars: Arc<VarMap>,
     pub vars_files: Arc<VarMap>,
-    /// Vars and defaults of every role of the play (roles are public).
-    pub role_vars: Arc<VarMap>,
-    pub role_defaults: Arc<VarMap>,
+    /// Vars and defaults of the play's public roles: those loaded statically, then
+    /// those a public `include_role` brought in.
+    role_vars: std::sync::RwLock<Arc<VarMap>>,
+    role_defaults: std::sync::RwLock<Arc<VarMap>>,
     /// Roles loaded so far in the play (for once-per-play deduplication).
     pub seen_roles: Mutex<Vec<(String, serde_json::Value)>>,
     /// Handlers in definition order; `include_role` adds its role's at run time.
@@ -51,6 +52,28 @@ pub struct PlayCtx<'p> {
 }
 
 impl PlayCtx<'_> {
+    /// The vars and defaults of the play's public roles.
+    pub fn public_role_vars(&self) -> (Arc<VarMap>, Arc<VarMap>) {
+        let read = |l: &std::sync::RwLock<Arc<VarMap>>| {
+            l.read().unwrap_or_else(|p| p.into_inner()).clone()
+        };
+        (read(&self.role_vars), read(&self.role_defaults))
+    }
+
+    /// A public role included at run time: every host sees its vars and defaults from
+    /// now on, above those of the roles before it.
+    pub fn publish_role_vars(&self, vars: VarMap, defaults: VarMap) {
+        for (lock, new) in [(&self.role_vars, vars), (&self.role_defaults, defaults)] {
+            if new.is_empty() {
+                continue;
+            }
+            let mut cur = lock.write().unwrap_or_else(|p| p.into_inner());
+            let mut merged = (**cur).clone();
+            merged.extend(new);
+            *cur = Arc::new(merged);
+        }
+    }
+
     pub fn handler(&self, i: usize) -> Option<Arc<drover_playbook::Task>> {
         self.handlers
             .lock()
@@ -371,8 +394,8 @@ impl<'a> Runner<'a> {
             }),
             play_vars,
             vars_files,
-            role_vars: Arc::new(plan.role_vars.clone()),
-            role_defaults: Arc::new(plan.role_defaults.clone()),
+            role_vars: std::sync::RwLock::new(Arc::new(plan.role_vars.clone())),
+            role_defaults: std::sync::RwLock::new(Arc::new(plan.role_defaults.clone())),
             seen_roles: Mutex::new(plan.seen_roles.clone()),
             handlers: Mutex::new(plan.handlers.clone()),
             max_fail_percentage: play.extra.get("max_fail_percentage").and_then(|v| {
@@ -514,8 +537,9 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.vars.clone());
         }
+        let (role_vars, role_defaults) = pc.public_role_vars();
         s = s
-            .below(pc.role_vars.clone())
+            .below(role_vars)
             .below(pc.vars_files.clone())
             .below(pc.play_vars.clone())
             .below(host.fact_vars())
@@ -523,7 +547,7 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.defaults.clone());
         }
-        s = s.below(pc.role_defaults.clone());
+        s = s.below(role_defaults);
         match task {
             Some(t) => s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir))),
             None => s,

@@ -1293,6 +1293,10 @@ impl Runner<'_> {
         loop_summary: Option<bool>,
         location: &drover_yaml::Location,
     ) {
+        // Warnings raised while rendering the task (a lookup's) come before its result.
+        for w in drover_template::take_warnings() {
+            self.emit(Event::Warning(w));
+        }
         let summary = loop_summary.unwrap_or(false);
         self.count(&host.name, |s| match done.status {
             Status::Ok => s.ok += 1,

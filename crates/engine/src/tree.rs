@@ -516,8 +516,12 @@ impl<'r> Runner<'r> {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
                 let dups = crate::compile::include_allows_duplicates(t);
-                let files = role_files(&self.render_from_args(pc, t, &group));
-                let nodes = compiler.role(&r, &files, Some(&parent), Some(dups), depth + 1);
+                let rendered = self.render_from_args(pc, t, &group);
+                let files = role_files(&rendered);
+                let public = crate::compile::role_is_public(rendered.args.get("public"), false);
+                let nodes = compiler.role(&r, &files, Some(&parent), Some(dups), public, depth + 1);
+                let (vars, defaults) = compiler.take_public_vars();
+                pc.publish_role_vars(vars, defaults);
                 *pc.seen_roles.lock().unwrap_or_else(|p| p.into_inner()) =
                     compiler.seen_roles.clone();
                 pc.add_handlers(std::mem::take(&mut compiler.role_handlers));
@@ -547,10 +551,22 @@ impl<'r> Runner<'r> {
             return t;
         };
         let scope = self.scope(pc, &host, Some(&t));
-        for k in ["tasks_from", "vars_from", "defaults_from", "handlers_from"] {
+        for k in [
+            "tasks_from",
+            "vars_from",
+            "defaults_from",
+            "handlers_from",
+            "public",
+        ] {
             if let Some(Value::String(v)) = t.args.get(k) {
-                if let Ok(Value::String(r)) = self.templar.render(v, &scope) {
-                    t.args.insert(k.into(), Value::String(r));
+                match self.templar.render(v, &scope) {
+                    Ok(Value::String(r)) => {
+                        t.args.insert(k.into(), Value::String(r));
+                    }
+                    Ok(other) if k == "public" => {
+                        t.args.insert(k.into(), other);
+                    }
+                    _ => {}
                 }
             }
         }

@@ -4,6 +4,7 @@
 //! [`Vars`] source. Variables whose values are templates themselves are rendered lazily
 //! when a template uses them, with a guard against reference cycles.
 
+pub mod config;
 mod context;
 mod convert;
 mod env;
@@ -28,6 +29,22 @@ pub use error::{TemplateError, TemplateErrorKind};
 pub use overrides::template_overrides;
 pub use pyrepr::{json_repr as py_repr, json_str as py_str};
 pub use templar::{Templar, TextOptions};
+
+/// Warnings raised while rendering (a lookup's `on_missing='warn'`), waiting for the
+/// engine to report them.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub(crate) fn warn(message: String) {
+    WARNINGS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(message);
+}
+
+/// The warnings raised while rendering since the last call, oldest first.
+pub fn take_warnings() -> Vec<String> {
+    std::mem::take(&mut *WARNINGS.lock().unwrap_or_else(|p| p.into_inner()))
+}
 
 /// A source of variables for one host at one task: layered scopes, looked up by name.
 ///

@@ -73,7 +73,8 @@ fn lookup(state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs) -> Re
     }
     // Ansible: one result is returned as is, all-strings are joined with commas.
     Ok(match results.len() {
-        0 => Value::from(()),
+        // ansible-core 2.19: no result is an empty list.
+        0 => Value::from(Vec::<Value>::new()),
         1 => to_value(&results[0]),
         _ if results.iter().all(Json::is_string) => {
             Value::from(results.iter().map(json_str).collect::<Vec<_>>().join(","))
@@ -177,6 +178,7 @@ fn run(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         "subelements" => subelements(call),
         "random_choice" => random_choice(call),
         "varnames" => varnames(call, ctx),
+        "config" => config_lookup(call, ctx),
         other => Err(op_err(format!(
             "The lookup plugin '{other}' was not found."
         ))),
@@ -220,6 +222,80 @@ fn vars_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
             (Some(v), _) => out.push(to_json(&v)?),
             (None, Some(d)) => out.push(d.clone()),
             (None, None) => return Err(op_err(format!("No variable named '{name}' was found."))),
+        }
+    }
+    Ok(out)
+}
+
+/// `config`: ansible-core settings drover knows (see [`crate::config`]).
+fn config_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
+    let opt = |k: &str| call.opts.get(k).filter(|v| !v.is_null());
+    let missing = match opt("on_missing") {
+        None => "error".to_string(),
+        Some(v) => json_str(v),
+    };
+    if !matches!(missing.as_str(), "error" | "warn" | "skip") {
+        return Err(fail(
+            "config",
+            format!(
+                "Invalid value '{missing}' for config 'on_missing' for 'config' lookup plugin."
+            ),
+        ));
+    }
+    let show_origin = opt("show_origin").is_some_and(crate::convert::json_truthy);
+    match (opt("plugin_type"), opt("plugin_name")) {
+        (None, None) => {}
+        (Some(t), Some(n)) => {
+            return Err(fail(
+                "config",
+                format!(
+                    "drover knows no plugin settings ({} plugin {}): only ansible-core's \
+                     general settings can be looked up.",
+                    json_str(t),
+                    crate::pyrepr::json_repr(n)
+                ),
+            ))
+        }
+        _ => {
+            return Err(fail(
+                "config",
+                "Both plugin_type and plugin_name are required, cannot use one without the other.",
+            ))
+        }
+    }
+    let var = |name: &str| {
+        ctx.resolve(name)
+            .ok()
+            .flatten()
+            .and_then(|v| to_json(&v).ok())
+    };
+    let mut out = Vec::new();
+    for term in &call.terms {
+        let Json::String(name) = term else {
+            let class = crate::convert::json_type_name(term);
+            return Err(fail(
+                "config",
+                format!(
+                    "Invalid setting identifier, {} is not a <class 'str'>, its a <class '{class}'>.",
+                    crate::pyrepr::json_repr(term)
+                ),
+            ));
+        };
+        match crate::config::value_and_origin(name, &var) {
+            Some(Ok((value, origin))) => out.push(if show_origin {
+                Json::Array(vec![value, Json::String(origin)])
+            } else {
+                value
+            }),
+            Some(Err(e)) => return Err(fail("config", e)),
+            None => {
+                let msg = format!("No config definition exists for '{name}'.");
+                match missing.as_str() {
+                    "skip" => {}
+                    "warn" => crate::warn(format!("Skipping {name}: {msg}")),
+                    _ => return Err(fail("config", msg)),
+                }
+            }
         }
     }
     Ok(out)

@@ -9,7 +9,7 @@ pub(crate) mod regex;
 mod text;
 
 pub(crate) use self::core::parse_py_int;
-pub(crate) use paths::expand_user;
+pub(crate) use paths::{expand_user, resolve_path};
 
 use minijinja::value::Kwargs;
 use minijinja::{Environment, Error, Value};

@@ -46,14 +46,24 @@ fn dirname(v: &Value) -> Result<String, Error> {
 /// `os.path.normpath` on an absolute path, then symlinks resolved where they exist.
 fn realpath(v: &Value) -> Result<String, Error> {
     let p = text_of(v)?;
-    let path = if Path::new(&p).is_absolute() {
-        PathBuf::from(&p)
-    } else {
-        std::env::current_dir().unwrap_or_default().join(&p)
-    };
+    let path = absolute(&p);
     if let Ok(c) = std::fs::canonicalize(&path) {
         return Ok(c.to_string_lossy().into_owned());
     }
+    Ok(normpath(&path))
+}
+
+/// A path made absolute against the current directory.
+fn absolute(p: &str) -> PathBuf {
+    if Path::new(p).is_absolute() {
+        PathBuf::from(p)
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    }
+}
+
+/// `os.path.normpath` of an absolute path: `.`, `..` and repeated slashes folded.
+fn normpath(path: &Path) -> String {
     let mut out = PathBuf::from("/");
     for comp in path.components() {
         match comp {
@@ -64,7 +74,16 @@ fn realpath(v: &Value) -> Result<String, Error> {
             _ => {}
         }
     }
-    Ok(out.to_string_lossy().into_owned())
+    out.to_string_lossy().into_owned()
+}
+
+/// Ansible's `resolve_path` of a setting: `{{CWD}}`, environment variables and `~`
+/// expanded, then made absolute against the current directory and normalized
+/// (symlinks are kept).
+pub(crate) fn resolve_path(p: &str) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let p = p.replace("{{CWD}}", &cwd.to_string_lossy());
+    normpath(&absolute(&expand_user(&expand_vars(&p))))
 }
 
 pub(crate) fn expand_user(p: &str) -> String {
@@ -80,9 +99,12 @@ fn expanduser(v: &Value) -> Result<String, Error> {
     Ok(expand_user(&text_of(v)?))
 }
 
-/// `os.path.expandvars`: `$NAME` and `${NAME}` of set variables; unset ones stay.
 fn expandvars(v: &Value) -> Result<String, Error> {
-    let s = text_of(v)?;
+    Ok(expand_vars(&text_of(v)?))
+}
+
+/// `os.path.expandvars`: `$NAME` and `${NAME}` of set variables; unset ones stay.
+pub(crate) fn expand_vars(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
     let mut i = 0;
@@ -112,7 +134,7 @@ fn expandvars(v: &Value) -> Result<String, Error> {
         out.push(chars[i]);
         i += 1;
     }
-    Ok(out)
+    out
 }
 
 /// `os.path.splitext`: the extension starts at the last dot of the last component,
