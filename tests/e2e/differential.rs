@@ -357,3 +357,8 @@ fn config_lookups_match_ansible_playbook() {
         ],
     );
 }
+
+#[test]
+fn include_keywords_match_ansible_playbook() {
+    compare("include_keywords.yml");
+}

@@ -216,3 +216,23 @@ fn end_role_outside_a_role_is_a_load_error() {
     assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
     assert!(out.stdout.is_empty(), "no play started: {}", out.show());
 }
+
+#[test]
+fn apply_on_a_static_import_is_refused_before_anything_runs() {
+    let s = Scratch::new();
+    s.write("inc.yml", "- debug: msg=inner\n");
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=before\n    - import_tasks:\n        file: inc.yml\n        apply:\n          tags: [foo]\n",
+    );
+    let out = run(s.drover().args(["play", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("[ERROR]: Invalid options for import_tasks: apply"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
+    assert!(!out.stdout.contains("before"), "{}", out.show());
+}

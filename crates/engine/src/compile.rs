@@ -293,6 +293,7 @@ impl<'a> Compiler<'a> {
                 }
                 continue;
             }
+            check_import_options(&t)?;
             match t.action.as_str() {
                 "import_tasks" => {
                     self.render_static_args(
@@ -741,4 +742,41 @@ pub fn inherit(parent: &Task, child: &mut Task) {
         remote_user,
         role
     );
+}
+
+/// The options a static import takes; anything else (`apply:`, which only includes
+/// take) is an error before anything runs, as in ansible-core.
+fn check_import_options(t: &Task) -> Result<(), SourceError> {
+    let valid: &[&str] = match t.action.as_str() {
+        "import_tasks" => &["_raw_params", "file"],
+        "import_role" => &[
+            "name",
+            "tasks_from",
+            "vars_from",
+            "defaults_from",
+            "handlers_from",
+            "public",
+            "allow_duplicates",
+            "rolespec_validate",
+        ],
+        _ => return Ok(()),
+    };
+    let bad: Vec<&str> = t
+        .args
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !valid.contains(k))
+        .collect();
+    if bad.is_empty() && t.apply.is_none() {
+        return Ok(());
+    }
+    let mut bad = bad;
+    if t.apply.is_some() && !bad.contains(&"apply") {
+        bad.push("apply");
+    }
+    Err(t.location.error(format!(
+        "Invalid options for {}: {}",
+        t.action,
+        bad.join(", ")
+    )))
 }

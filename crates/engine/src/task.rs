@@ -292,7 +292,7 @@ fn strip_omit(args: Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The result as a registered variable: hints dropped, `failed` always present.
-fn registered(result: &Map<String, Value>) -> Value {
+pub(crate) fn registered(result: &Map<String, Value>) -> Value {
     let mut r: Map<String, Value> = result
         .iter()
         .filter(|(k, _)| !k.starts_with("_ansible_") && k.as_str() != "invocation")

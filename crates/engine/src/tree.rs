@@ -203,7 +203,7 @@ impl<'r> Runner<'r> {
     }
 
     /// `run_once`: the first host runs the task; its registered result and facts are
-    /// given to every other host, as in Ansible.
+    /// given to every other host of the batch, as in Ansible.
     async fn run_once(&self, pc: &PlayCtx<'_>, t: &Arc<Task>, alive: &[Arc<HostState>]) {
         let Some(first) = alive.first() else { return };
         self.run_task_host(pc, t, first).await;
@@ -223,7 +223,13 @@ impl<'r> Runner<'r> {
                 shared.push((k.clone(), v.clone()));
             }
         }
-        for h in &alive[1..] {
+        // Every live host of the batch gets them, also those outside an include that
+        // only some hosts ran, as in ansible-core.
+        let batch = self.alive(&pc.batch());
+        for h in alive[1..].iter().chain(&batch) {
+            if h.name == first.name {
+                continue;
+            }
             for (k, v) in &shared {
                 h.set_var(k, v.clone());
             }
@@ -356,7 +362,12 @@ impl<'r> Runner<'r> {
         let is_role = t.action == "include_role";
         // (file or role name, item) -> hosts, in first-seen order.
         let mut groups: IncludeGroups = IndexMap::new();
-        for host in self.alive(hosts) {
+        // `run_once` on an include: only the first host includes (and runs) the file.
+        let mut alive = self.alive(hosts);
+        if is_true(t.run_once.as_ref()) {
+            alive.truncate(1);
+        }
+        for host in alive {
             let scope = self.scope(pc, &host, Some(t));
             let items: Vec<Option<Value>> = match &t.loop_items {
                 None => vec![None],
@@ -626,8 +637,21 @@ impl<'r> Runner<'r> {
         self.fail_host_with(host, t, crate::task::Done::failed(msg));
     }
 
+    /// An include or meta task failed for a host before running anything: counted,
+    /// registered and ignored (`ignore_errors`) like any task's failure.
     fn fail_host_with(&self, host: &HostState, t: &Task, done: crate::task::Done) {
-        self.finish(host, &t.action, done, false, None, &t.location);
+        let ignored = is_true(t.ignore_errors.as_ref());
+        if let Some(name) = &t.register {
+            host.set_var(name, crate::task::registered(&done.result));
+        }
+        if !ignored {
+            let task_info = serde_json::json!({
+                "name": t.name.clone().unwrap_or_default(),
+                "action": t.action,
+            });
+            host.set_last_failure(task_info, crate::task::registered(&done.result));
+        }
+        self.finish(host, &t.action, done, ignored, None, &t.location);
     }
 
     fn fail_hosts(&self, hosts: &[String], t: &Task, msg: String) {

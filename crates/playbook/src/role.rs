@@ -247,7 +247,10 @@ pub fn load_role(
             tried.join(":")
         )));
     };
+    // A collection role and a relative path keep the name as written (`nested/dep`).
+    let keep_name = !candidate.is_absolute() && r.name.contains('/');
     let name = match collection_role(&r.name, search) {
+        _ if keep_name => r.name.clone(),
         Some(_) => r.name.clone(),
         None => dir
             .file_name()
