@@ -236,3 +236,23 @@ fn apply_on_a_static_import_is_refused_before_anything_runs() {
     assert!(out.stderr.contains("site.yml:5:7"), "{}", out.show());
     assert!(!out.stdout.contains("before"), "{}", out.show());
 }
+
+#[test]
+fn notifying_a_missing_handler_ends_the_run_as_ansible_does() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n      notify: nobody\n    - debug: msg=after\n- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=next-play\n",
+    );
+    let out = run(s.drover().args(["play", "site.yml"]));
+    assert_eq!(out.code, 1, "{}", out.show());
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("[ERROR]: The requested handler 'nobody' was not found in either the main handlers list nor in the listening handlers list"),
+        "{}",
+        out.show()
+    );
+    assert!(!all.contains("after"), "{}", out.show());
+    assert!(!all.contains("next-play"), "{}", out.show());
+    assert!(!all.contains("PLAY RECAP"), "{}", out.show());
+}

@@ -597,6 +597,8 @@ pub fn resolve_task_file(name: &str, t: &Task, playbook_dir: &Path) -> PathBuf {
     }
     if let Some(role) = &t.role {
         candidates.push(role.path.join("tasks").join(p));
+        // `tasks/x.yml` from a role's handlers/main.yml: the role's root.
+        candidates.push(role.path.join(p));
     }
     candidates.push(playbook_dir.join(p));
     candidates

@@ -96,6 +96,9 @@ pub enum EngineError {
     Inventory(String),
     #[error("{0}")]
     Template(String),
+    /// An error that stopped the run part-way (exit code 1, no recap).
+    #[error("{0}")]
+    Fatal(String),
 }
 
 /// Run the plays of every playbook, in order, and report the recap.

@@ -28,6 +28,9 @@ pub struct Runner<'a> {
     pub(crate) extra_vars: Arc<VarMap>,
     /// Whether `--start-at-task` has found its task yet.
     pub(crate) started: std::sync::atomic::AtomicBool,
+    /// An error that ends the whole run with no recap (a notification of a handler
+    /// that does not exist), as ansible-core's strategy errors do.
+    fatal: Mutex<Option<String>>,
 }
 
 /// What the tasks of one play share.
@@ -122,6 +125,7 @@ impl<'a> Runner<'a> {
             stats: Mutex::new(IndexMap::new()),
             extra_vars: Arc::new(opts.extra_vars.clone()),
             started: std::sync::atomic::AtomicBool::new(opts.start_at_task.is_none()),
+            fatal: Mutex::new(None),
         }
     }
 
@@ -233,6 +237,13 @@ impl<'a> Runner<'a> {
         f(stats.entry(host.to_string()).or_default());
     }
 
+    /// End the run after the current task with `msg` and no recap; the play breaks off.
+    pub(crate) fn set_fatal(&self, pc: &PlayCtx<'_>, msg: String) {
+        let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        fatal.get_or_insert(msg);
+        pc.set_broken();
+    }
+
     pub async fn run(self, playbooks: &[Playbook]) -> Result<Outcome, EngineError> {
         let limit = match &self.opts.limit {
             Some(l) => Some(self.select_limit(l)?),
@@ -259,7 +270,11 @@ impl<'a> Runner<'a> {
                     plays: pb.plays.len(),
                 });
             }
-            if !self.run_play(play, plan, limit.as_deref()).await? {
+            let go_on = self.run_play(play, plan, limit.as_deref()).await?;
+            if let Some(msg) = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(EngineError::Fatal(msg));
+            }
+            if !go_on {
                 break;
             }
         }

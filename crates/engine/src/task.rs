@@ -1006,7 +1006,7 @@ impl Runner<'_> {
             Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
             None => false,
         };
-        let mut done = match &task.loop_items {
+        let done = match &task.loop_items {
             None => {
                 let mut done = self.run_item(pc, task, host, &scope).await;
                 if done.status != Status::Failed {
@@ -1079,7 +1079,9 @@ impl Runner<'_> {
                 if !self.has_handler(pc, host, &n) {
                     let msg = format!("The requested handler '{n}' was not found in either the main handlers list nor in the listening handlers list");
                     if crate::play::env_flag("ANSIBLE_ERROR_ON_MISSING_HANDLER", true) {
-                        done = Done::failed(msg);
+                        // ansible-core stops the run here, showing nothing of the task.
+                        self.set_fatal(pc, msg);
+                        return;
                     } else {
                         self.emit(Event::Warning(msg));
                     }
