@@ -1016,7 +1016,9 @@ impl Runner<'_> {
             }
             Some(spec) => match self.loop_items(spec, task.loop_kind.as_deref(), &scope) {
                 Ok(items) => self.run_loop(pc, task, host, &scope, items, no_log).await,
-                Err(msg) => Done::failed(msg),
+                Err(msg) => self
+                    .skipped_by_when(task, &scope)
+                    .unwrap_or_else(|| Done::failed(msg)),
             },
         };
         let ignore = match task
@@ -1108,6 +1110,19 @@ impl Runner<'_> {
             Some(summary),
             &task.location,
         );
+    }
+
+    /// A loop that cannot be evaluated does not matter when the task's `when`, taken
+    /// without the loop, is false: the task is skipped, as in ansible-core.
+    pub(crate) fn skipped_by_when(&self, task: &Task, scope: &Scope) -> Option<Done> {
+        for cond in &task.when {
+            match self.templar.condition(cond, scope) {
+                Ok(true) => {}
+                Ok(false) => return Some(Done::skipped(cond)),
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     pub(crate) fn loop_items(

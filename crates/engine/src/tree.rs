@@ -374,7 +374,10 @@ impl<'r> Runner<'r> {
                 Some(spec) => match self.loop_items(spec, t.loop_kind.as_deref(), &scope) {
                     Ok(items) => items.into_iter().map(Some).collect(),
                     Err(msg) => {
-                        self.fail_host(&host, t, msg);
+                        let done = self
+                            .skipped_by_when(t, &scope)
+                            .unwrap_or_else(|| crate::task::Done::failed(msg));
+                        self.end_host_task(&host, t, done);
                         continue;
                     }
                 },
@@ -411,7 +414,7 @@ impl<'r> Runner<'r> {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(done) => {
-                        self.fail_host_with(&host, t, done);
+                        self.end_host_task(&host, t, done);
                         any = true;
                         break;
                     }
@@ -634,17 +637,18 @@ impl<'r> Runner<'r> {
     }
 
     fn fail_host(&self, host: &HostState, t: &Task, msg: String) {
-        self.fail_host_with(host, t, crate::task::Done::failed(msg));
+        self.end_host_task(host, t, crate::task::Done::failed(msg));
     }
 
-    /// An include or meta task failed for a host before running anything: counted,
-    /// registered and ignored (`ignore_errors`) like any task's failure.
-    fn fail_host_with(&self, host: &HostState, t: &Task, done: crate::task::Done) {
-        let ignored = is_true(t.ignore_errors.as_ref());
+    /// An include or meta task ended for a host before running anything (failed, or
+    /// skipped): counted, registered and ignored (`ignore_errors`) like any task's.
+    fn end_host_task(&self, host: &HostState, t: &Task, done: crate::task::Done) {
+        let failed = done.status == Status::Failed;
+        let ignored = failed && is_true(t.ignore_errors.as_ref());
         if let Some(name) = &t.register {
             host.set_var(name, crate::task::registered(&done.result));
         }
-        if !ignored {
+        if failed && !ignored {
             let task_info = serde_json::json!({
                 "name": t.name.clone().unwrap_or_default(),
                 "action": t.action,
@@ -699,7 +703,7 @@ impl<'r> Runner<'r> {
                             // ansible-core runs it host by host: a banner for each.
                             self.announce(pc, t, std::slice::from_ref(&h.name));
                             match outcome {
-                                Err(done) => self.fail_host_with(h, t, done),
+                                Err(done) => self.end_host_task(h, t, done),
                                 _ => self.meta_skipped(h, t, format!("flush_handlers conditional evaluated to False, not running handlers for {}", h.name)),
                             }
                         }
@@ -735,7 +739,7 @@ impl<'r> Runner<'r> {
                         outcome => {
                             self.announce(pc, t, hosts);
                             match outcome {
-                                Err(done) => self.fail_host_with(h, t, done),
+                                Err(done) => self.end_host_task(h, t, done),
                                 _ => self.meta_skipped(
                                     h,
                                     t,
@@ -781,7 +785,7 @@ impl<'r> Runner<'r> {
                         }
                         Ok(true) => h.clear_facts(),
                         Ok(false) => {}
-                        Err(done) => self.fail_host_with(h, t, done),
+                        Err(done) => self.end_host_task(h, t, done),
                     }
                 }
             }
