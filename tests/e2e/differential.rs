@@ -362,3 +362,13 @@ fn config_lookups_match_ansible_playbook() {
 fn include_keywords_match_ansible_playbook() {
     compare("include_keywords.yml");
 }
+
+#[test]
+fn include_errors_match_ansible_playbook() {
+    compare("include_errors.yml");
+}
+
+#[test]
+fn a_malformed_include_ends_the_run_as_in_ansible_playbook() {
+    compare("include_malformed.yml");
+}

@@ -256,3 +256,58 @@ fn notifying_a_missing_handler_ends_the_run_as_ansible_does() {
     assert!(!all.contains("next-play"), "{}", out.show());
     assert!(!all.contains("PLAY RECAP"), "{}", out.show());
 }
+
+#[test]
+fn an_include_role_of_a_missing_role_fails_the_host_whatever_ignore_errors_says() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_role:\n        name: no_such_role\n      ignore_errors: true\n    - debug: msg=after\n",
+    );
+    let out = run(s.drover().args(["play", "site.yml"]));
+    assert_eq!(out.code, 2, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("[ERROR]: the role 'no_such_role' was not found in "),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("site.yml:5:15"), "{}", out.show());
+    assert!(
+        out.stdout.contains(r#"fatal: [localhost]: FAILED! => {"changed": false, "reason": "the role 'no_such_role' was not found in "#),
+        "{}",
+        out.show()
+    );
+    assert!(!out.stdout.contains("after"), "{}", out.show());
+    assert!(
+        out.stdout
+            .contains("ok=0    changed=0    unreachable=0    failed=1"),
+        "{}",
+        out.show()
+    );
+}
+
+#[test]
+fn an_include_without_a_file_in_an_included_file_ends_the_run_before_it_runs() {
+    let s = Scratch::new();
+    s.write(
+        "inc.yml",
+        "- debug: msg=inside-before\n- name: no file\n  ansible.builtin.include_tasks:\n",
+    );
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - include_tasks: inc.yml\n    - debug: msg=after\n",
+    );
+    let out = run(s.drover().args(["play", "site.yml"]));
+    assert_eq!(out.code, 4, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("No file specified for ansible.builtin.include_tasks"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stderr.contains("inc.yml:2:3"), "{}", out.show());
+    assert!(!out.stdout.contains("inside-before"), "{}", out.show());
+    assert!(!out.stdout.contains("after"), "{}", out.show());
+    assert!(!out.stdout.contains("PLAY RECAP"), "{}", out.show());
+}

@@ -370,6 +370,19 @@ impl Reporter for Console {
                     ))
                 }
             }
+            Event::Error { message, location } => {
+                let report = match location.as_ref().map(origin) {
+                    Some(o) => {
+                        let (line, col) = o.at.unwrap_or((1, 1));
+                        error_report(message, &o.path, o.text, line, col)
+                    }
+                    None => format!("[ERROR]: {message}"),
+                };
+                self.err(&format!(
+                    "{}\n",
+                    self.paint(&Style::new().red(), report.trim_end())
+                ));
+            }
             Event::Display(line) => self.out(line),
             Event::Verbose { level, text } => {
                 if self.verbosity >= *level {

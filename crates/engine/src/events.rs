@@ -86,6 +86,12 @@ pub enum Event {
         causes: Vec<Cause>,
     },
     Warning(String),
+    /// An error outside a task's result (an include that could not load its file),
+    /// shown on stderr as `[ERROR]:`, with where it is written when that is known.
+    Error {
+        message: String,
+        location: Option<Location>,
+    },
     /// A line a module shows the operator as it is.
     Display(String),
     /// A line shown from verbosity `level` up (`-vv` is 2).

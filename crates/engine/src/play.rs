@@ -8,6 +8,7 @@ use drover_playbook::{Play, Playbook};
 use drover_template::Templar;
 use futures::StreamExt;
 use indexmap::IndexMap;
+use serde_json::Value;
 
 use crate::compile::{Compiler, Plan};
 use crate::events::{Event, Reporter, Stats};
@@ -30,7 +31,7 @@ pub struct Runner<'a> {
     pub(crate) started: std::sync::atomic::AtomicBool,
     /// An error that ends the whole run with no recap (a notification of a handler
     /// that does not exist), as ansible-core's strategy errors do.
-    fatal: Mutex<Option<String>>,
+    fatal: Mutex<Option<EngineError>>,
 }
 
 /// What the tasks of one play share.
@@ -237,11 +238,18 @@ impl<'a> Runner<'a> {
         f(stats.entry(host.to_string()).or_default());
     }
 
-    /// End the run after the current task with `msg` and no recap; the play breaks off.
-    pub(crate) fn set_fatal(&self, pc: &PlayCtx<'_>, msg: String) {
+    /// End the run after the current task with `err` and no recap; the play breaks off.
+    pub(crate) fn set_fatal(&self, pc: &PlayCtx<'_>, err: EngineError) {
         let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
-        fatal.get_or_insert(msg);
+        fatal.get_or_insert(err);
         pc.set_broken();
+    }
+
+    pub(crate) fn has_fatal(&self) -> bool {
+        self.fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     pub async fn run(self, playbooks: &[Playbook]) -> Result<Outcome, EngineError> {
@@ -271,8 +279,8 @@ impl<'a> Runner<'a> {
                 });
             }
             let go_on = self.run_play(play, plan, limit.as_deref()).await?;
-            if let Some(msg) = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return Err(EngineError::Fatal(msg));
+            if let Some(err) = self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Err(err);
             }
             if !go_on {
                 break;
@@ -563,10 +571,45 @@ impl<'a> Runner<'a> {
             s = s.below(r.defaults.clone());
         }
         s = s.below(role_defaults);
-        match task {
-            Some(t) => s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir))),
+        let Some(t) = task else {
+            return s;
+        };
+        let s = s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir)));
+        match self.delegated_vars(pc, t, &s) {
+            Some(delegated) => s.with_var("ansible_delegated_vars", delegated),
             None => s,
         }
+    }
+
+    /// `ansible_delegated_vars` of a delegated task: `{DELEGATE: its variables}`, as
+    /// the task would see them on that host (`hostvars` and `vars` left out), but for
+    /// `inventory_hostname`.
+    fn delegated_vars(
+        &self,
+        pc: &PlayCtx<'_>,
+        t: &drover_playbook::Task,
+        scope: &Scope,
+    ) -> Option<Value> {
+        use drover_template::Vars;
+        let name = match self.templar.render(t.delegate_to.as_deref()?, scope).ok()? {
+            Value::String(d) => d,
+            _ => return None,
+        };
+        let delegate = self.all_hosts().get(&name)?.clone();
+        let mut plain = t.clone();
+        plain.delegate_to = None;
+        let theirs = self.scope(pc, &delegate, Some(&plain));
+        let mut vars: serde_json::Map<String, Value> = theirs
+            .names()
+            .into_iter()
+            .filter(|n| !matches!(n.as_str(), "hostvars" | "vars"))
+            .filter_map(|n| Some((n.clone(), theirs.get(&n)?)))
+            .collect();
+        // ansible-core keeps the task's own host there.
+        if let Some(own) = scope.get("inventory_hostname") {
+            vars.insert("inventory_hostname".into(), own);
+        }
+        Some(serde_json::json!({ name: vars }))
     }
 
     /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.

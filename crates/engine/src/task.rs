@@ -21,12 +21,16 @@ use crate::play::{PlayCtx, Runner};
 use crate::vars::Scope;
 
 /// A finished run of the module (one item, or the whole task).
+#[derive(Clone)]
 pub(crate) struct Done {
     pub status: Status,
     pub result: Map<String, Value>,
     /// What led to a failure, each with where in the task it is written (shown under
     /// the task's own origin, as ansible-core 2.19's "caused by" chain).
     pub causes: Vec<Cause>,
+    /// The failure has been reported already (an include's load error, on stderr):
+    /// no task error report follows.
+    pub error_shown: bool,
 }
 
 impl Done {
@@ -39,6 +43,7 @@ impl Done {
             status: Status::Failed,
             result,
             causes: Vec::new(),
+            error_shown: false,
         }
     }
 
@@ -62,6 +67,7 @@ impl Done {
             status: Status::Unreachable,
             result,
             causes: Vec::new(),
+            error_shown: false,
         }
     }
 
@@ -75,6 +81,7 @@ impl Done {
             status: Status::Skipped,
             result,
             causes: Vec::new(),
+            error_shown: false,
         }
     }
 
@@ -93,6 +100,7 @@ impl Done {
             status,
             result,
             causes: Vec::new(),
+            error_shown: false,
         }
     }
 }
@@ -1082,7 +1090,7 @@ impl Runner<'_> {
                     let msg = format!("The requested handler '{n}' was not found in either the main handlers list nor in the listening handlers list");
                     if crate::play::env_flag("ANSIBLE_ERROR_ON_MISSING_HANDLER", true) {
                         // ansible-core stops the run here, showing nothing of the task.
-                        self.set_fatal(pc, msg);
+                        self.set_fatal(pc, crate::EngineError::Fatal(msg));
                         return;
                     } else {
                         self.emit(Event::Warning(msg));
@@ -1105,6 +1113,7 @@ impl Runner<'_> {
                 status: done.status,
                 result: shown,
                 causes: done.causes,
+                error_shown: done.error_shown,
             },
             ignore,
             Some(summary),
@@ -1297,6 +1306,7 @@ impl Runner<'_> {
             status,
             result,
             causes: Vec::new(),
+            error_shown: false,
         }
     }
 
@@ -1341,7 +1351,10 @@ impl Runner<'_> {
             Status::Unreachable if !ignored => host.mark_unreachable(),
             _ => {}
         }
-        if matches!(done.status, Status::Failed | Status::Unreachable) && !summary {
+        if matches!(done.status, Status::Failed | Status::Unreachable)
+            && !summary
+            && !done.error_shown
+        {
             self.emit(Event::TaskError {
                 host: host.name.clone(),
                 message: failure_header(action, &done.result),
@@ -1447,6 +1460,10 @@ pub(crate) fn conditional_error(e: impl std::fmt::Display) -> String {
 /// without a message (a `failed_when`) is the action's.
 fn failure_header(action: &str, result: &Map<String, Value>) -> String {
     let msg = result.get("msg").and_then(Value::as_str).unwrap_or("");
+    // An include that could not load its file says why in `reason`, shown as it is.
+    if let (true, Some(reason)) = (msg.is_empty(), result.get("reason").and_then(Value::as_str)) {
+        return reason.to_string();
+    }
     if msg.starts_with("Task failed") {
         return msg.to_string();
     }

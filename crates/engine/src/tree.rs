@@ -45,12 +45,18 @@ pub fn task_name(task: &Task) -> String {
         Some(n) if !n.is_empty() => n.clone(),
         // An include_role is named after the role it includes (as written).
         _ if task.action == "include_role" => format!(
-            "include_role : {}",
+            "{} : {}",
+            written_action(task),
             raw_param(task, "name").unwrap_or_default()
         ),
-        _ => task.action.clone(),
+        _ => written_action(task).to_string(),
     };
     with_role(task, base)
+}
+
+/// The action's name as the task writes it (`ansible.builtin.debug`).
+pub(crate) fn written_action(task: &Task) -> &str {
+    task.written_action.as_deref().unwrap_or(&task.action)
 }
 
 /// `role : name` for a task of a role; an include_role's name stands alone.
@@ -93,6 +99,11 @@ impl<'r> Runner<'r> {
     {
         Box::pin(async move {
             for (i, node) in nodes.iter().enumerate() {
+                // A fatal error (a malformed included file) ends the run: nothing more
+                // runs, not even rescue, always or handlers.
+                if self.has_fatal() {
+                    return;
+                }
                 let alive = self.alive(hosts);
                 if alive.is_empty() {
                     // ansible-core prints "NO MORE HOSTS LEFT" only when a play is broken
@@ -452,23 +463,10 @@ impl<'r> Runner<'r> {
                 self.report(&host, t, Status::Skipped, skipped_result());
             }
         }
-        // Every included file is announced before any of them runs, as in Ansible.
-        for ((target, label), (group, _)) in &groups {
-            // ansible-core censors the label of an include with no_log, loop or not.
-            let censored = is_true(t.no_log.as_ref()).then(|| "(censored due to no_log)".into());
-            self.emit(Event::Included {
-                path: target.clone(),
-                hosts: group.clone(),
-                item_label: censored.or_else(|| label.clone()),
-            });
-            for h in group {
-                self.count(h, |s| s.ok += 1);
-                if let (Some(r), Some(state)) = (&t.role, self.all_hosts().get(h)) {
-                    state.role_ran(&r.key);
-                }
-            }
-        }
-        for ((target, _), (group, item)) in groups {
+        // Every included file is loaded (and announced) before any of them runs, as in
+        // Ansible; one that cannot be loaded is not announced.
+        let mut loaded = Vec::new();
+        for ((target, label), (group, item)) in groups {
             // The included tasks inherit from the include's parents (and its `apply:`),
             // not the include's own keywords, as in Ansible.
             let mut parent = match &t.include_parent {
@@ -550,9 +548,20 @@ impl<'r> Runner<'r> {
                 })
             };
             match nodes {
-                Ok(nodes) => self.run_nodes(pc, &nodes, &group, depth + 1).await,
-                Err(e) => self.fail_hosts(&group, t, e.to_string()),
+                Ok(nodes) => {
+                    self.announce_include(t, &target, &label, &group);
+                    loaded.push((group, nodes));
+                }
+                Err(e) if e.missing => self.include_unloadable(&group, t, e),
+                Err(e) => {
+                    // A malformed file ends the run before anything included runs.
+                    self.set_fatal(pc, crate::EngineError::Source(e));
+                    return;
+                }
             }
+        }
+        for (group, nodes) in loaded {
+            self.run_nodes(pc, &nodes, &group, depth + 1).await;
         }
         let _ = load_role;
     }
@@ -574,6 +583,10 @@ impl<'r> Runner<'r> {
         ] {
             if let Some(Value::String(v)) = t.args.get(k) {
                 match self.templar.render(v, &scope) {
+                    // `{{ omit }}` leaves the option unset (the role's default file).
+                    Ok(Value::String(r)) if r == drover_template::Templar::OMIT => {
+                        t.args.shift_remove(k);
+                    }
                     Ok(Value::String(r)) => {
                         t.args.insert(k.into(), Value::String(r));
                     }
@@ -621,6 +634,7 @@ impl<'r> Runner<'r> {
                 status,
                 result,
                 causes: Vec::new(),
+                error_shown: false,
             },
             false,
             None,
@@ -656,6 +670,60 @@ impl<'r> Runner<'r> {
             host.set_last_failure(task_info, crate::task::registered(&done.result));
         }
         self.finish(host, &t.action, done, ignored, None, &t.location);
+    }
+
+    /// `included: FILE for HOSTS`, counted as ok for each host.
+    fn announce_include(&self, t: &Task, target: &str, label: &Option<String>, group: &[String]) {
+        // ansible-core censors the label of an include with no_log, loop or not.
+        let censored = is_true(t.no_log.as_ref()).then(|| "(censored due to no_log)".into());
+        self.emit(Event::Included {
+            path: target.to_string(),
+            hosts: group.to_vec(),
+            item_label: censored.or_else(|| label.clone()),
+        });
+        for h in group {
+            self.count(h, |s| s.ok += 1);
+            if let (Some(r), Some(state)) = (&t.role, self.all_hosts().get(h)) {
+                state.role_ran(&r.key);
+            }
+        }
+    }
+
+    /// An include whose file (or role) is not there fails its hosts, with `reason`
+    /// and whatever `ignore_errors` says, as in ansible-core.
+    fn include_unloadable(&self, hosts: &[String], t: &Task, e: drover_yaml::SourceError) {
+        // ansible-core points at a role's name; a missing task file it names alone.
+        let location = match t.action.as_str() {
+            "include_role" => t.origins.args.get("name").map(|pos| drover_yaml::Location {
+                file: t.location.file.clone(),
+                pos: *pos,
+            }),
+            _ => None,
+        };
+        self.emit(Event::Error {
+            message: e.message.clone(),
+            location,
+        });
+        let mut done = crate::task::Done::failed(String::new());
+        done.error_shown = true;
+        done.result.shift_remove("msg");
+        if let Some(file) = raw_param(t, "file").filter(|_| t.action != "include_role") {
+            done.result.insert("include".into(), file.into());
+        }
+        done.result
+            .insert("reason".into(), e.message.clone().into());
+        let known = self.all_hosts();
+        for h in hosts {
+            if let Some(host) = known.get(h) {
+                let registered = crate::task::registered(&done.result);
+                let task_info = serde_json::json!({
+                    "name": t.name.clone().unwrap_or_default(),
+                    "action": t.action,
+                });
+                host.set_last_failure(task_info, registered);
+                self.finish(host, &t.action, done.clone(), false, None, &t.location);
+            }
+        }
     }
 
     fn fail_hosts(&self, hosts: &[String], t: &Task, msg: String) {

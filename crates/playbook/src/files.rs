@@ -16,7 +16,25 @@ pub fn load_tasks_file(
     path: &Path,
     known_action: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Task>, SourceError> {
-    let doc = drover_yaml::parse_path(path)?;
+    let doc = drover_yaml::parse_path(path).map_err(|e| match e.missing {
+        // ansible-core's words for a task file that is not there.
+        true => {
+            let shown =
+                drover_yaml::normpath(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+            let access = format!(
+                "Could not find or access '{}' on the Ansible Controller",
+                shown.display()
+            );
+            SourceError {
+                message: format!(
+                    "{access}: Unable to retrieve file contents.\n{access}.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option: [Errno 2] No such file or directory: '{}'",
+                    shown.display()
+                ),
+                ..e
+            }
+        }
+        false => e,
+    })?;
     let file = doc.file.clone();
     let location = |n: &Node| Location {
         file: file.clone(),

@@ -162,6 +162,9 @@ pub struct Task {
     /// Where the action, its arguments and the keywords are written in `location`'s
     /// file, for errors that point at the value.
     pub origins: Origins,
+    /// The action's name as the task writes it (`ansible.builtin.debug`), when that is
+    /// not `action`: an unnamed task's banner shows it.
+    pub written_action: Option<String>,
 }
 
 /// Positions inside a task, in the file of its `location`.
@@ -228,6 +231,7 @@ impl Task {
             role: None,
             location,
             origins: Origins::default(),
+            written_action: None,
         }
     }
 }

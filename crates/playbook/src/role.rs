@@ -241,11 +241,14 @@ pub fn load_role(
     };
     let Some(dir) = dir else {
         let tried: Vec<String> = search.iter().map(|p| p.display().to_string()).collect();
-        return Err(r.location.error(format!(
-            "the role '{}' was not found in {}",
-            r.name,
-            tried.join(":")
-        )));
+        return Err(r
+            .location
+            .error(format!(
+                "the role '{}' was not found in {}",
+                r.name,
+                tried.join(":")
+            ))
+            .missing());
     };
     // A collection role and a relative path keep the name as written (`nested/dep`).
     let keep_name = !candidate.is_absolute() && r.name.contains('/');

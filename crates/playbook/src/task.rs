@@ -83,7 +83,8 @@ impl TaskParser<'_> {
             candidates.push((key, v));
         }
 
-        let (action, args) = self.action_and_args(node, &candidates)?;
+        let (written, action, args) = self.action_and_args(node, &candidates)?;
+        task.written_action = Some(written.clone()).filter(|w| *w != action);
         let action_key = action_key.or_else(|| {
             entries
                 .iter()
@@ -93,6 +94,15 @@ impl TaskParser<'_> {
         task.origins = origins(node, action_key, &args);
         task.action = action;
         task.args = args;
+        if matches!(task.action.as_str(), "include_tasks" | "import_tasks")
+            && !["_raw_params", "file"]
+                .iter()
+                .any(|k| task.args.get(*k).is_some_and(|v| !v.is_null()))
+        {
+            return Err(self
+                .reader
+                .err(node, format!("No file specified for {written}")));
+        }
         if matches!(task.action.as_str(), "include_tasks" | "include_role") {
             task.apply = self.apply(node, &candidates)?.map(Box::new);
         }
@@ -305,12 +315,13 @@ impl TaskParser<'_> {
     }
 
     /// ansible-core's ModuleArgsParser: `action:`/`local_action:`, then every
-    /// non-keyword key is an action; exactly one must be found.
+    /// non-keyword key is an action; exactly one must be found. The action's name as
+    /// written, its canonical short name, and its arguments.
     fn action_and_args(
         &self,
         node: &Node,
         candidates: &[(String, &Node)],
-    ) -> Result<(String, Map<String, Value>), SourceError> {
+    ) -> Result<(String, String, Map<String, Value>), SourceError> {
         let r = &self.reader;
         let additional = node.get("args");
         let mut found: Option<ActionArgs> = None;
@@ -386,7 +397,7 @@ impl TaskParser<'_> {
             }
         }
         final_args.extend(args);
-        Ok((short, final_args))
+        Ok((action, short, final_args))
     }
 
     /// `copy: src=a dest=b`, `copy: {src: a}`, `ping:`.

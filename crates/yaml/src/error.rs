@@ -22,6 +22,9 @@ pub struct SourceError {
     pub message: String,
     /// The text of line `line`, when the file could be read.
     pub line_text: Option<String>,
+    /// The error is a file or role that is not there (not a fault in one that is):
+    /// a dynamic include fails the host for it, where a malformed file ends the run.
+    pub missing: bool,
 }
 
 impl SourceError {
@@ -33,6 +36,7 @@ impl SourceError {
             col: pos.map(|p| p.col),
             message: message.into(),
             line_text: None,
+            missing: false,
         }
     }
 
@@ -44,6 +48,7 @@ impl SourceError {
             col: Some(pos.col),
             message: message.into(),
             line_text: file.line_text(pos.line).map(str::to_owned),
+            missing: false,
         }
     }
 
@@ -53,11 +58,22 @@ impl SourceError {
             io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
             _ => err.to_string(),
         };
-        Self::new(
-            path,
-            None,
-            format!("could not read {}: {reason}", path.display()),
-        )
+        Self {
+            missing: err.kind() == io::ErrorKind::NotFound,
+            ..Self::new(
+                path,
+                None,
+                format!("could not read {}: {reason}", path.display()),
+            )
+        }
+    }
+
+    /// The same error, marked as one about something that is not there.
+    pub fn missing(self) -> Self {
+        Self {
+            missing: true,
+            ..self
+        }
     }
 
     /// The position, when the error has one.
@@ -140,6 +156,7 @@ mod tests {
             &io::Error::from(io::ErrorKind::NotFound),
         );
         assert_eq!(err.line, None);
+        assert!(err.missing);
         assert_eq!(
             err.to_string(),
             "could not read nope.yml: the file does not exist"

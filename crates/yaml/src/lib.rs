@@ -9,10 +9,12 @@ use std::sync::Arc;
 mod error;
 mod json;
 mod parse;
+mod path;
 mod scalar;
 
 pub use error::SourceError;
 pub use json::{is_unsafe_text, unsafe_text};
+pub use path::normpath;
 
 /// A source file kept whole, so errors can quote its lines.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //! crosses the network only when its checksum differs from the local copy's: the
 //! probe compares on the host and sends the content only then (one round trip).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use drover_connection::quote;
@@ -20,21 +20,6 @@ const OPTIONS: &[&str] = &[
     "fail_on_missing",
     "validate_checksum",
 ];
-
-/// os.path.normpath for the controller path.
-fn normpath(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
 
 #[async_trait]
 impl Module for Fetch {
@@ -73,7 +58,7 @@ impl Module for Fetch {
         } else {
             PathBuf::from(format!("{}/{}/{}", dwim(&dest).display(), ctx.host, src))
         };
-        let local = normpath(&local);
+        let local = drover_yaml::normpath(&local);
         let old = std::fs::read(&local).ok();
         let local_sum = old.as_deref().map(|d| digest_hex(Algo::Sha1, d));
 
