@@ -323,3 +323,59 @@ fn wait_for_connection_reconnects_after_the_connection_dies() {
     assert_eq!(out.code, 0, "{}", out.show());
     assert!(out.stdout.contains("\"msg\": true"), "{}", out.show());
 }
+
+/// `strategy: free`: a slow host does not hold the others back. h1 waits in its first
+/// task until h2 has finished the whole play (it would time out in lockstep), and the
+/// banners follow the results, shown again when another task's lines came between.
+#[test]
+fn the_free_strategy_lets_each_host_run_at_its_own_pace() {
+    let servers = [SshServer::start(), SshServer::start()];
+    let s = Scratch::new();
+    s.trust(&servers.iter().collect::<Vec<_>>());
+    s.write(
+        "inv.ini",
+        &inventory("web", &[("h1", &servers[0]), ("h2", &servers[1])]),
+    );
+    s.write(
+        "site.yml",
+        &format!(
+            r#"- hosts: web
+  gather_facts: false
+  strategy: free
+  tasks:
+    - name: wait for h2 to finish
+      shell: for i in $(seq 100); do test -e {out}/h2-done && exit 0; sleep 0.1; done; exit 1
+      when: inventory_hostname == 'h1'
+    - name: mark done
+      command: touch {out}/{{{{ inventory_hostname }}}}-done
+      run_once: true
+"#,
+            out = s.out.display()
+        ),
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(s.out.join("h1-done").exists(), "{}", out.show());
+    assert_eq!(
+        out.stdout.matches("TASK [mark done]").count(),
+        2,
+        "run_once runs on every host, each under its own banner: {}",
+        out.show()
+    );
+    assert!(
+        out.stderr
+            .contains("Using run_once with the free strategy is not currently supported"),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h1", [2, 2, 0, 0, 0, 0, 0])),
+        "{}",
+        out.show()
+    );
+    assert!(
+        out.stdout.contains(&recap("h2", [1, 1, 0, 0, 1, 0, 0])),
+        "{}",
+        out.show()
+    );
+}

@@ -1,4 +1,4 @@
-//! Runs plays: the linear strategy over the play's hosts, `--forks` at a time, with
+//! Runs plays: the linear (or free) strategy over the play's hosts, `--forks` at a time, with
 //! variables, templating, modules and connections, reporting everything as [`Event`]s.
 //! No crate below this one knows about plays; this one never formats output.
 
@@ -7,6 +7,7 @@ mod compile;
 mod connect;
 mod defaults;
 mod events;
+mod free;
 mod host;
 mod library;
 mod listing;

@@ -32,6 +32,8 @@ pub struct Runner<'a> {
     /// An error that ends the whole run with no recap (a notification of a handler
     /// that does not exist), as ansible-core's strategy errors do.
     fatal: Mutex<Option<EngineError>>,
+    /// The banner shown last in a `free` play's run (see `free.rs`).
+    last_banner: Mutex<Option<String>>,
 }
 
 /// What the tasks of one play share.
@@ -53,6 +55,8 @@ pub struct PlayCtx<'p> {
     broken: std::sync::atomic::AtomicBool,
     /// Handlers are running: the tasks an included handler brings in show as handlers.
     pub(crate) in_handlers: std::sync::atomic::AtomicBool,
+    /// `strategy: free` (or `host_pinned`): each host runs on at its own pace.
+    pub(crate) free: bool,
 }
 
 impl PlayCtx<'_> {
@@ -127,6 +131,7 @@ impl<'a> Runner<'a> {
             extra_vars: Arc::new(opts.extra_vars.clone()),
             started: std::sync::atomic::AtomicBool::new(opts.start_at_task.is_none()),
             fatal: Mutex::new(None),
+            last_banner: Mutex::new(None),
         }
     }
 
@@ -229,7 +234,14 @@ impl<'a> Runner<'a> {
     }
 
     pub(crate) fn emit(&self, event: Event) {
+        if self.defer_banner(&event) {
+            return;
+        }
         let mut r = self.reporter.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self.last_banner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(banner) = self.banner_due(&event, &mut last) {
+            r.event(&banner);
+        }
         r.event(&event);
     }
 
@@ -433,6 +445,7 @@ impl<'a> Runner<'a> {
             ),
             broken: Default::default(),
             in_handlers: Default::default(),
+            free: crate::free::is_free(play.extra.get("strategy")),
         };
 
         for (i, batch) in serial_batches(play.extra.get("serial"), &hosts)
@@ -458,7 +471,11 @@ impl<'a> Runner<'a> {
             }
             let debug = env_flag("ANSIBLE_DEBUG", false);
             for section in &plan.sections {
-                self.run_nodes(&pc, section, &batch, 0).await;
+                if pc.free {
+                    self.run_free(&pc, section, &batch).await;
+                } else {
+                    self.run_nodes(&pc, section, &batch, 0).await;
+                }
                 if debug && !section.is_empty() {
                     // ansible-core's debug output tells what each implicit flush does.
                     for h in self.alive(&batch) {

@@ -64,8 +64,8 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "timeout"
             | "throttle"
             | "module_defaults" => true,
-            // free and host_pinned run as linear: the same tasks on the same hosts, only
-            // the interleaving of hosts differs (see README).
+            // free and host_pinned: each host at its own pace (free.rs); a templated
+            // strategy runs as linear.
             "strategy" => {
                 matches!(v.as_str(), Some("linear" | "free" | "host_pinned"))
                     || v.as_str().is_some_and(|s| s.contains("{{"))

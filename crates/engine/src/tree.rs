@@ -176,9 +176,12 @@ impl<'r> Runner<'r> {
                 self.run_task_host(pc, t, h)
             })
             .await;
-        } else if is_true(t.run_once.as_ref()) {
+        } else if is_true(t.run_once.as_ref()) && !pc.free {
             self.run_once(pc, t, alive).await;
         } else {
+            if is_true(t.run_once.as_ref()) {
+                self.emit(Event::Warning("Using run_once with the free strategy is not currently supported. This task will still be executed for every host in the inventory list.".into()));
+            }
             let throttle = t
                 .extra
                 .get("throttle")
