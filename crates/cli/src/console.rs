@@ -160,7 +160,11 @@ impl Console {
                 .get("_ansible_verbose_always")
                 .and_then(Value::as_bool)
                 == Some(true);
-        if r.loop_summary {
+        // ansible-core's callback keeps only a debug result's `msg`, dropping `results`:
+        // a failed debug loop gets a `fatal:` line of its own after its items.
+        let debug_failure =
+            r.status == Status::Failed && r.action == "debug" && r.result.contains_key("msg");
+        if r.loop_summary && !debug_failure {
             // Items were already shown; only an all-skipped loop gets a closing line.
             if r.status == Status::Skipped {
                 let mut line = format!("skipping: [{host}]");
@@ -168,6 +172,10 @@ impl Console {
                     line.push_str(&format!(" => {}", self.dump(r).unwrap_or_default()));
                 }
                 self.out(&self.paint(&Style::new().cyan(), &line));
+            }
+            // An ignored failure is said once, after the items.
+            if r.ignored {
+                self.out(&self.paint(&Style::new().cyan(), "...ignoring"));
             }
             return;
         }
@@ -220,7 +228,7 @@ impl Console {
             ),
         };
         self.out(&self.paint(&style, &line));
-        if r.ignored {
+        if r.ignored && item.is_none() {
             self.out(&self.paint(&Style::new().cyan(), "...ignoring"));
         }
     }
