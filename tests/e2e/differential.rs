@@ -372,3 +372,8 @@ fn include_errors_match_ansible_playbook() {
 fn a_malformed_include_ends_the_run_as_in_ansible_playbook() {
     compare("include_malformed.yml");
 }
+
+#[test]
+fn task_args_from_one_template_match_ansible_playbook() {
+    compare("task_args.yml");
+}

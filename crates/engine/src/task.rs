@@ -630,30 +630,58 @@ impl Runner<'_> {
         // Module defaults, below a templated `args:` mapping, below the task's own.
         let mut given =
             crate::defaults::for_action(task.extra.get("module_defaults"), &task.action);
-        if let Some(splat) = task.args.get("_variable_params") {
-            match self.templar.render_value(splat, scope) {
-                Ok(Value::Object(m)) => given.extend(m),
-                Ok(Value::String(s)) if s == Templar::OMIT => {}
-                Ok(other) => {
-                    let mut done = Done::failed(format!(
-                        "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: Task args must resolve to a 'dict' not '{}'.",
-                        task.action,
-                        drover_modules::python_type(&other)
-                    ));
-                    done.result
-                        .insert("exception".into(), "(traceback unavailable)".into());
-                    return done;
-                }
-                Err(e) => {
+        // An action without raw params may take its whole argument mapping from one
+        // template, as `args: "{{ x }}"` may (ansible-core's TaskArgsFinalizer).
+        let raw_splat = match task.args.get("_raw_params") {
+            Some(Value::String(raw))
+                if !drover_playbook::RAW_PARAM_ACTIONS.contains(&task.action.as_str())
+                    && crate::library::resolve(&task.action).is_some() =>
+            {
+                let t = raw.trim();
+                if !(t.starts_with("{{") && t.ends_with("}}")) {
                     return Done::failed(format!(
-                    "Task failed: Finalization of task args for 'ansible.builtin.{}' failed: {e}",
-                    task.action
-                ))
+                        "Task failed: Action 'ansible.builtin.{}' does not support raw params.",
+                        task.action
+                    ));
                 }
+                Some(&task.args["_raw_params"])
             }
+            _ => None,
+        };
+        let splats = [
+            ("_variable_params", task.args.get("_variable_params")),
+            ("_raw_params", raw_splat),
+        ];
+        for (key, splat) in splats.into_iter().filter_map(|(k, v)| Some((k, v?))) {
+            let reason = match self.templar.render_value(splat, scope) {
+                Ok(Value::Object(m)) => {
+                    given.extend(m);
+                    continue;
+                }
+                Ok(Value::String(s)) if s == Templar::OMIT => continue,
+                Ok(other) => format!(
+                    "Task args must resolve to a 'dict' not '{}'.",
+                    drover_modules::python_type(&other)
+                ),
+                Err(e) => e.to_string(),
+            };
+            let mut done = Done::failed_because(vec![
+                Cause::at(
+                    format!(
+                        "Finalization of task args for 'ansible.builtin.{}' failed",
+                        task.action
+                    ),
+                    task,
+                    task.origins.action,
+                ),
+                Cause::at(reason, task, task.origins.args.get(key).copied()),
+            ]);
+            done.result
+                .insert("exception".into(), "(traceback unavailable)".into());
+            return done;
         }
         for (k, v) in &task.args {
-            if k != "_variable_params" {
+            if k != "_variable_params" && !(k == "_raw_params" && raw_splat.is_some()) {
                 given.insert(k.clone(), v.clone());
             }
         }
