@@ -350,10 +350,12 @@ impl Reporter for Console {
                     let task = Level {
                         message: "Task failed".into(),
                         at: Some(origin(location)),
+                        help: None,
                     };
                     let causes = causes.iter().map(|c| Level {
                         message: c.message.clone(),
                         at: c.location.as_ref().map(origin),
+                        help: c.help.clone(),
                     });
                     let report = if causes.len() == 0 {
                         let o = origin(location);

@@ -59,6 +59,8 @@ pub fn error_report(
 pub struct Level<'a> {
     pub message: String,
     pub at: Option<Origin<'a>>,
+    /// A hint after the excerpt.
+    pub help: Option<String>,
 }
 
 /// A place in a file, with the file's text for the excerpt; without a line and
@@ -120,6 +122,9 @@ pub fn chain_report(summary: &str, levels: Vec<Level>) -> String {
             }
             None => {}
         }
+        if let Some(help) = &level.help {
+            let _ = writeln!(out, "{help}");
+        }
     }
     out
 }
@@ -140,6 +145,7 @@ mod tests {
         let text = "- hosts: all\n  tasks:\n    - debug: msg={{ y }}\n";
         let level = |m: &str, (line, col)| super::Level {
             message: m.into(),
+            help: None,
             at: Some(super::Origin {
                 path: "p.yml".into(),
                 text: Some(text),

@@ -114,6 +114,8 @@ pub trait Reporter: Send {
 pub struct Cause {
     pub message: String,
     pub location: Option<drover_yaml::Location>,
+    /// A hint shown after the excerpt (what to do about it).
+    pub help: Option<String>,
 }
 
 impl Cause {
@@ -127,7 +129,11 @@ impl Cause {
             file: task.location.file.clone(),
             pos,
         });
-        Cause { message, location }
+        Cause {
+            message,
+            location,
+            help: None,
+        }
     }
 
     /// A cause in another file (a template), at a line and column when known; the
@@ -142,6 +148,7 @@ impl Cause {
         Cause {
             message,
             location: Some(location),
+            help: None,
         }
     }
 
@@ -149,7 +156,7 @@ impl Cause {
     /// Conditions and their positions are matched from the end: inherited ones come
     /// first and may have no position.
     pub fn condition(
-        message: String,
+        e: &drover_template::TemplateError,
         task: &drover_playbook::Task,
         keyword: &str,
         conditions: &[String],
@@ -160,6 +167,13 @@ impl Cause {
             let i = at.len().checked_sub(from_end)?;
             at.get(i).cloned()
         });
-        Cause { message, location }
+        let help = (e.kind == drover_template::TemplateErrorKind::Untrusted).then(|| {
+            "Templates and expressions must be defined by trusted sources such as playbooks or roles, not untrusted sources such as module results.".to_string()
+        });
+        Cause {
+            message: crate::task::conditional_error(e),
+            location,
+            help,
+        }
     }
 }

@@ -617,11 +617,7 @@ impl Runner<'_> {
                 Ok(false) => return Done::skipped(cond),
                 Err(e) => {
                     return Done::failed_because(vec![Cause::condition(
-                        conditional_error(e),
-                        task,
-                        "when",
-                        &task.when,
-                        i,
+                        &e, task, "when", &task.when, i,
                     )])
                 }
             }
@@ -807,7 +803,7 @@ impl Runner<'_> {
                         }
                         Err(e) => {
                             return Done::failed_because(vec![Cause::condition(
-                                conditional_error(e),
+                                &e,
                                 task,
                                 "until",
                                 &task.until,
@@ -935,13 +931,9 @@ impl Runner<'_> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         ));
-        let all = |conds: &[String]| -> Result<bool, String> {
+        let all = |conds: &[String]| -> Result<bool, drover_template::TemplateError> {
             for c in conds {
-                if !self
-                    .templar
-                    .condition(c, &scope)
-                    .map_err(|e| e.to_string())?
-                {
+                if !self.templar.condition(c, &scope)? {
                     return Ok(false);
                 }
             }
@@ -955,7 +947,7 @@ impl Runner<'_> {
                 // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
                     done.result
-                        .insert("changed_when_result".into(), conditional_error(e).into());
+                        .insert("changed_when_result".into(), conditional_error(&e).into());
                     done.result.insert("failed".into(), true.into());
                     done.result
                         .entry("exception")
@@ -984,7 +976,7 @@ impl Runner<'_> {
                 // An unusable condition fails the task but keeps the module's result.
                 Err(e) => {
                     done.result
-                        .insert("failed_when_result".into(), conditional_error(e).into());
+                        .insert("failed_when_result".into(), conditional_error(&e).into());
                     done.result.insert("failed".into(), true.into());
                     done.result
                         .entry("exception")
@@ -1478,9 +1470,13 @@ pub(crate) fn loop_info(items: &[Value], index: usize, total: usize, allitems: b
     Value::Object(m)
 }
 
-/// ansible-core 2.19's words for a condition that could not be evaluated.
-pub(crate) fn conditional_error(e: impl std::fmt::Display) -> String {
-    format!("Error while evaluating conditional: {e}")
+/// ansible-core 2.19's words for a condition that could not be evaluated (an
+/// untrusted one is said as it is).
+pub(crate) fn conditional_error(e: &drover_template::TemplateError) -> String {
+    match e.kind {
+        drover_template::TemplateErrorKind::Untrusted => e.to_string(),
+        _ => format!("Error while evaluating conditional: {e}"),
+    }
 }
 
 /// The `[ERROR]` line ansible-core 2.19 prints for a failed result: the result's own

@@ -615,13 +615,7 @@ impl<'r> Runner<'r> {
                 Ok(false) => return Ok(false),
                 Err(e) => {
                     return Err(crate::task::Done::failed_because(vec![
-                        crate::events::Cause::condition(
-                            crate::task::conditional_error(e),
-                            t,
-                            "when",
-                            &t.when,
-                            i,
-                        ),
+                        crate::events::Cause::condition(&e, t, "when", &t.when, i),
                     ]))
                 }
             }

@@ -78,6 +78,10 @@ impl Reader<'_> {
                     n,
                     format!("'{key}' must be a conditional expression (a string), a boolean, or a list of those, not {}", n.kind_name()),
                 )),
+                // An `!unsafe` conditional stays marked: it must not be evaluated.
+                NodeValue::Str(s) if n.tag.as_deref() == Some("!unsafe") => {
+                    Ok(Some(drover_yaml::unsafe_text(s)))
+                }
                 v => Ok(Some(scalar_text(v))),
             }
         };

@@ -13,6 +13,8 @@ pub enum TemplateErrorKind {
     Syntax,
     /// An undefined variable or attribute was used.
     Undefined,
+    /// An `!unsafe` value where an expression is evaluated (ansible-core 2.19's trust).
+    Untrusted,
     /// Anything else: a failing filter, a type error, a recursive variable.
     Other,
 }

@@ -163,6 +163,13 @@ impl Templar {
         let guard = Scope::enter(self, vars);
         let ctx = guard.root();
         let trimmed = expr.trim();
+        // An `!unsafe` conditional is never evaluated (ansible-core 2.18 and 2.19).
+        if drover_yaml::is_unsafe_text(trimmed) {
+            return Err(TemplateError {
+                kind: crate::error::TemplateErrorKind::Untrusted,
+                ..TemplateError::new("Encountered untrusted template or expression.")
+            });
+        }
         if is_template_str(trimmed) {
             // Ansible renders a templated conditional first; a string result is then
             // read the way 2.18 read it: "False"/"no"/"" are false.
