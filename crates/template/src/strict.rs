@@ -102,7 +102,9 @@ pub(crate) fn rewrite<'a>(src: &'a str, syntax: &SyntaxConfig) -> (Cow<'a, str>,
 
 /// A cheap test for sources that have nothing to wrap.
 fn might_need(src: &str) -> bool {
-    const WORDS: [&str; 6] = [" in ", "if", "not", "and", "or", "for"];
+    const WORDS: [&str; 9] = [
+        " in ", "if", "not", "and", "or", "for", " is ", "select", "reject",
+    ];
     src.bytes().any(|b| {
         matches!(
             b,
@@ -262,11 +264,29 @@ fn expr(e: &Expr, out: &mut Spans) {
             if let Some(inner) = &f.expr {
                 expr(inner, out);
             }
-            args(&f.args, out);
+            // The arguments a filter hands to a test (`select('equalto', x)`) are
+            // compared, as a test's own are.
+            let test_args_from = match f.name {
+                "select" | "reject" => 1,
+                "selectattr" | "rejectattr" => 2,
+                _ => usize::MAX,
+            };
+            for (i, a) in f.args.iter().enumerate() {
+                match a {
+                    CallArg::Pos(e) if i >= test_args_from => operand(e, out),
+                    _ => args(std::slice::from_ref(a), out),
+                }
+            }
         }
         Expr::Test(t) => {
             expr(&t.expr, out);
-            args(&t.args, out);
+            // A test uses its arguments (`x is equalto(y)`): an undefined one fails.
+            for a in &t.args {
+                match a {
+                    CallArg::Pos(e) | CallArg::Kwarg(_, e) => operand(e, out),
+                    _ => args(std::slice::from_ref(a), out),
+                }
+            }
         }
         Expr::GetAttr(g) => expr(&g.expr, out),
         Expr::GetItem(g) => {
@@ -324,6 +344,18 @@ mod unit {
         assert_eq!(
             wrapped("{% for i in items %}{{ i }}{% endfor %}"),
             format!("{{% for i in {} %}}{{{{ i }}}}{{% endfor %}}", d("items"))
+        );
+        assert_eq!(
+            wrapped("{{ x is equalto(y) }}"),
+            format!("{{{{ x is equalto({}) }}}}", d("y"))
+        );
+        assert_eq!(
+            wrapped("{{ l | select('equalto', y) | selectattr('a', 'eq', z) }}"),
+            format!(
+                "{{{{ l | select('equalto', {}) | selectattr('a', 'eq', {}) }}}}",
+                d("y"),
+                d("z")
+            )
         );
         assert_eq!(
             wrapped("{{ (a == b) == c }}"),
