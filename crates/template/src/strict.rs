@@ -102,9 +102,7 @@ pub(crate) fn rewrite<'a>(src: &'a str, syntax: &SyntaxConfig) -> (Cow<'a, str>,
 
 /// A cheap test for sources that have nothing to wrap.
 fn might_need(src: &str) -> bool {
-    const WORDS: [&str; 9] = [
-        " in ", "if", "not", "and", "or", "for", " is ", "select", "reject",
-    ];
+    const WORDS: [&str; 8] = [" in ", "if", "not", "and", "or", "for", " is ", "("];
     src.bytes().any(|b| {
         matches!(
             b,
@@ -264,16 +262,12 @@ fn expr(e: &Expr, out: &mut Spans) {
             if let Some(inner) = &f.expr {
                 expr(inner, out);
             }
-            // The arguments a filter hands to a test (`select('equalto', x)`) are
-            // compared, as a test's own are.
-            let test_args_from = match f.name {
-                "select" | "reject" => 1,
-                "selectattr" | "rejectattr" => 2,
-                _ => usize::MAX,
-            };
-            for (i, a) in f.args.iter().enumerate() {
+            // A filter uses its arguments (`combine(x)`, `select('equalto', x)`): an
+            // undefined one fails, but for those that may pass one through unused.
+            let lenient = matches!(f.name, "default" | "d" | "ternary");
+            for a in &f.args {
                 match a {
-                    CallArg::Pos(e) if i >= test_args_from => operand(e, out),
+                    CallArg::Pos(e) | CallArg::Kwarg(_, e) if !lenient => operand(e, out),
                     _ => args(std::slice::from_ref(a), out),
                 }
             }
@@ -353,6 +347,14 @@ mod unit {
             wrapped("{{ l | select('equalto', y) | selectattr('a', 'eq', z) }}"),
             format!(
                 "{{{{ l | select('equalto', {}) | selectattr('a', 'eq', {}) }}}}",
+                d("y"),
+                d("z")
+            )
+        );
+        assert_eq!(
+            wrapped("{{ {} | combine(y, recursive=z) | default(w) }}"),
+            format!(
+                "{{{{ {{}} | combine({}, recursive={}) | default(w) }}}}",
                 d("y"),
                 d("z")
             )
