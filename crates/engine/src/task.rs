@@ -1030,6 +1030,21 @@ impl Runner<'_> {
 
     pub(crate) async fn run_task_host(&self, pc: &PlayCtx<'_>, task: &Task, host: &Arc<HostState>) {
         let scope = self.scope(pc, host, Some(task));
+        // A templated module name (`action: "{{ mod }} msg=hi"`) is rendered with the
+        // host's variables once the task runs, as in ansible-core.
+        let rendered;
+        let task = match Templar::is_template(&task.action) {
+            true => match self.templar.render(&task.action, &scope) {
+                Ok(Value::String(name)) => {
+                    let mut t = task.clone();
+                    t.action = drover_playbook::canonical_action(name.trim()).to_string();
+                    rendered = t;
+                    &rendered
+                }
+                _ => task,
+            },
+            false => task,
+        };
         let no_log = match &task.no_log {
             Some(v) => keyword_bool(&self.templar, &scope, v).unwrap_or(true),
             None => false,
