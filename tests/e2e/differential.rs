@@ -377,3 +377,8 @@ fn a_malformed_include_ends_the_run_as_in_ansible_playbook() {
 fn task_args_from_one_template_match_ansible_playbook() {
     compare("task_args.yml");
 }
+
+#[test]
+fn loop_forms_match_ansible_playbook() {
+    compare("loops.yml");
+}

@@ -527,7 +527,7 @@ fn first_found(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         };
         for c in candidates {
             if let Some(found) = find_file(ctx, "files", &c) {
-                let abs = std::fs::canonicalize(&found).unwrap_or(found);
+                let abs = drover_yaml::normpath(&std::path::absolute(&found).unwrap_or(found));
                 return Ok(vec![Json::String(abs.to_string_lossy().into_owned())]);
             }
         }
@@ -570,7 +570,7 @@ fn fileglob(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
             let mut found: Vec<String> = paths
                 .filter_map(Result::ok)
                 .filter(|p| p.is_file())
-                .map(|p| p.to_string_lossy().into_owned())
+                .map(|p| drover_yaml::normpath(&p).to_string_lossy().into_owned())
                 .collect();
             if !found.is_empty() {
                 found.sort();
@@ -874,15 +874,22 @@ fn subelements(call: &Call) -> Result<Vec<Json>, Error> {
         _ => return Err(fail("subelements", "subelements lookup expects a list")),
     };
     let mut out = Vec::new();
-    for item in items {
-        let mut sub = Some(&item);
-        for part in key.split('.') {
-            sub = sub.and_then(|s| s.get(part));
+    let (parents, last) = key
+        .rsplit_once('.')
+        .map_or((None, key.as_str()), |(p, l)| (Some(p), l));
+    for mut item in items {
+        // The list is taken out of the item: `item.0` has no `keys` any more.
+        let mut holder = Some(&mut item);
+        for part in parents.into_iter().flat_map(|p| p.split('.')) {
+            holder = holder.and_then(|h| h.get_mut(part));
         }
+        let sub = holder
+            .and_then(|h| h.as_object_mut())
+            .and_then(|m| m.shift_remove(last));
         match sub {
             Some(Json::Array(subs)) => {
                 for s in subs {
-                    out.push(Json::Array(vec![item.clone(), s.clone()]));
+                    out.push(Json::Array(vec![item.clone(), s]));
                 }
             }
             None if skip_missing => {}
