@@ -382,3 +382,8 @@ fn task_args_from_one_template_match_ansible_playbook() {
 fn loop_forms_match_ansible_playbook() {
     compare("loops.yml");
 }
+
+#[test]
+fn play_keywords_and_meta_tasks_match_ansible_playbook() {
+    compare("plays.yml");
+}

@@ -27,6 +27,9 @@ pub struct HostState {
     /// `include_vars` results: below set facts, above task vars.
     included: RwLock<Arc<VarMap>>,
     failed: AtomicBool,
+    /// Failed along with another host by `any_errors_fatal`: even when a rescue clears
+    /// that, the host sits out the plays after this one (ansible-core's failed hosts).
+    swept: AtomicBool,
     unreachable: AtomicBool,
     /// `meta: end_host` / `end_play` for this host: no more tasks in this play.
     ended: AtomicBool,
@@ -65,6 +68,7 @@ impl HostState {
             fact_vars: RwLock::default(),
             included: RwLock::default(),
             failed: AtomicBool::new(false),
+            swept: AtomicBool::new(false),
             unreachable: AtomicBool::new(false),
             ended: AtomicBool::new(false),
             forced: AtomicBool::new(false),
@@ -227,6 +231,7 @@ impl HostState {
     /// purpose (an enclosing `always` must not restore it).
     pub fn clear_errors(&self) {
         self.failed.store(false, Ordering::Relaxed);
+        self.swept.store(false, Ordering::Relaxed);
         self.errors_cleared.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -265,6 +270,16 @@ impl HostState {
 
     pub fn mark_failed(&self) {
         self.failed.store(true, Ordering::Relaxed);
+    }
+
+    /// Failed by `any_errors_fatal` for another host's failure.
+    pub fn sweep(&self) {
+        self.swept.store(true, Ordering::Relaxed);
+        self.mark_failed();
+    }
+
+    pub fn is_swept(&self) -> bool {
+        self.swept.load(Ordering::Relaxed)
     }
 
     pub fn mark_unreachable(&self) {

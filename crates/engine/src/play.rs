@@ -57,9 +57,16 @@ pub struct PlayCtx<'p> {
     pub(crate) in_handlers: std::sync::atomic::AtomicBool,
     /// `strategy: free` (or `host_pinned`): each host runs on at its own pace.
     pub(crate) free: bool,
+    /// `meta: end_play` ran: no more batches.
+    ended: std::sync::atomic::AtomicBool,
 }
 
 impl PlayCtx<'_> {
+    /// `meta: end_play`: the batches after this one do not run.
+    pub(crate) fn end_play(&self) {
+        self.ended.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The vars and defaults of the play's public roles.
     pub fn public_role_vars(&self) -> (Arc<VarMap>, Arc<VarMap>) {
         let read = |l: &std::sync::RwLock<Arc<VarMap>>| {
@@ -392,7 +399,7 @@ impl<'a> Runner<'a> {
         hosts.retain(|h| {
             known
                 .get(h)
-                .is_some_and(|s| !s.is_failed() && !s.is_unreachable())
+                .is_some_and(|s| !s.is_failed() && !s.is_unreachable() && !s.is_swept())
         });
 
         let name = play.name.clone().unwrap_or_else(|| play.hosts.clone());
@@ -446,6 +453,7 @@ impl<'a> Runner<'a> {
             broken: Default::default(),
             in_handlers: Default::default(),
             free: crate::free::is_free(play.extra.get("strategy")),
+            ended: Default::default(),
         };
 
         for (i, batch) in serial_batches(play.extra.get("serial"), &hosts)
@@ -489,6 +497,9 @@ impl<'a> Runner<'a> {
                 }
                 self.flush_handlers(&pc, &batch).await;
             }
+            if pc.ended.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
             // A broken-off play, or a batch whose every host failed, ends the rollout.
             if pc.is_broken()
                 || self.alive(&batch).is_empty()
@@ -498,8 +509,9 @@ impl<'a> Runner<'a> {
                 return Ok(false);
             }
         }
-        // Like ansible-playbook: when every host of the play failed, the run stops.
-        Ok(!self.alive(&hosts).is_empty())
+        // Like ansible-playbook: when every host of the play failed, the run stops
+        // (hosts that ended with `meta: end_*` go on to the next play).
+        Ok(!self.batch_all_failed(&hosts))
     }
 
     fn batch_all_failed(&self, batch: &[String]) -> bool {

@@ -1290,6 +1290,8 @@ impl Runner<'_> {
                 action: task.action.clone(),
                 status: done.status,
                 item_label: Some(match &control.label {
+                    // An item of a no_log loop is not shown, whatever its label.
+                    _ if no_log => "(censored due to no_log)".to_string(),
                     Some(l) => match self.templar.render(l, &item_scope) {
                         Ok(v) => item_label(&v),
                         Err(_) => l.clone(),

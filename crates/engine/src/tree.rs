@@ -285,8 +285,8 @@ impl<'r> Runner<'r> {
             // Ansible); enclosing `rescue`/`always` sections still run.
             for h in &batch {
                 if let Some(s) = known.get(h) {
-                    if !s.is_unreachable() {
-                        s.mark_failed();
+                    if !s.is_unreachable() && !s.is_failed() {
+                        s.sweep();
                     }
                 }
             }
@@ -327,11 +327,14 @@ impl<'r> Runner<'r> {
             for h in &failed {
                 let Some(s) = known.get(h) else { continue };
                 s.clear_failed();
-                // A rescued failure is counted as rescued, not failed, as in Ansible.
-                self.count(h, |st| {
-                    st.failed = st.failed.saturating_sub(1);
-                    st.rescued += 1;
-                });
+                // A rescued failure is counted as rescued, not failed, as in Ansible (a
+                // host failed by any_errors_fatal was counted as neither).
+                if !s.is_swept() {
+                    self.count(h, |st| {
+                        st.failed = st.failed.saturating_sub(1);
+                        st.rescued += 1;
+                    });
+                }
                 if let Some((task, result)) = s.last_failure() {
                     s.set_var("ansible_failed_task", task);
                     s.set_var("ansible_failed_result", result);
@@ -641,7 +644,17 @@ impl<'r> Runner<'r> {
 
     /// A meta task skipped by its `when`: shown, but not counted (as in ansible-core).
     fn meta_skipped(&self, host: &HostState, t: &Task, reason: String) {
-        let mut result = skipped_result();
+        let action = raw_param(t, "_raw_params").unwrap_or_default();
+        let msg = match action.trim() {
+            "end_host" => format!(
+                "end_host conditional evaluated to false, continuing execution for {}",
+                host.name
+            ),
+            other => other.to_string(),
+        };
+        let mut result = Map::new();
+        result.insert("msg".into(), msg.into());
+        result.insert("skipped".into(), true.into());
         result.insert("skip_reason".into(), reason.into());
         self.report(host, t, Status::Skipped, result);
         self.count(&host.name, |s| s.skipped = s.skipped.saturating_sub(1));
@@ -744,29 +757,47 @@ impl<'r> Runner<'r> {
                 });
             }
         };
-        // Most meta actions run once per host, the rest once.
-        let for_each = |what: &str| {
-            for h in &alive {
-                meta_line(match what {
-                    "noop" => what.to_string(),
-                    _ => format!("{what} {}", h.name),
-                });
+        // A meta task written in the playbook gets a banner, as in ansible-core: one
+        // per host for those that run per host, one for those that run once.
+        let banner_for = |names: &[String]| {
+            if !crate::compile::is_role_end(t) {
+                self.announce(pc, t, names);
+            }
+        };
+        let banner_once = || banner_for(hosts);
+        let banner_per_host = |h: &HostState| banner_for(std::slice::from_ref(&h.name));
+        // A few meta actions ignore `when`, and say so.
+        let when_unsupported = || {
+            if !t.when.is_empty() {
+                self.emit(Event::Warning(format!(
+                    "{} task does not support when conditional",
+                    what.trim()
+                )));
             }
         };
         match what.trim() {
-            "noop" => for_each("noop"),
-            "refresh_inventory" => meta_line("inventory successfully refreshed".into()),
+            "noop" => {
+                for h in &alive {
+                    banner_per_host(h);
+                    when_unsupported();
+                    meta_line("noop".into());
+                }
+            }
+            "refresh_inventory" => {
+                banner_once();
+                when_unsupported();
+                meta_line("inventory successfully refreshed".into())
+            }
             "flush_handlers" => {
                 // A false `when` skips the flush for that host (shown as a skipped task).
                 let mut not_flushing = Vec::new();
                 for h in &alive {
+                    banner_per_host(h);
                     let scope = self.scope(pc, h, Some(t));
                     match self.conditions_hold(t, &scope) {
                         Ok(true) => meta_line(format!("triggered running handlers for {}", h.name)),
                         outcome => {
                             not_flushing.push(h.name.clone());
-                            // ansible-core runs it host by host: a banner for each.
-                            self.announce(pc, t, std::slice::from_ref(&h.name));
                             match outcome {
                                 Err(done) => self.end_host_task(h, t, done),
                                 _ => self.meta_skipped(h, t, format!("flush_handlers conditional evaluated to False, not running handlers for {}", h.name)),
@@ -790,25 +821,27 @@ impl<'r> Runner<'r> {
                 }
             }
             "reset_connection" => {
-                meta_line("reset connection".into());
                 for h in &alive {
+                    banner_per_host(h);
+                    when_unsupported();
+                    meta_line("reset connection".into());
                     h.reset_connection().await;
                 }
             }
             "clear_host_errors" => {
                 // It runs once, its condition evaluated for the first host.
+                banner_once();
                 if let Some(h) = alive.first() {
                     let scope = self.scope(pc, h, Some(t));
                     match self.conditions_hold(t, &scope) {
                         Ok(true) => {}
                         outcome => {
-                            self.announce(pc, t, hosts);
                             match outcome {
                                 Err(done) => self.end_host_task(h, t, done),
                                 _ => self.meta_skipped(
                                     h,
                                     t,
-                                    "clear_host_errors conditional evaluated to False".into(),
+                                    format!("clear_host_errors conditional evaluated to False, not clearing host error state for {}", h.name),
                                 ),
                             }
                             return;
@@ -824,9 +857,34 @@ impl<'r> Runner<'r> {
                 }
             }
             "end_play" | "end_batch" => {
+                // Once for the batch, its condition evaluated for the first host.
+                let Some(first) = alive.first() else {
+                    return;
+                };
+                banner_once();
+                let scope = self.scope(pc, first, Some(t));
+                match self.conditions_hold(t, &scope) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let what = what.trim();
+                        let goes_on = match what {
+                            "end_play" => "continuing play",
+                            _ => "continuing current batch",
+                        };
+                        return self.meta_skipped(
+                            first,
+                            t,
+                            format!("{what} conditional evaluated to False, {goes_on}"),
+                        );
+                    }
+                    Err(done) => return self.end_host_task(first, t, done),
+                }
                 meta_line(format!("ending {}", &what.trim()[4..]));
                 for h in &alive {
                     h.set_ended(true);
+                }
+                if what.trim() == "end_play" {
+                    pc.end_play();
                 }
             }
             "end_role" if t.role.is_none() => {
@@ -838,24 +896,52 @@ impl<'r> Runner<'r> {
                     );
                 }
             }
-            "end_role" | "end_host" | "clear_facts" => {
+            "clear_facts" => {
+                // Once, its condition evaluated for the first host, for every host.
+                banner_once();
+                let Some(first) = alive.first() else {
+                    return;
+                };
+                let scope = self.scope(pc, first, Some(t));
+                match self.conditions_hold(t, &scope) {
+                    Ok(true) => alive.iter().for_each(|h| h.clear_facts()),
+                    Ok(false) => self.meta_skipped(
+                        first,
+                        t,
+                        format!(
+                            "clear_facts conditional evaluated to False, not clearing facts and fact cache for {}",
+                            first.name
+                        ),
+                    ),
+                    Err(done) => self.end_host_task(first, t, done),
+                }
+            }
+            "end_role" | "end_host" => {
                 for h in &alive {
+                    banner_per_host(h);
                     let scope = self.scope(pc, h, Some(t));
                     match self.conditions_hold(t, &scope) {
                         Ok(true) if what.trim() == "end_host" => h.set_ended(true),
-                        Ok(true) if what.trim() == "end_role" => {
+                        Ok(true) => {
                             if let Some(r) = &t.role {
                                 h.end_role(&r.key);
                             }
                         }
-                        Ok(true) => h.clear_facts(),
-                        Ok(false) => {}
+                        Ok(false) => {
+                            // (ansible-core words them so, comma and all.)
+                            let reason = match (what.trim(), &t.role) {
+                                ("end_host", _) => format!("end_host conditional evaluated to False, continuing execution for {}", h.name),
+                                (_, Some(r)) => format!("end_role conditional evaluated to Falsecontinuing role {} for {}", r.name, h.name),
+                                _ => "end_role conditional evaluated to False".into(),
+                            };
+                            self.meta_skipped(h, t, reason)
+                        }
                         Err(done) => self.end_host_task(h, t, done),
                     }
                 }
             }
             other => {
-                self.announce(pc, t, hosts);
+                banner_once();
                 for h in &alive {
                     self.fail_host(h, t, format!("invalid meta action requested: {other}"));
                 }
