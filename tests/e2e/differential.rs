@@ -387,3 +387,8 @@ fn loop_forms_match_ansible_playbook() {
 fn play_keywords_and_meta_tasks_match_ansible_playbook() {
     compare("plays.yml");
 }
+
+#[test]
+fn variables_match_ansible_playbook() {
+    compare("variables.yml");
+}
