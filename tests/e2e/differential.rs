@@ -392,3 +392,8 @@ fn play_keywords_and_meta_tasks_match_ansible_playbook() {
 fn variables_match_ansible_playbook() {
     compare("variables.yml");
 }
+
+#[test]
+fn handlers_match_ansible_playbook() {
+    compare("handlers.yml");
+}

@@ -1102,7 +1102,9 @@ impl Runner<'_> {
             host.set_last_failure(task_info, registered(&done.result));
         }
         let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
-        if changed && done.status != Status::Failed && !task.notify.is_empty() {
+        // A failed host running handlers under force_handlers notifies nothing more.
+        if changed && done.status != Status::Failed && !host.is_failed() && !task.notify.is_empty()
+        {
             // A templated notification may name several handlers (a list).
             let names =
                 task.notify
