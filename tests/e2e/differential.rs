@@ -397,3 +397,8 @@ fn variables_match_ansible_playbook() {
 fn handlers_match_ansible_playbook() {
     compare("handlers.yml");
 }
+
+#[test]
+fn blocks_and_errors_match_ansible_playbook() {
+    compare("blocks.yml");
+}
