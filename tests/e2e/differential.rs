@@ -402,3 +402,8 @@ fn handlers_match_ansible_playbook() {
 fn blocks_and_errors_match_ansible_playbook() {
     compare("blocks.yml");
 }
+
+#[test]
+fn filters_and_tests_match_ansible_playbook() {
+    compare("filters.yml");
+}
