@@ -418,3 +418,8 @@ fn file_changes_match_ansible_playbook_in_diff_and_check_modes() {
     compare_with("changes.yml", &["--diff"]);
     compare_with("changes.yml", &["--check", "--diff"]);
 }
+
+#[test]
+fn registered_results_match_ansible_playbook() {
+    compare("results.yml");
+}
