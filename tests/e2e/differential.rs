@@ -423,3 +423,8 @@ fn file_changes_match_ansible_playbook_in_diff_and_check_modes() {
 fn registered_results_match_ansible_playbook() {
     compare("results.yml");
 }
+
+#[test]
+fn no_log_hides_what_ansible_playbook_hides() {
+    compare("secrets.yml");
+}

@@ -123,3 +123,43 @@ fn a_role_runs_again_only_until_a_host_completed_it() {
         out.show()
     );
 }
+
+/// A no_log task shows nothing of its result, not even a failure's message (where
+/// ansible-core prints it), at any verbosity, in a loop or not.
+#[test]
+fn no_log_keeps_secrets_out_of_failures_at_any_verbosity() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        r#"- hosts: localhost
+  gather_facts: false
+  tasks:
+    - fail:
+        msg: "pw={{ password }}"
+      no_log: true
+      ignore_errors: true
+    - fail:
+        msg: "{{ item }} {{ password }}"
+      loop: [a, b]
+      no_log: true
+      ignore_errors: true
+    - command: "echo {{ password }}"
+      no_log: true
+      register: hidden
+    - debug:
+        msg: "{{ hidden.stdout | length }}"
+"#,
+    );
+    s.write("secret.yml", "password: s3cr3t-value\n");
+    let out = run(s
+        .drover()
+        .args(["play", "-vvv", "-e", "@secret.yml", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(out.stdout.contains("\"msg\": 12"), "{}", out.show());
+    assert!(
+        !out.stdout.contains("s3cr3t") && !out.stderr.contains("s3cr3t"),
+        "{}",
+        out.show()
+    );
+    assert!(out.stdout.contains("ignored=2"), "{}", out.show());
+}

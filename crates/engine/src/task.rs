@@ -1282,7 +1282,8 @@ impl Runner<'_> {
             if done.status == Status::Failed {
                 self.emit(Event::TaskError {
                     host: host.name.clone(),
-                    message: failure_header(&task.action, &done.result),
+                    // A no_log item's message may hold the secret: not shown.
+                    message: failure_header(&task.action, &shown),
                     location: task.location.clone(),
                     causes: done.causes.clone(),
                 });
