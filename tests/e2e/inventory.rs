@@ -561,3 +561,27 @@ fn playbook_dir_vars_take_ansible_precedence() {
         );
     }
 }
+
+/// Several playbooks in one run: each one's group_vars/ apply while its plays run, in
+/// place of the previous one's, as in ansible-playbook.
+#[test]
+fn each_playbook_brings_its_own_vars_directories() {
+    let s = Scratch::new();
+    for dir in ["a/group_vars", "b/group_vars"] {
+        std::fs::create_dir_all(s.path(dir)).unwrap();
+    }
+    s.write("a/group_vars/all.yml", "x: from-a\nz: only-a\n");
+    s.write("b/group_vars/all.yml", "x: from-b\ny: only-b\n");
+    let play = "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug:\n        msg: \"{{ x }} {{ y | default('no-y') }} {{ z | default('no-z') }}\"\n";
+    s.write("a/site.yml", play);
+    s.write("b/site.yml", play);
+    let out = run(s.drover().args(["play", "a/site.yml", "b/site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    let first = out.stdout.find("\"msg\": \"from-a no-y only-a\"");
+    let second = out.stdout.find("\"msg\": \"from-b only-b no-z\"");
+    assert!(
+        matches!((first, second), (Some(a), Some(b)) if a < b),
+        "{}",
+        out.show()
+    );
+}

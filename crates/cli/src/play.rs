@@ -173,7 +173,7 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         }
     }
     let extra_vars = crate::extra_vars::parse(&args.run.extra_vars)?;
-    let mut inventory = crate::inventory_cmd::load_inventory(&args.run.inventory, &extra_vars)?;
+    let inventory = crate::inventory_cmd::load_inventory(&args.run.inventory, &extra_vars)?;
     // Modules in library/ beside the playbooks and their roles, -M, and ANSIBLE_LIBRARY.
     let mut library = Vec::new();
     for pb in &args.playbooks {
@@ -233,18 +233,8 @@ pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
         crate::list_hosts::print(&playbooks, &inventory, args.run.limit.as_deref(), &extra)?;
         return Ok(0);
     }
-    // group_vars/ and host_vars/ beside the playbook rank above the inventory's own.
-    // ansible reads them beside each playbook in turn; drover reads the first
-    // playbook's directory for the whole run.
-    if let Some(first) = args.playbooks.first() {
-        let dir = match first.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        inventory
-            .load_vars_dirs(&dir)
-            .map_err(|e| Failure::new(1, e))?;
-    }
+    // group_vars/ and host_vars/ beside each playbook are the engine's to load: they
+    // apply while that playbook's plays run.
     let mut opts = run_options(&args.run, extra_vars, tag_filter)?;
     opts.force_handlers |= args.force_handlers;
     opts.start_at_task = args.start_at_task.clone();

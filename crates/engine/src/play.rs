@@ -206,6 +206,31 @@ impl<'a> Runner<'a> {
         Ok(changed)
     }
 
+    /// `group_vars/` and `host_vars/` beside a playbook apply while its plays run,
+    /// in place of the previous playbook's, as in ansible-core.
+    fn use_playbook_vars_dirs(&self, playbook: &std::path::Path) -> Result<(), EngineError> {
+        let dir = match playbook.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let warnings = {
+            let mut inv = self.inv.write().unwrap_or_else(|p| p.into_inner());
+            let warned = inv.warnings().len();
+            inv.clear_playbook_vars_dirs();
+            inv.load_vars_dirs(&dir)
+                .map_err(|e| EngineError::Inventory(e.to_string()))?;
+            inv.warnings()[warned..].to_vec()
+        };
+        for w in warnings {
+            self.emit(Event::Warning(w));
+        }
+        let names: Vec<String> = self.all_hosts().keys().cloned().collect();
+        for name in names {
+            self.refresh_host(&name);
+        }
+        Ok(())
+    }
+
     /// A host whose inventory variables or groups changed: a known host keeps its
     /// state (facts, set_fact, connection) with its variables read anew; a new one
     /// gets a state.
@@ -292,6 +317,7 @@ impl<'a> Runner<'a> {
         for (pb, play, plan) in &plans {
             if current != Some(pb.path.as_path()) {
                 current = Some(pb.path.as_path());
+                self.use_playbook_vars_dirs(&pb.path)?;
                 self.emit(Event::PlaybookStart {
                     path: pb.path.display().to_string(),
                     plays: pb.plays.len(),
