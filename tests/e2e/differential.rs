@@ -428,3 +428,9 @@ fn registered_results_match_ansible_playbook() {
 fn no_log_hides_what_ansible_playbook_hides() {
     compare("secrets.yml");
 }
+
+#[test]
+fn verbose_output_matches_ansible_playbook() {
+    compare_with("variables.yml", &["-v"]);
+    compare_with("handlers.yml", &["-v"]);
+}

@@ -123,3 +123,31 @@ fn a_handler_whose_name_does_not_render_is_unusable_with_a_warning() {
         out.show()
     );
 }
+
+/// drover reads no ansible.cfg: one that ansible-core would read is named in a warning;
+/// without one, `-v` says so as ansible-playbook does.
+#[test]
+fn an_ansible_cfg_is_named_as_not_read() {
+    let s = Scratch::new();
+    s.write(
+        "site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n",
+    );
+    let out = run(s.drover().args(["play", "-v", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stdout
+            .starts_with("No config file found; using defaults\n"),
+        "{}",
+        out.show()
+    );
+    s.write("ansible.cfg", "[defaults]\nforks = 3\n");
+    let out = run(s.drover().args(["play", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    assert!(
+        out.stderr
+            .contains("[WARNING]: drover does not read ansible.cfg: set its options"),
+        "{}",
+        out.show()
+    );
+}

@@ -4,6 +4,7 @@
 
 mod adhoc;
 mod args;
+mod config_file;
 mod console;
 mod diff;
 mod doc_cmd;

@@ -164,6 +164,7 @@ fn split_tags(values: &[String]) -> Vec<String> {
 }
 
 pub async fn run(args: PlayArgs) -> Result<u8, Failure> {
+    crate::config_file::announce(args.run.verbose);
     for p in &args.playbooks {
         if !p.is_file() {
             return Err(Failure::new(
