@@ -137,11 +137,17 @@ pub(crate) fn from_minijinja(
             col,
         ),
         _ => {
-            let text = if detail.is_empty() {
+            let mut text = if detail.is_empty() {
                 err.kind().to_string()
             } else {
                 format!("{}: {detail}", err.kind())
             };
+            // What went wrong inside an include or import, with where.
+            let cause =
+                std::error::Error::source(err).and_then(|c| c.downcast_ref::<minijinja::Error>());
+            if let Some(cause) = cause {
+                text = format!("{text}: {cause}");
+            }
             other(text, line, col)
         }
     }

@@ -13,6 +13,7 @@ mod filters;
 mod jinja_tests;
 pub mod literal;
 mod lookups;
+mod native;
 mod overrides;
 mod percent;
 mod pyformat;

@@ -450,7 +450,13 @@ fn template_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         let text = templar
             .render_text(source, &overlay, &opts)
             .map_err(|e| fail("template", e.message))?;
-        out.push(Json::String(text));
+        // One expression's value stays what it is (convert_data or not, as 2.19).
+        let native = crate::env::syntax(&opts.delimiters, crate::env::Whitespace::default())
+            .ok()
+            .and_then(|syntax| crate::native::single_expression(source, &syntax))
+            .and_then(|expr| templar.expression(&expr, &overlay).ok())
+            .filter(|v| !v.is_string());
+        out.push(native.unwrap_or(Json::String(text)));
     }
     Ok(out)
 }

@@ -20,7 +20,8 @@ pub(crate) const FUNCTION: &str = "__drover_pyformat";
 
 /// The template source with every `'literal' % operand` rewritten.
 pub(crate) fn rewrite<'a>(src: &'a str, d: &Delimiters) -> Cow<'a, str> {
-    if !src.contains('%') || !(src.contains('\'') || src.contains('"')) {
+    let percent = src.contains('%') && (src.contains('\'') || src.contains('"'));
+    if !percent && !src.contains('+') {
         return Cow::Borrowed(src);
     }
     let mut out = String::with_capacity(src.len() + 32);
@@ -56,6 +57,52 @@ pub(crate) fn rewrite<'a>(src: &'a str, d: &Delimiters) -> Cow<'a, str> {
         out.push_str(&rewrite_code(code));
         rest = &rest[end..];
     }
+    Cow::Owned(out)
+}
+
+/// `code` without the `+` signs that stand where an operand starts (`[-1, +2]`):
+/// after an opening bracket, a comma, a colon, an operator or an operator keyword.
+fn drop_unary_plus(code: &str) -> Cow<'_, str> {
+    if !code.contains('+') {
+        return Cow::Borrowed(code);
+    }
+    let b = code.as_bytes();
+    // A `+` or `-` right after the delimiter is whitespace control.
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let mut operand_expected = true;
+    let mut out = String::new();
+    let mut copied = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"') => {
+                i = string_end(b, i, q);
+                operand_expected = false;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'+' if operand_expected => {
+                out.push_str(&code[copied..i]);
+                copied = i + 1;
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => {
+                let end = word_end(b, i);
+                let word = &code[i..end.max(i + 1)];
+                operand_expected = matches!(
+                    word,
+                    "and" | "or" | "not" | "in" | "is" | "if" | "else" | "return"
+                );
+                i = end.max(i + 1);
+            }
+            c => {
+                operand_expected = !matches!(c, b')' | b']' | b'}');
+                i += 1;
+            }
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(code);
+    }
+    out.push_str(&code[copied..]);
     Cow::Owned(out)
 }
 
@@ -101,9 +148,10 @@ fn string_end(b: &[u8], start: usize, quote: u8) -> usize {
     b.len()
 }
 
-/// Rewrites the first `'literal' % operand` of `code` until none is left.
+/// Drops Python's unary plus (`+2.5`), which minijinja does not parse, then rewrites
+/// the first `'literal' % operand` of `code` until none is left.
 fn rewrite_code(code: &str) -> Cow<'_, str> {
-    let mut code = Cow::Borrowed(code);
+    let mut code = drop_unary_plus(code);
     while let Some(next) = rewrite_one(&code) {
         code = Cow::Owned(next);
     }
@@ -263,6 +311,23 @@ mod tests {
 
     fn rw(s: &str) -> String {
         rewrite(s, &Delimiters::default()).into_owned()
+    }
+
+    #[test]
+    fn drops_unary_plus_only() {
+        assert_eq!(
+            rw("{{ [-2.5, +2.5, 1 + 2.5] }}"),
+            "{{ [-2.5, 2.5, 1 + 2.5] }}"
+        );
+        assert_eq!(
+            rw("{{ a + +b }} {{ x|int +1 }}"),
+            "{{ a + b }} {{ x|int +1 }}"
+        );
+        assert_eq!(
+            rw("{%+ if not +1 +%}'+'{%- endif %}"),
+            "{%+ if not 1 +%}'+'{%- endif %}"
+        );
+        assert_eq!(rw("a + b {{ '+x' }}"), "a + b {{ '+x' }}");
     }
 
     #[test]

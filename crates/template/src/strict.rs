@@ -202,7 +202,7 @@ fn is_comparison(op: BinOpKind) -> bool {
 /// start early (an `and` inside `{% if %}` starts at `if`) or late (a filter's at its
 /// name), so an expression that begins with a sub-expression starts where that one
 /// does; the end is the later of its own and its last sub-expression's.
-fn extent(e: &Expr) -> (usize, usize) {
+pub(crate) fn extent(e: &Expr) -> (usize, usize) {
     let span = e.span();
     let (own_start, own_end) = (span.start_offset as usize, span.end_offset as usize);
     let first: Option<&Expr> = match e {
