@@ -114,7 +114,10 @@ impl HostState {
         read(&self.fact_vars)
     }
 
+    /// A host variable set at run time (`set_fact`, `register`): a rendered value,
+    /// which is not rendered again when read.
     pub fn set_var(&self, name: &str, value: Value) {
+        let value = crate::trust::untrusted(value);
         let mut guard = self.vars.write().unwrap_or_else(|p| p.into_inner());
         Arc::make_mut(&mut guard).insert(name.to_string(), value);
     }
@@ -134,9 +137,11 @@ impl HostState {
                 Some(b) if k != "ansible_local" => b,
                 _ => k,
             };
+            // Facts are data: never templated when read.
+            let v = crate::trust::untrusted(v.clone());
             facts.insert(bare.to_string(), v.clone());
             if !k.starts_with("_ansible_") {
-                fact_vars.insert(k.clone(), v.clone());
+                fact_vars.insert(k.clone(), v);
             }
         }
     }

@@ -310,7 +310,8 @@ pub(crate) fn registered(result: &Map<String, Value>) -> Value {
     if !r.contains_key("skip_reason") || r.contains_key("results") {
         r.entry("failed").or_insert(Value::Bool(false));
     }
-    Value::Object(r)
+    // What a module returned is data, never a template.
+    crate::trust::untrusted(Value::Object(r))
 }
 
 fn censored(result: &Map<String, Value>) -> Map<String, Value> {

@@ -21,6 +21,24 @@ pub fn untrusted_expression(raw: &str) -> bool {
     }
 }
 
+/// A value that is the outcome of templating or of a module (a registered result, a
+/// fact, a `set_fact`), kept from being templated again when it is read: its strings
+/// that look like templates render to themselves, as ansible-core 2.19 treats them.
+pub fn untrusted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s)
+            if (s.contains("{{") || s.contains("{%") || s.contains("{#"))
+                && !drover_yaml::is_unsafe_text(&s) =>
+        {
+            Value::String(drover_yaml::unsafe_text(&s))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(untrusted).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, untrusted(v))).collect()),
+        other => other,
+    }
+}
+
 /// `a`, `a.b`, `a[0]`, `a['b']`-free paths: names, dots and numeric subscripts.
 fn is_variable_path(expr: &str) -> bool {
     let mut chars = expr.chars();
@@ -31,6 +49,15 @@ fn is_variable_path(expr: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::untrusted_expression;
+
+    #[test]
+    fn rendered_values_render_to_themselves() {
+        use serde_json::json;
+        let v = super::untrusted(json!({"a": ["{{ x }}", 1], "b": "plain"}));
+        assert_eq!(v["a"][0], json!(drover_yaml::unsafe_text("{{ x }}")));
+        assert_eq!(v["b"], json!("plain"));
+        assert_eq!(super::untrusted(v.clone()), v, "marked once");
+    }
 
     #[test]
     fn literals_and_built_strings_are_untrusted() {
