@@ -163,3 +163,34 @@ fn no_log_keeps_secrets_out_of_failures_at_any_verbosity() {
     );
     assert!(out.stdout.contains("ignored=2"), "{}", out.show());
 }
+
+/// Under the free strategy any_errors_fatal and max_fail_percentage do not stop the
+/// other hosts; ansible-core says so in warnings.
+#[test]
+fn the_free_strategy_warns_that_failure_limits_do_not_apply() {
+    let s = Scratch::new();
+    s.write(
+        "inv.ini",
+        "a ansible_connection=local\nb ansible_connection=local\n",
+    );
+    s.write(
+        "site.yml",
+        "- hosts: all\n  gather_facts: false\n  strategy: free\n  any_errors_fatal: true\n  max_fail_percentage: 0\n  tasks:\n    - fail: msg=boom\n      when: inventory_hostname == 'a'\n    - debug: msg=after\n",
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 2, "{}", out.show());
+    for limit in ["any_errors_fatal", "max_fail_percentage"] {
+        assert!(
+            out.stderr.contains(&format!(
+                "[WARNING]: Using {limit} with the free strategy is not supported"
+            )),
+            "{}",
+            out.show()
+        );
+    }
+    assert!(
+        out.stdout.contains(&recap("b", [1, 0, 0, 0, 1, 0, 0])),
+        "{}",
+        out.show()
+    );
+}

@@ -31,6 +31,9 @@ pub(crate) fn is_free(strategy: Option<&serde_json::Value>) -> bool {
 impl Runner<'_> {
     /// Run `section` on each live host of `batch` on its own.
     pub(crate) async fn run_free(&self, pc: &PlayCtx<'_>, section: &[Node], batch: &[String]) {
+        if pc.max_fail_percentage.is_some() {
+            self.emit(Event::Warning("Using max_fail_percentage with the free strategy is not supported, as tasks are executed independently on each host".into()));
+        }
         let forks = self.opts.forks.max(1);
         let hosts: Vec<[String; 1]> = self.alive(batch).iter().map(|h| [h.name.clone()]).collect();
         futures::stream::iter(

@@ -192,6 +192,9 @@ impl<'r> Runner<'r> {
             .await;
         }
         let fatal = is_true(t.extra.get("any_errors_fatal"));
+        if pc.free && (fatal || pc.any_errors_fatal) {
+            self.emit(Event::Warning("Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into()));
+        }
         self.check_break_with(pc, fatal)
     }
 
@@ -273,6 +276,11 @@ impl<'r> Runner<'r> {
                     .is_some_and(|s| s.is_failed() || s.is_unreachable())
             })
             .count();
+        // The free strategy runs hosts independently: neither applies (ansible-core
+        // warns, see `run_free`).
+        if pc.free {
+            return false;
+        }
         let too_many = match pc.max_fail_percentage {
             Some(pct) => failed as f64 / batch.len() as f64 > pct / 100.0,
             None => false,
