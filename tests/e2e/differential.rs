@@ -34,9 +34,14 @@ fn mask(line: &str) -> String {
         .strip_prefix("included: ")
         .and_then(|rest| rest.rsplit_once(" for "))
     {
+        // "... for h2, h1 => (item=a)": the item follows the hosts.
+        let (hosts, item) = hosts
+            .split_once(" => ")
+            .map_or((hosts, None), |(h, i)| (h, Some(i)));
         let mut hosts: Vec<&str> = hosts.split(", ").collect();
         hosts.sort_unstable();
-        return format!("included: {head} for {}", hosts.join(", "));
+        let item = item.map(|i| format!(" => {i}")).unwrap_or_default();
+        return format!("included: {head} for {}{item}", hosts.join(", "));
     }
     let mut out = String::with_capacity(line.len());
     let chars: Vec<char> = line.chars().collect();
