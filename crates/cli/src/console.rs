@@ -358,9 +358,7 @@ impl Reporter for Console {
                         help: c.help.clone(),
                     });
                     let report = if causes.len() == 0 {
-                        let o = origin(location);
-                        let (line, col) = o.at.unwrap_or((1, 1));
-                        error_report(message, &o.path, o.text, line, col)
+                        report_at(message, location)
                     } else {
                         chain_report(message, std::iter::once(task).chain(causes).collect())
                     };
@@ -381,11 +379,8 @@ impl Reporter for Console {
                 }
             }
             Event::Error { message, location } => {
-                let report = match location.as_ref().map(origin) {
-                    Some(o) => {
-                        let (line, col) = o.at.unwrap_or((1, 1));
-                        error_report(message, &o.path, o.text, line, col)
-                    }
+                let report = match location {
+                    Some(l) => report_at(message, l),
                     None => format!("[ERROR]: {message}"),
                 };
                 self.err(&format!(
@@ -419,6 +414,13 @@ pub(crate) fn warnings(result: &serde_json::Map<String, Value>) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// `[ERROR]: message` with the origin and excerpt of `l`.
+fn report_at(message: &str, l: &drover_yaml::Location) -> String {
+    let o = origin(l);
+    let (line, col) = o.at.unwrap_or((1, 1));
+    error_report(message, &o.path, o.text, line, col)
 }
 
 /// Where a task error points, as the snippet module shows it.

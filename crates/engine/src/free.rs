@@ -49,24 +49,30 @@ impl Runner<'_> {
     /// In a host's free run, keep a task's banner until that host has a line to show
     /// under it; `false` outside one (show it now).
     pub(crate) fn defer_banner(&self, event: &Event) -> bool {
-        let key = match event {
-            Event::TaskStart { name, location } | Event::HandlerStart { name, location } => {
-                format!(
+        let (Event::TaskStart { name, location } | Event::HandlerStart { name, location }) = event
+        else {
+            return false;
+        };
+        // Outside a host's free run (the linear strategy) this does nothing.
+        PENDING
+            .try_with(|p| {
+                let key = format!(
                     "{}:{}:{}:{name}",
                     location.file.path.display(),
                     location.pos.line,
                     location.pos.col
-                )
-            }
-            _ => return false,
-        };
-        PENDING
-            .try_with(|p| *p.borrow_mut() = Some((key, event.clone())))
+                );
+                *p.borrow_mut() = Some((key, event.clone()));
+            })
             .is_ok()
     }
 
     /// The banner a host's line must come after, if it is not the last one shown.
-    pub(crate) fn banner_due(&self, event: &Event, last: &mut Option<String>) -> Option<Event> {
+    pub(crate) fn banner_due(
+        &self,
+        event: &Event,
+        last: &std::sync::Mutex<Option<String>>,
+    ) -> Option<Event> {
         if !matches!(
             event,
             Event::HostResult(_)
@@ -78,6 +84,7 @@ impl Runner<'_> {
             return None;
         }
         let (key, banner) = PENDING.try_with(|p| p.borrow().clone()).ok().flatten()?;
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
         if last.as_deref() == Some(key.as_str()) {
             return None;
         }

@@ -1,6 +1,6 @@
 //! Ansible's magic variables for one host in one play.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -214,4 +214,65 @@ pub(crate) fn task_vars(task: &drover_playbook::Task, playbook_dir: &str) -> cra
     }
     vars.insert("ansible_search_path".into(), search.into());
     vars
+}
+
+pub(crate) const DELEGATED_VARS: &str = "ansible_delegated_vars";
+
+/// A delegated task's magic: `ansible_delegated_vars` is `{DELEGATE: its variables}`,
+/// as the task would see them on that host (`hostvars` and `vars` left out, and
+/// `inventory_hostname` the task's own, as ansible-core), built once, when read.
+pub(crate) struct Delegated {
+    own: Arc<dyn crate::vars::Magic>,
+    delegate: String,
+    theirs: Scope,
+    built: OnceLock<Value>,
+}
+
+impl Delegated {
+    pub(crate) fn new(own: Arc<dyn crate::vars::Magic>, delegate: String, theirs: Scope) -> Self {
+        Delegated {
+            own,
+            delegate,
+            theirs,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn build(&self) -> Value {
+        use drover_template::Vars;
+        let mut vars: serde_json::Map<String, Value> = self
+            .theirs
+            .names()
+            .into_iter()
+            .filter(|n| !matches!(n.as_str(), "hostvars" | "vars"))
+            .filter_map(|n| Some((n.clone(), self.theirs.get(&n)?)))
+            .collect();
+        if let Some(own) = self.own.get("inventory_hostname") {
+            vars.insert("inventory_hostname".into(), own);
+        }
+        serde_json::json!({ self.delegate.clone(): vars })
+    }
+}
+
+impl crate::vars::Magic for Delegated {
+    fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            DELEGATED_VARS => Some(self.built.get_or_init(|| self.build()).clone()),
+            _ => self.own.get(name),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names = self.own.names();
+        names.push(DELEGATED_VARS.to_string());
+        names
+    }
+
+    fn host_names(&self) -> Vec<String> {
+        self.own.host_names()
+    }
+
+    fn other_host(&self, name: &str) -> Option<Scope> {
+        self.own.other_host(name)
+    }
 }

@@ -270,8 +270,7 @@ impl<'a> Runner<'a> {
             return;
         }
         let mut r = self.reporter.lock().unwrap_or_else(|p| p.into_inner());
-        let mut last = self.last_banner.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(banner) = self.banner_due(&event, &mut last) {
+        if let Some(banner) = self.banner_due(&event, &self.last_banner) {
             r.event(&banner);
         }
         r.event(&event);
@@ -587,7 +586,23 @@ impl<'a> Runner<'a> {
     /// The variables of `host` at a task, Ansible's precedence from the top: extra vars,
     /// role params, set facts and registered vars, include_vars, task (and block) vars,
     /// role vars, vars_files, play vars, gathered facts, inventory, role defaults.
+    /// A delegated task also sees `ansible_delegated_vars`, built when it is read.
     pub(crate) fn scope(
+        &self,
+        pc: &PlayCtx<'_>,
+        host: &Arc<HostState>,
+        task: Option<&drover_playbook::Task>,
+    ) -> Scope {
+        let s = self.host_scope(pc, host, task);
+        match task.and_then(|t| self.delegate_scope(pc, t, &s)) {
+            Some((name, theirs)) => {
+                s.with_magic(|own| Arc::new(crate::magic::Delegated::new(own, name, theirs)))
+            }
+            None => s,
+        }
+    }
+
+    fn host_scope(
         &self,
         pc: &PlayCtx<'_>,
         host: &Arc<HostState>,
@@ -626,45 +641,25 @@ impl<'a> Runner<'a> {
             s = s.below(r.defaults.clone());
         }
         s = s.below(role_defaults);
-        let Some(t) = task else {
-            return s;
-        };
-        let s = s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir)));
-        match self.delegated_vars(pc, t, &s) {
-            Some(delegated) => s.with_var("ansible_delegated_vars", delegated),
+        match task {
+            Some(t) => s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir))),
             None => s,
         }
     }
 
-    /// `ansible_delegated_vars` of a delegated task: `{DELEGATE: its variables}`, as
-    /// the task would see them on that host (`hostvars` and `vars` left out), but for
-    /// `inventory_hostname`.
-    fn delegated_vars(
+    /// The delegate of a delegated task, and the variables the task sees there.
+    fn delegate_scope(
         &self,
         pc: &PlayCtx<'_>,
         t: &drover_playbook::Task,
         scope: &Scope,
-    ) -> Option<Value> {
-        use drover_template::Vars;
+    ) -> Option<(String, Scope)> {
         let name = match self.templar.render(t.delegate_to.as_deref()?, scope).ok()? {
             Value::String(d) => d,
             _ => return None,
         };
         let delegate = self.all_hosts().get(&name)?.clone();
-        let mut plain = t.clone();
-        plain.delegate_to = None;
-        let theirs = self.scope(pc, &delegate, Some(&plain));
-        let mut vars: serde_json::Map<String, Value> = theirs
-            .names()
-            .into_iter()
-            .filter(|n| !matches!(n.as_str(), "hostvars" | "vars"))
-            .filter_map(|n| Some((n.clone(), theirs.get(&n)?)))
-            .collect();
-        // ansible-core keeps the task's own host there.
-        if let Some(own) = scope.get("inventory_hostname") {
-            vars.insert("inventory_hostname".into(), own);
-        }
-        Some(serde_json::json!({ name: vars }))
+        Some((name, self.host_scope(pc, &delegate, Some(t))))
     }
 
     /// A play's `vars_files`, relative to the playbook, templated with play and extra vars.

@@ -300,6 +300,15 @@ fn strip_omit(args: Map<String, Value>) -> Map<String, Value> {
 }
 
 /// The result as a registered variable: hints dropped, `failed` always present.
+/// A failure for a later rescue to read as `ansible_failed_task`/`ansible_failed_result`.
+pub(crate) fn remember_failure(host: &HostState, task: &Task, result: &Map<String, Value>) {
+    let task_info = serde_json::json!({
+        "name": task.name.clone().unwrap_or_default(),
+        "action": task.action,
+    });
+    host.set_last_failure(task_info, registered(result));
+}
+
 pub(crate) fn registered(result: &Map<String, Value>) -> Value {
     let mut r: Map<String, Value> = result
         .iter()
@@ -634,8 +643,7 @@ impl Runner<'_> {
                 if !drover_playbook::RAW_PARAM_ACTIONS.contains(&task.action.as_str())
                     && crate::library::resolve(&task.action).is_some() =>
             {
-                let t = raw.trim();
-                if !(t.starts_with("{{") && t.ends_with("}}")) {
+                if !drover_playbook::is_possibly_all_template(raw) {
                     return Done::failed(format!(
                         "Task failed: Action 'ansible.builtin.{}' does not support raw params.",
                         task.action
@@ -662,20 +670,7 @@ impl Runner<'_> {
                 ),
                 Err(e) => e.to_string(),
             };
-            let mut done = Done::failed_because(vec![
-                Cause::at(
-                    format!(
-                        "Finalization of task args for 'ansible.builtin.{}' failed",
-                        task.action
-                    ),
-                    task,
-                    task.origins.action,
-                ),
-                Cause::at(reason, task, task.origins.args.get(key).copied()),
-            ]);
-            done.result
-                .insert("exception".into(), "(traceback unavailable)".into());
-            return done;
+            return finalization_failed(task, reason, task.origins.args.get(key).copied());
         }
         for (k, v) in &task.args {
             if k != "_variable_params" && !(k == "_raw_params" && raw_splat.is_some()) {
@@ -710,25 +705,11 @@ impl Runner<'_> {
                     args.insert(key, v);
                 }
                 Err(e) => {
-                    // ansible-core 2.19 gives every failed result an `exception`.
-                    let mut done = Done::failed_because(vec![
-                        Cause::at(
-                            format!(
-                                "Finalization of task args for 'ansible.builtin.{}' failed",
-                                task.action
-                            ),
-                            task,
-                            task.origins.action,
-                        ),
-                        Cause::at(
-                            format!("Error while resolving value for '{key}': {e}"),
-                            task,
-                            task.origins.args.get(&key).copied(),
-                        ),
-                    ]);
-                    done.result
-                        .insert("exception".into(), "(traceback unavailable)".into());
-                    return done;
+                    return finalization_failed(
+                        task,
+                        format!("Error while resolving value for '{key}': {e}"),
+                        task.origins.args.get(&key).copied(),
+                    );
                 }
             }
         }
@@ -1096,11 +1077,7 @@ impl Runner<'_> {
             }
         }
         if done.status == Status::Failed && !ignore {
-            let task_info = serde_json::json!({
-                "name": task.name.clone().unwrap_or_default(),
-                "action": task.action,
-            });
-            host.set_last_failure(task_info, registered(&done.result));
+            remember_failure(host, task, &done.result);
         }
         let changed = done.result.get("changed").and_then(Value::as_bool) == Some(true);
         // A failed host running handlers under force_handlers notifies nothing more.
@@ -1489,6 +1466,25 @@ pub(crate) fn loop_info(items: &[Value], index: usize, total: usize, allitems: b
         m.insert("nextitem".into(), items[index + 1].clone());
     }
     Value::Object(m)
+}
+
+/// A task's arguments could not be made ready (`reason`, at `pos` in the task), in
+/// ansible-core 2.19's words; like every failed result, it has an `exception`.
+fn finalization_failed(task: &Task, reason: String, pos: Option<drover_yaml::Pos>) -> Done {
+    let mut done = Done::failed_because(vec![
+        Cause::at(
+            format!(
+                "Finalization of task args for 'ansible.builtin.{}' failed",
+                task.action
+            ),
+            task,
+            task.origins.action,
+        ),
+        Cause::at(reason, task, pos),
+    ]);
+    done.result
+        .insert("exception".into(), "(traceback unavailable)".into());
+    done
 }
 
 /// ansible-core 2.19's words for a condition that could not be evaluated (an

@@ -681,11 +681,7 @@ impl<'r> Runner<'r> {
             host.set_var(name, crate::task::registered(&done.result));
         }
         if failed && !ignored {
-            let task_info = serde_json::json!({
-                "name": t.name.clone().unwrap_or_default(),
-                "action": t.action,
-            });
-            host.set_last_failure(task_info, crate::task::registered(&done.result));
+            crate::task::remember_failure(host, t, &done.result);
         }
         self.finish(host, &t.action, done, ignored, None, &t.location);
     }
@@ -733,12 +729,7 @@ impl<'r> Runner<'r> {
         let known = self.all_hosts();
         for h in hosts {
             if let Some(host) = known.get(h) {
-                let registered = crate::task::registered(&done.result);
-                let task_info = serde_json::json!({
-                    "name": t.name.clone().unwrap_or_default(),
-                    "action": t.action,
-                });
-                host.set_last_failure(task_info, registered);
+                crate::task::remember_failure(host, t, &done.result);
                 self.finish(host, &t.action, done.clone(), false, None, &t.location);
             }
         }

@@ -53,6 +53,12 @@ impl Scope {
         self
     }
 
+    /// The same layers over other magic variables (built from the current ones).
+    pub fn with_magic(mut self, f: impl FnOnce(Arc<dyn Magic>) -> Arc<dyn Magic>) -> Self {
+        self.magic = f(self.magic);
+        self
+    }
+
     pub fn with_var(self, name: &str, value: Value) -> Self {
         let mut m = VarMap::new();
         m.insert(name.to_string(), value);
@@ -63,7 +69,7 @@ impl Scope {
 impl drover_template::Vars for Scope {
     fn get(&self, name: &str) -> Option<Value> {
         // `vars` and `hostvars` are left to the templar, which views them lazily.
-        if crate::magic::NAMES.contains(&name) {
+        if crate::magic::NAMES.contains(&name) || name == crate::magic::DELEGATED_VARS {
             if let Some(v) = self.magic.get(name) {
                 return Some(v);
             }

@@ -28,6 +28,7 @@ pub use kv::{
     join_args, parse_kv, split_args, try_parse_kv, unquote, SplitError, FREEFORM_INLINE_OPTIONS,
 };
 pub use role::{load_role, role_search_paths, Role, RoleFiles, RoleInfo, RoleRef};
+pub use task::is_possibly_all_template;
 
 #[derive(Debug, Clone)]
 pub struct Playbook {

@@ -533,7 +533,7 @@ fn split_module_string(s: &str) -> Result<(String, String), crate::kv::SplitErro
 }
 
 /// The whole string is one `{{ ... }}` expression.
-fn is_possibly_all_template(s: &str) -> bool {
+pub fn is_possibly_all_template(s: &str) -> bool {
     let t = s.trim();
     t.starts_with("{{") && t.ends_with("}}")
 }
