@@ -100,6 +100,10 @@ pub(crate) fn build(
         crate::percent::pyformat(&fmt, &args)
     });
     env.add_function(crate::strict::FUNCTION, crate::strict::defined);
+    env.add_function(
+        crate::conditional::RENDER_LITERAL,
+        crate::conditional::render_literal,
+    );
     env.set_path_join_callback(join_template_path);
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_global("omit", Value::from(omit));

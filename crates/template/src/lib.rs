@@ -4,6 +4,7 @@
 //! [`Vars`] source. Variables whose values are templates themselves are rendered lazily
 //! when a template uses them, with a guard against reference cycles.
 
+mod conditional;
 pub mod config;
 mod context;
 mod convert;

@@ -9,7 +9,7 @@ use minijinja::Environment;
 use serde_json::Value as Json;
 
 use crate::context::{Ctx, Scope};
-use crate::convert::{json_truthy, py_type_name};
+use crate::convert::py_type_name;
 use crate::env::{
     self, Capture, Delimiters, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE,
 };
@@ -155,37 +155,6 @@ impl Templar {
     ) -> Result<String, TemplateError> {
         let guard = Scope::enter(self, vars);
         self.render_text_in(s, &guard.root(), opts)
-    }
-
-    /// Evaluates a conditional (`when`, `failed_when`, `changed_when`, `until`).
-    /// A conditional wrapped in `{{ }}` is accepted too.
-    pub fn condition(&self, expr: &str, vars: &dyn Vars) -> Result<bool, TemplateError> {
-        let guard = Scope::enter(self, vars);
-        let ctx = guard.root();
-        let trimmed = expr.trim();
-        // An `!unsafe` conditional is never evaluated (ansible-core 2.18 and 2.19).
-        if drover_yaml::is_unsafe_text(trimmed) {
-            return Err(TemplateError {
-                kind: crate::error::TemplateErrorKind::Untrusted,
-                ..TemplateError::new("Encountered untrusted template or expression.")
-            });
-        }
-        if is_template_str(trimmed) {
-            // Ansible renders a templated conditional first; a string result is then
-            // read the way 2.18 read it: "False"/"no"/"" are false.
-            let v = self.render_str_in(trimmed, &ctx)?;
-            return Ok(match &v {
-                Json::String(s) => !matches!(
-                    s.trim().to_ascii_lowercase().as_str(),
-                    "" | "false" | "no" | "off" | "0" | "none"
-                ),
-                other => json_truthy(other),
-            });
-        }
-        if trimmed.is_empty() {
-            return Ok(true);
-        }
-        Ok(json_truthy(&self.eval_in(trimmed, &ctx)?))
     }
 
     /// Evaluates a bare expression to its native value.

@@ -228,6 +228,26 @@ fn conditions() {
     assert_eq!(e.message, "'nope' is undefined");
 }
 
+/// Templates inside a conditional are sub-expressions, never text evaluated again:
+/// `{{ x }} == 1` compares x; a variable holding code stays a string.
+#[test]
+fn templates_inside_conditions_are_sub_expressions() {
+    let t = Templar::new();
+    let v = vars(json!({
+        "x": 2, "name": "web", "lst": ["a", "b"],
+        "out": "lookup('pipe', 'echo ran > /dev/null') or true",
+    }));
+    assert!(t.condition("{{ x }} == 2", &v).unwrap());
+    assert!(!t.condition("{{ x }} == 1", &v).unwrap());
+    assert!(!t.condition("x == 2 and {{ x }} == 3", &v).unwrap());
+    assert!(!t.condition("'{{ name }}' in lst", &v).unwrap());
+    assert!(t.condition("'{{ lst[0] }}' in lst", &v).unwrap());
+    // A string literal's template gives its native value, as ansible-core 2.19 does.
+    assert!(t.condition("'{{ x }}' == 2", &v).unwrap());
+    assert!(!t.condition("\"foo\" in {{ out }}", &v).unwrap());
+    assert!(t.condition("{{ out }} is string", &v).unwrap());
+}
+
 #[test]
 fn expressions_are_native() {
     let t = Templar::new();
