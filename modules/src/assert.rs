@@ -1,7 +1,7 @@
 //! `assert`: conditions that must hold; runs on the controller only.
 
 use async_trait::async_trait;
-use serde_json::Value;
+use drover_template::Condition;
 
 use crate::{result, Ctx, Module, ModuleError, ModuleResult};
 
@@ -15,34 +15,38 @@ impl Module for Assert {
     fn controller_only(&self) -> bool {
         true
     }
+    fn unrendered_args(&self) -> &'static [&'static str] {
+        &["that"]
+    }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported(
             "assert",
             &["that", "fail_msg", "msg", "success_msg", "quiet"],
         )?;
-        let that: Vec<String> = match ctx.args.get("that") {
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| python_bool(v))
-                })
-                .collect(),
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(other) => vec![python_bool(other)],
-            None => {
-                return Err(ModuleError::Failed(
-                    "conditional required in \"that\" string".into(),
-                ))
-            }
+        let Some(that) = ctx.args.get("that") else {
+            return Err(ModuleError::Failed(
+                "conditional required in \"that\" string".into(),
+            ));
         };
         let quiet = ctx.args.bool("quiet", false)?;
-        for cond in &that {
-            if !ctx.target.condition(cond).map_err(ModuleError::Failed)? {
+        for cond in ctx.target.conditions(that).map_err(ModuleError::Failed)? {
+            let (shown, holds) = match cond {
+                Condition::Expr(c) => {
+                    let holds = ctx.target.condition(&c).map_err(ModuleError::Failed)?;
+                    (c, holds)
+                }
+                Condition::Value { shown, holds } => (shown, holds),
+                Condition::Untrusted(_) => {
+                    return Err(ModuleError::Failed(format!(
+                        "Task failed: {}",
+                        drover_template::untrusted_error()
+                    )))
+                }
+            };
+            if !holds {
                 let mut r = result(false);
                 r.insert("_ansible_verbose_always".into(), true.into());
-                r.insert("assertion".into(), cond.clone().into());
+                r.insert("assertion".into(), shown.into());
                 r.insert("evaluated_to".into(), false.into());
                 r.insert("failed".into(), true.into());
                 let msg = ctx
@@ -66,14 +70,5 @@ impl Module for Assert {
             .unwrap_or_else(|| "All assertions passed".into());
         r.insert("msg".into(), msg);
         Ok(r)
-    }
-}
-
-/// A YAML boolean condition as Jinja reads it.
-fn python_bool(v: &Value) -> String {
-    match v {
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        other => other.to_string(),
     }
 }

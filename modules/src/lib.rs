@@ -138,6 +138,9 @@ pub trait Target: Send + Sync {
             Some(Value::Bool(true)) => true,
         })
     }
+    /// The conditionals of an `assert: that:` as written (see
+    /// [`drover_template::Templar::conditions_of`]).
+    fn conditions(&self, that: &Value) -> Result<Vec<drover_template::Condition>, String>;
     /// Render a template file's text with the task's variables (`template` module).
     fn render_text(
         &self,
@@ -213,6 +216,11 @@ pub trait Module: Send + Sync {
     /// host, rather than once per host.
     fn runs_once(&self) -> bool {
         false
+    }
+    /// Arguments the module evaluates itself (conditionals), given to it as written
+    /// rather than rendered first.
+    fn unrendered_args(&self) -> &'static [&'static str] {
+        &[]
     }
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError>;
 }

@@ -167,9 +167,12 @@ impl Cause {
             let i = at.len().checked_sub(from_end)?;
             at.get(i).cloned()
         });
-        let help = (e.kind == drover_template::TemplateErrorKind::Untrusted).then(|| {
-            "Templates and expressions must be defined by trusted sources such as playbooks or roles, not untrusted sources such as module results.".to_string()
-        });
+        let help = match e.kind {
+            drover_template::TemplateErrorKind::Untrusted => Some("Templates and expressions must be defined by trusted sources such as playbooks or roles, not untrusted sources such as module results."),
+            drover_template::TemplateErrorKind::BrokenConditional => Some("Broken conditionals can be temporarily allowed with the `ALLOW_BROKEN_CONDITIONALS` configuration option."),
+            _ => None,
+        }
+        .map(str::to_string);
         Cause {
             message: crate::task::conditional_error(e),
             location,

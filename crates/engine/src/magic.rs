@@ -179,9 +179,9 @@ impl crate::vars::Magic for HostMagic {
         Some(
             Scope::new(Arc::new(magic))
                 .below(self.play.extra_vars.clone())
-                .below(host.vars())
+                .below_untrusted(host.vars())
                 .below(host.included())
-                .below(host.fact_vars())
+                .below_untrusted(host.fact_vars())
                 .below(host.inventory_vars()),
         )
     }

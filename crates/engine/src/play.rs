@@ -621,7 +621,7 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.params.clone());
         }
-        s = s.below(host.vars()).below(host.included());
+        s = s.below_untrusted(host.vars()).below(host.included());
         if let Some(t) = task {
             if !t.vars.is_empty() {
                 s = s.below(Arc::new(t.vars.clone()));
@@ -635,7 +635,7 @@ impl<'a> Runner<'a> {
             .below(role_vars)
             .below(pc.vars_files.clone())
             .below(pc.play_vars.clone())
-            .below(host.fact_vars())
+            .below_untrusted(host.fact_vars())
             .below(host.inventory_vars());
         if let Some(r) = role {
             s = s.below(r.defaults.clone());

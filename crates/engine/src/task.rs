@@ -225,6 +225,20 @@ impl Target for TaskTarget<'_, '_> {
         self.runner
             .templar
             .condition(expr, self.scope)
+            .map_err(|e| match e.kind {
+                // A trust error is the task's, not the action's (ansible-core 2.19).
+                drover_template::TemplateErrorKind::Untrusted
+                | drover_template::TemplateErrorKind::BrokenConditional => {
+                    format!("Task failed: {e}")
+                }
+                _ => e.to_string(),
+            })
+    }
+
+    fn conditions(&self, that: &Value) -> Result<Vec<drover_template::Condition>, String> {
+        self.runner
+            .templar
+            .conditions_of(that, self.scope)
             .map_err(|e| e.to_string())
     }
 
@@ -680,7 +694,13 @@ impl Runner<'_> {
         if task.action == "gather_facts" {
             crate::defaults::fill_fact_args(task.extra.get("module_defaults"), &mut given);
         }
+        let unrendered =
+            drover_modules::find(&task.action).map_or(&[][..], |m| m.unrendered_args());
         for (key, value) in &given {
+            if unrendered.contains(&key.as_str()) {
+                args.insert(key.clone(), value.clone());
+                continue;
+            }
             if task.action == "debug"
                 && key == "var"
                 && value
@@ -766,10 +786,12 @@ impl Runner<'_> {
                 done.status != Status::Failed
             } else {
                 let s = match &task.register {
-                    Some(name) => scope.clone().with_var(name, registered(&done.result)),
+                    Some(name) => scope
+                        .clone()
+                        .with_untrusted_var(name, registered(&done.result)),
                     None => scope.clone(),
                 };
-                let s = s.above(Arc::new(
+                let s = s.above_untrusted(Arc::new(
                     done.result
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone()))
@@ -903,11 +925,13 @@ impl Runner<'_> {
             return;
         }
         let scope = match &task.register {
-            Some(name) => scope.clone().with_var(name, registered(&done.result)),
+            Some(name) => scope
+                .clone()
+                .with_untrusted_var(name, registered(&done.result)),
             None => scope.clone(),
         };
         // Bare result fields are visible to the conditions, as in Ansible.
-        let scope = scope.above(Arc::new(
+        let scope = scope.above_untrusted(Arc::new(
             done.result
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -1201,6 +1225,10 @@ impl Runner<'_> {
         let mut results = Vec::new();
         let (mut changed, mut failed, mut all_skipped) = (false, false, true);
         let total = items.len();
+        let trusted = task
+            .loop_items
+            .as_ref()
+            .is_some_and(|spec| crate::trust::loop_trusted(spec, task.loop_kind.as_deref(), scope));
         for (index, item) in items.iter().enumerate() {
             if index > 0 && control.pause > 0.0 {
                 tokio::time::sleep(std::time::Duration::from_secs_f64(control.pause)).await;
@@ -1212,9 +1240,11 @@ impl Runner<'_> {
             } else {
                 self.scope(pc, host, Some(task))
             };
-            let mut item_scope = base
-                .with_var("ansible_loop_var", loop_var.clone().into())
-                .with_var(&loop_var, item.clone());
+            let base = base.with_var("ansible_loop_var", loop_var.clone().into());
+            let mut item_scope = match trusted {
+                true => base.with_var(&loop_var, item.clone()),
+                false => base.with_untrusted_var(&loop_var, item.clone()),
+            };
             if let Some(iv) = &control.index_var {
                 item_scope = item_scope
                     .with_var(iv, index.into())
@@ -1290,7 +1320,9 @@ impl Runner<'_> {
             results.push(registered(&done.result));
             if let Some(cond) = &control.break_when {
                 let s = match &task.register {
-                    Some(name) => item_scope.clone().with_var(name, registered(&done.result)),
+                    Some(name) => item_scope
+                        .clone()
+                        .with_untrusted_var(name, registered(&done.result)),
                     None => item_scope.clone(),
                 };
                 if self.templar.condition(cond, &s).unwrap_or(false) {
@@ -1491,7 +1523,8 @@ fn finalization_failed(task: &Task, reason: String, pos: Option<drover_yaml::Pos
 /// untrusted one is said as it is).
 pub(crate) fn conditional_error(e: &drover_template::TemplateError) -> String {
     match e.kind {
-        drover_template::TemplateErrorKind::Untrusted => e.to_string(),
+        drover_template::TemplateErrorKind::Untrusted
+        | drover_template::TemplateErrorKind::BrokenConditional => e.to_string(),
         _ => format!("Error while evaluating conditional: {e}"),
     }
 }

@@ -2,6 +2,8 @@
 //! expression must come from a trusted source (the playbook's own text). An `!unsafe`
 //! value, or a string a template produced, is not one.
 
+use drover_template::Vars;
+
 /// Whether the raw (unrendered) `var` of a debug task is not a trusted expression.
 pub fn untrusted_expression(raw: &str) -> bool {
     if drover_yaml::is_unsafe_text(raw) {
@@ -36,6 +38,33 @@ pub fn untrusted(value: serde_json::Value) -> serde_json::Value {
         Value::Array(items) => Value::Array(items.into_iter().map(untrusted).collect()),
         Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, untrusted(v))).collect()),
         other => other,
+    }
+}
+
+/// Whether a loop's items come from a trusted source: a literal list, or one
+/// variable (`"{{ packages }}"`, `"{{ app.ports }}"`) that does. A lookup's or a
+/// filter's output, or a registered result, is not (ansible-core 2.19 tracks each
+/// value's origin; drover decides per loop, erring on the side of untrusted).
+pub fn loop_trusted(spec: &serde_json::Value, kind: Option<&str>, scope: &impl Vars) -> bool {
+    if !matches!(kind, None | Some("items") | Some("list")) {
+        return false;
+    }
+    if !drover_template::Templar::is_template_value(spec) {
+        return true;
+    }
+    let Some(text) = spec.as_str() else {
+        return false;
+    };
+    match text
+        .trim()
+        .strip_prefix("{{")
+        .and_then(|r| r.strip_suffix("}}"))
+    {
+        Some(inner) if is_variable_path(inner.trim()) => {
+            let root = inner.trim().split(['.', '[']).next().unwrap_or_default();
+            scope.get(root).is_some() && scope.trusted(root)
+        }
+        _ => false,
     }
 }
 

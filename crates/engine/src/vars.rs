@@ -22,10 +22,18 @@ pub trait Magic: Send + Sync {
     }
 }
 
+/// A layer of variables and whether they come from a trusted source (the playbook,
+/// the inventory, `-e`) or from a host (registered results, facts).
+#[derive(Clone)]
+struct Layer {
+    vars: Arc<VarMap>,
+    trusted: bool,
+}
+
 #[derive(Clone)]
 pub struct Scope {
     /// Highest precedence first.
-    layers: Vec<Arc<VarMap>>,
+    layers: Vec<Layer>,
     magic: Arc<dyn Magic>,
 }
 
@@ -38,17 +46,33 @@ impl Scope {
     }
 
     /// Add a layer below every layer added so far.
-    pub fn below(mut self, layer: Arc<VarMap>) -> Self {
-        if !layer.is_empty() {
-            self.layers.push(layer);
-        }
-        self
+    pub fn below(self, layer: Arc<VarMap>) -> Self {
+        self.add(layer, true, false)
+    }
+
+    /// Add a layer of values a host gave (registered results, facts) below every layer
+    /// added so far.
+    pub fn below_untrusted(self, layer: Arc<VarMap>) -> Self {
+        self.add(layer, false, false)
     }
 
     /// Add a layer above every layer added so far.
-    pub fn above(mut self, layer: Arc<VarMap>) -> Self {
-        if !layer.is_empty() {
-            self.layers.insert(0, layer);
+    pub fn above(self, layer: Arc<VarMap>) -> Self {
+        self.add(layer, true, true)
+    }
+
+    /// Add a layer of values a host gave above every layer added so far.
+    pub fn above_untrusted(self, layer: Arc<VarMap>) -> Self {
+        self.add(layer, false, true)
+    }
+
+    fn add(mut self, vars: Arc<VarMap>, trusted: bool, on_top: bool) -> Self {
+        if !vars.is_empty() {
+            let layer = Layer { vars, trusted };
+            match on_top {
+                true => self.layers.insert(0, layer),
+                false => self.layers.push(layer),
+            }
         }
         self
     }
@@ -64,6 +88,17 @@ impl Scope {
         m.insert(name.to_string(), value);
         self.above(Arc::new(m))
     }
+
+    /// A variable whose value a host gave (a registered result).
+    pub fn with_untrusted_var(self, name: &str, value: Value) -> Self {
+        let mut m = VarMap::new();
+        m.insert(name.to_string(), value);
+        self.above_untrusted(Arc::new(m))
+    }
+
+    fn layer_of(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.vars.contains_key(name))
+    }
 }
 
 impl drover_template::Vars for Scope {
@@ -74,13 +109,20 @@ impl drover_template::Vars for Scope {
                 return Some(v);
             }
         }
-        self.layers.iter().find_map(|l| l.get(name).cloned())
+        self.layer_of(name).and_then(|l| l.vars.get(name).cloned())
+    }
+
+    fn trusted(&self, name: &str) -> bool {
+        if name == "ansible_facts" {
+            return false;
+        }
+        self.layer_of(name).is_none_or(|l| l.trusted)
     }
 
     fn names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.magic.names();
         for layer in &self.layers {
-            names.extend(layer.keys().cloned());
+            names.extend(layer.vars.keys().cloned());
         }
         names.sort();
         names.dedup();

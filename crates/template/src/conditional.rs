@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use minijinja::value::ValueKind;
 use minijinja::{Error, State, Value};
 
 use crate::context::{Ctx, Scope};
@@ -45,34 +46,153 @@ impl Templar {
         let trimmed = expr.trim();
         // An `!unsafe` conditional is never evaluated (ansible-core 2.18 and 2.19).
         if drover_yaml::is_unsafe_text(trimmed) {
-            return Err(TemplateError {
-                kind: crate::error::TemplateErrorKind::Untrusted,
-                ..TemplateError::new("Encountered untrusted template or expression.")
-            });
+            return Err(untrusted());
         }
         if trimmed.is_empty() {
             return Ok(true);
         }
         if !is_template_str(trimmed) {
-            return Ok(json_truthy(&self.eval_in(trimmed, &ctx)?));
+            return truth(self.eval_in(trimmed, &ctx)?);
         }
         match inline_templates(trimmed) {
-            Some(Inlined::Whole(_)) | None => self.rendered_condition(trimmed, &ctx),
-            Some(Inlined::Expression(e)) => Ok(json_truthy(&self.eval_in(&e, &ctx)?)),
+            Some(Inlined::Whole(_)) => self.template_condition(trimmed, &ctx),
+            None => self.rendered_condition(trimmed, &ctx),
+            Some(Inlined::Expression(e)) => truth(self.eval_in(&e, &ctx)?),
         }
     }
 
-    /// A conditional that is one template (`"{{ flag }}"`), or that uses block tags:
+    /// A conditional that is one template (`"{{ check }}"`): a string it gives is an
+    /// expression when it comes from a trusted source (the playbook's
+    /// `check: "x == 1"`), and an error when the template or a host made it
+    /// (ansible-core 2.19's rule; 2.18 evaluated any string, running a command's
+    /// output as code).
+    fn template_condition(&self, text: &str, ctx: &Arc<Ctx>) -> Result<bool, TemplateError> {
+        let v = self.render_str_value_in(text, ctx)?;
+        let Some(s) = v.as_str().filter(|_| v.kind() == ValueKind::String) else {
+            return truth(
+                crate::convert::to_json(&v).map_err(|e| TemplateError::new(e.to_string()))?,
+            );
+        };
+        if !v.is_safe() {
+            return Err(untrusted());
+        }
+        match s.trim() {
+            "" if broken_allowed() => Ok(false),
+            "" => Err(broken(
+                "Empty conditional expressions are not allowed.".into(),
+            )),
+            expr => truth(self.eval_in(expr, ctx)?),
+        }
+    }
+
+    /// The conditionals of an `assert: that:` as written: a list of them, or one,
+    /// or one template giving a list (`that: "{{ checks }}"`), whose strings are
+    /// conditionals when they come from a trusted source.
+    pub fn conditions_of(
+        &self,
+        that: &serde_json::Value,
+        vars: &dyn Vars,
+    ) -> Result<Vec<Condition>, TemplateError> {
+        use serde_json::Value as Json;
+        let one = |v: &Json| match v {
+            Json::String(s) => Condition::Expr(s.clone()),
+            other => Condition::Value {
+                shown: crate::pyrepr::json_str(other),
+                holds: json_truthy(other),
+            },
+        };
+        let text = match that {
+            Json::Array(items) => return Ok(items.iter().map(one).collect()),
+            Json::String(s) => s,
+            other => return Ok(vec![one(other)]),
+        };
+        if !matches!(inline_templates(text.trim()), Some(Inlined::Whole(_))) {
+            return Ok(vec![one(that)]);
+        }
+        let guard = Scope::enter(self, vars);
+        let v = self.render_str_value_in(text.trim(), &guard.root())?;
+        if v.kind() != ValueKind::Seq {
+            return Ok(vec![one(that)]);
+        }
+        Ok(v.try_iter()
+            .map_err(|e| TemplateError::new(e.to_string()))?
+            .map(|item| match item.as_str() {
+                Some(s) if item.kind() == ValueKind::String && item.is_safe() => {
+                    Condition::Expr(s.to_string())
+                }
+                Some(s) if item.kind() == ValueKind::String => Condition::Untrusted(s.to_string()),
+                _ => Condition::Value {
+                    shown: crate::pyrepr::py_str(&item),
+                    holds: item.is_true(),
+                },
+            })
+            .collect())
+    }
+
+    /// A conditional with block tags (`{% if %}`):
     /// rendered, and a string result read as 2.18 read it ("False", "no", "" are false).
     fn rendered_condition(&self, text: &str, ctx: &Arc<Ctx>) -> Result<bool, TemplateError> {
         let v = self.render_str_in(text, ctx)?;
-        Ok(match &v {
-            serde_json::Value::String(s) => !matches!(
+        match &v {
+            serde_json::Value::String(s) if broken_allowed() => Ok(!matches!(
                 s.trim().to_ascii_lowercase().as_str(),
                 "" | "false" | "no" | "off" | "0" | "none"
-            ),
-            other => json_truthy(other),
-        })
+            )),
+            _ => truth(v),
+        }
+    }
+}
+
+/// Whether a conditional may give a value that is not a boolean (read with Python's
+/// truthiness): ansible-core's `ALLOW_BROKEN_CONDITIONALS`, on unless set off.
+fn broken_allowed() -> bool {
+    static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ALLOWED.get_or_init(|| {
+        !matches!(
+            crate::config::value("ALLOW_BROKEN_CONDITIONALS"),
+            Some(Ok((serde_json::Value::Bool(false), _)))
+        )
+    })
+}
+
+/// A conditional's result as a boolean.
+fn truth(v: serde_json::Value) -> Result<bool, TemplateError> {
+    match v {
+        serde_json::Value::Bool(b) => Ok(b),
+        other if broken_allowed() => Ok(json_truthy(&other)),
+        other => Err(broken(format!(
+            "Conditional result ({}) was derived from value of type '{}'. Conditionals must have a boolean result.",
+            if json_truthy(&other) { "True" } else { "False" },
+            crate::convert::json_type_name(&other)
+        ))),
+    }
+}
+
+fn broken(message: String) -> TemplateError {
+    TemplateError {
+        kind: crate::error::TemplateErrorKind::BrokenConditional,
+        ..TemplateError::new(message)
+    }
+}
+
+/// One conditional of an `assert`, in the order they are checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// A conditional to evaluate (with [`Templar::condition`]), as written or as a
+    /// trusted variable held it.
+    Expr(String),
+    /// A value that is already known (`that: [true]`): its Python text and truth.
+    Value { shown: String, holds: bool },
+    /// A string from an untrusted source where a conditional was expected: an error
+    /// when it is reached.
+    Untrusted(String),
+}
+
+/// ansible-core 2.19's error for an expression from an untrusted source.
+pub fn untrusted() -> TemplateError {
+    TemplateError {
+        kind: crate::error::TemplateErrorKind::Untrusted,
+        ..TemplateError::new("Encountered untrusted template or expression.")
     }
 }
 

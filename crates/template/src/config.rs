@@ -77,6 +77,13 @@ const fn s(
 
 /// The settings asked for by name in playbooks most, and every one drover honours.
 const SETTINGS: &[Setting] = &[
+    // drover's default is lenient, as ansible-core 2.18 was (2.19's default: False).
+    s(
+        "ALLOW_BROKEN_CONDITIONALS",
+        &["ANSIBLE_ALLOW_BROKEN_CONDITIONALS"],
+        Kind::Bool,
+        Default::Bool(true),
+    ),
     s(
         "ANSIBLE_HOME",
         &["ANSIBLE_HOME"],

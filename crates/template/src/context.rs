@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{State, Value};
 
-use crate::convert::{json_has_template, to_value};
+use crate::convert::{json_has_template, to_trusted_value, to_value};
 use crate::error::{to_minijinja, TemplateError};
 use crate::templar::Templar;
 use crate::Vars;
@@ -149,15 +149,20 @@ impl Ctx {
         let Some(json) = self.scope.with_vars(|v| v.get(name)).flatten() else {
             return Ok(None);
         };
-        let json = if json_has_template(&json) {
+        let trusted = self.scope.with_vars(|v| v.trusted(name)).unwrap_or(false);
+        let value = if json_has_template(&json) {
             let mut chain = self.chain.clone();
             chain.push(name.to_string());
             let child = Arc::new(Ctx {
                 scope: self.scope.clone(),
                 chain,
             });
-            match self.scope.templar.render_json_in(&json, &child) {
-                Ok(j) => j,
+            match self
+                .scope
+                .templar
+                .render_json_value_in(&json, &child, trusted)
+            {
+                Ok(v) => v,
                 Err(e) if e.is_undefined() => {
                     lock(&self.scope.undefined_causes).insert(name.to_string(), e.message);
                     return Ok(None);
@@ -165,9 +170,8 @@ impl Ctx {
                 Err(e) => return Err(e),
             }
         } else {
-            json
+            to_trusted_value(&json, trusted)
         };
-        let value = to_value(&json);
         lock(&self.scope.resolved).insert(name.to_string(), value.clone());
         Ok(Some(value))
     }

@@ -5,6 +5,27 @@ use minijinja::value::{ObjectRepr, ValueKind};
 use minijinja::{Error, Value};
 use serde_json::Value as Json;
 
+/// A variable's value as a template value. Strings from a trusted source are marked
+/// (minijinja's "safe" strings, which nothing else uses: autoescape is off): a
+/// conditional may evaluate them as expressions (see [`crate::conditional`]). Strings
+/// a template builds, and every other string, are plain.
+pub(crate) fn to_trusted_value(v: &Json, trusted: bool) -> Value {
+    match v {
+        Json::String(s) if trusted => Value::from_safe_string(s.clone()),
+        Json::Array(items) if trusted => Value::from(
+            items
+                .iter()
+                .map(|i| to_trusted_value(i, true))
+                .collect::<Vec<_>>(),
+        ),
+        Json::Object(map) if trusted => Value::from_pairs(
+            map.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), to_trusted_value(v, true))),
+        ),
+        other => to_value(other),
+    }
+}
+
 pub(crate) fn to_value(v: &Json) -> Value {
     match v {
         Json::Null => Value::from(()),

@@ -153,6 +153,7 @@ fn text_format(out: &mut Output, value: &Value, omit: &str) -> Result<(), Error>
 struct CaptureState {
     count: usize,
     first: Option<serde_json::Value>,
+    first_value: Option<Value>,
     printed: usize,
 }
 
@@ -165,6 +166,8 @@ impl Object for Capture {}
 pub(crate) struct Captured {
     pub count: usize,
     pub first: Option<serde_json::Value>,
+    /// The first value as the template had it (with its trust mark).
+    pub first_value: Option<Value>,
     pub printed: usize,
 }
 
@@ -179,6 +182,7 @@ impl Capture {
         Some(Captured {
             count: st.count,
             first: st.first.take(),
+            first_value: st.first_value.take(),
             printed: st.printed,
         })
     }
@@ -214,6 +218,7 @@ fn capture_format(
     st.count += 1;
     if st.count == 1 {
         st.first = Some(to_json(value)?);
+        st.first_value = Some(value.clone());
     }
     match value.as_str() {
         Some(s) if value.kind() == ValueKind::String => {
@@ -327,17 +332,31 @@ pub(crate) fn find_in_search_paths(name: &str, paths: &[PathBuf]) -> Option<Path
 
 /// Wraps the builtin filters that would quietly accept an undefined value, so that
 /// using one is an error naming it, as in Ansible.
+/// A string without its trust mark. minijinja's builtins read the mark as
+/// "HTML-safe" (`escape` would leave the string as it is, `format` would escape its
+/// arguments); they never see it, and what they return is not trusted.
+fn untrusted(v: Value) -> Value {
+    match v.as_str() {
+        Some(s) if v.is_safe() => Value::from(s),
+        _ => v,
+    }
+}
+
 pub(crate) fn strict_builtin(env: &mut Environment<'static>, name: &'static str, f: Value) {
     env.add_filter(
         name,
         move |state: &mut State, args: minijinja::value::Rest<minijinja::value::ValueOrKwargs>| {
-            let all: Vec<Value> = args.0.into_iter().map(|a| a.into_value()).collect();
+            let all: Vec<Value> = args
+                .0
+                .into_iter()
+                .map(|a| untrusted(a.into_value()))
+                .collect();
             if let Some(first) = all.first() {
                 if first.is_undefined() {
                     return Err(undefined_error(first));
                 }
             }
-            f.call(state, &all)
+            f.call(state, &all).map(untrusted)
         },
     );
 }

@@ -15,6 +15,9 @@ pub enum TemplateErrorKind {
     Undefined,
     /// An `!unsafe` value where an expression is evaluated (ansible-core 2.19's trust).
     Untrusted,
+    /// A conditional whose result is not a boolean, when `ALLOW_BROKEN_CONDITIONALS` is
+    /// off.
+    BrokenConditional,
     /// Anything else: a failing filter, a type error, a recursive variable.
     Other,
 }

@@ -26,6 +26,7 @@ mod templar;
 mod version;
 mod yaml;
 
+pub use conditional::{untrusted as untrusted_error, Condition};
 pub use env::Delimiters;
 pub use error::{TemplateError, TemplateErrorKind};
 pub use overrides::template_overrides;
@@ -67,6 +68,14 @@ pub trait Vars: Send + Sync {
     /// The hosts `hostvars` iterates over (the inventory's hosts).
     fn host_names(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether variable `name` comes from a trusted source (the playbook, its roles
+    /// and vars files, the inventory, `-e`) rather than from a host (a registered
+    /// result, a fact). Only a trusted string is evaluated as an expression when a
+    /// conditional's template gives one (`when: "{{ check }}"`), as in ansible-core 2.19.
+    fn trusted(&self, _name: &str) -> bool {
+        true
     }
 }
 

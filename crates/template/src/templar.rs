@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 use crate::context::{Ctx, Scope};
 use crate::convert::py_type_name;
 use crate::env::{
-    self, Capture, Delimiters, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE,
+    self, Capture, Captured, Delimiters, Mode, SearchGuard, Whitespace, EXPR, EXPR_OPEN, INLINE,
 };
 use crate::error::{from_minijinja, SourceShift, TemplateError};
 use crate::Vars;
@@ -126,6 +126,11 @@ impl Templar {
         is_template_str(s)
     }
 
+    /// Does any string inside `v` (map keys too) contain a template?
+    pub fn is_template_value(v: &Json) -> bool {
+        crate::convert::json_has_template(v)
+    }
+
     /// Renders a string. A template that prints exactly one value and nothing else
     /// (`"{{ [1, 2] }}"`) gives that value natively, as Ansible 2.19 does; anything
     /// else gives a string.
@@ -228,6 +233,81 @@ impl Templar {
         ctx: &Arc<Ctx>,
         trailing_newline: bool,
     ) -> Result<Json, TemplateError> {
+        let (output, cap) = self.run_captured(name, source, first_line_cols, ctx)?;
+        Ok(finish_data(output, cap, trailing_newline))
+    }
+
+    /// Renders a string as [`Self::render_str_in`] does, to a template value: a value
+    /// passed through from a variable keeps its trust mark, text the template made
+    /// has none.
+    pub(crate) fn render_str_value_in(
+        &self,
+        s: &str,
+        ctx: &Arc<Ctx>,
+    ) -> Result<minijinja::Value, TemplateError> {
+        let name = format!("{INLINE}{s}");
+        let (output, cap) = self.run_captured(&name, s, 0, ctx)?;
+        let trailing_newline = s.ends_with('\n');
+        Ok(match cap {
+            Some(Captured {
+                first_value: Some(v),
+                printed,
+                count: 1,
+                ..
+            }) if printed == output.len() && !trailing_newline && is_plain_data(&v) => v,
+            cap => crate::convert::to_value(&finish_data(output, cap, trailing_newline)),
+        })
+    }
+
+    /// Renders every template inside a variable's value `v`, keeping the trust of
+    /// what is not rendered (see [`crate::convert::to_trusted_value`]).
+    pub(crate) fn render_json_value_in(
+        &self,
+        v: &Json,
+        ctx: &Arc<Ctx>,
+        trusted: bool,
+    ) -> Result<minijinja::Value, TemplateError> {
+        use minijinja::Value;
+        Ok(match v {
+            Json::String(s) if is_template_str(s) => match drover_yaml::unsafe_inner(s) {
+                Some(inner) => Value::from(inner),
+                None => self.render_str_value_in(s, ctx)?,
+            },
+            Json::Array(items) => Value::from(
+                items
+                    .iter()
+                    .map(|i| self.render_json_value_in(i, ctx, trusted))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Json::Object(map) => {
+                let mut out = Vec::with_capacity(map.len());
+                for (k, item) in map {
+                    let key = if is_template_str(k) {
+                        match self.render_str_in(k, ctx)? {
+                            Json::String(s) => s,
+                            other => crate::pyrepr::json_str(&other),
+                        }
+                    } else {
+                        k.clone()
+                    };
+                    out.push((
+                        Value::from(key),
+                        self.render_json_value_in(item, ctx, trusted)?,
+                    ));
+                }
+                Value::from_pairs(out)
+            }
+            other => crate::convert::to_trusted_value(other, trusted),
+        })
+    }
+
+    fn run_captured(
+        &self,
+        name: &str,
+        source: &str,
+        first_line_cols: u32,
+        ctx: &Arc<Ctx>,
+    ) -> Result<(String, Option<Captured>), TemplateError> {
         let env = &self.shared.data;
         let delims = Delimiters::default();
         let convert =
@@ -237,8 +317,7 @@ impl Templar {
             .render_captured(ctx.as_value())
             .map_err(|e| convert(&e))?;
         let cap = Capture::from_state(captured.state());
-        let output = captured.into_output();
-        Ok(finish_data(output, cap, trailing_newline))
+        Ok((captured.into_output(), cap))
     }
 
     pub(crate) fn render_text_in(
@@ -366,9 +445,27 @@ fn split_last_access(expr: &str) -> Option<(&str, String)> {
     Some((&expr[..dot], format!("'{}'", &expr[dot + 1..])))
 }
 
+/// Strings, numbers, lists and maps of them: a value that can be kept as the template
+/// gave it (anything else, such as a lazy view or an iterator, is converted to data).
+fn is_plain_data(v: &minijinja::Value) -> bool {
+    use minijinja::value::ValueKind;
+    // minijinja's map type (with its `preserve_order` feature).
+    type ValueMap = indexmap::IndexMap<minijinja::Value, minijinja::Value>;
+    match v.kind() {
+        ValueKind::None | ValueKind::Bool | ValueKind::Number | ValueKind::String => true,
+        ValueKind::Seq => v
+            .downcast_object_ref::<Vec<minijinja::Value>>()
+            .is_some_and(|items| items.iter().all(is_plain_data)),
+        ValueKind::Map => v
+            .downcast_object_ref::<ValueMap>()
+            .is_some_and(|m| m.values().all(is_plain_data)),
+        _ => false,
+    }
+}
+
 /// Ansible's native concatenation: a template that printed one value and no literal
 /// text returns that value; nothing at all is None; anything else is the string.
-fn finish_data(output: String, cap: Option<env::Captured>, trailing_newline: bool) -> Json {
+fn finish_data(output: String, cap: Option<Captured>, trailing_newline: bool) -> Json {
     let mut result = match cap {
         Some(cap) if cap.printed == output.len() && cap.count <= 1 => {
             cap.first.unwrap_or(Json::Null)

@@ -318,3 +318,40 @@ fn python_percent_formatting() {
     assert!(render("{{ '%d' % a }}", v.clone()).is_err());
     assert!(render("{{ '%s' % nope }}", v).unwrap_err().is_undefined());
 }
+
+/// A conditional that is one template: a string it gives is an expression when it
+/// came from the playbook, and an error when the template made it (ansible-core 2.19).
+#[test]
+fn a_conditional_template_evaluates_only_trusted_strings() {
+    let t = Templar::new();
+    let v = vars(json!({
+        "s_false": "1 == 0", "s_true": "1 == 1", "ref": "{{ s_false }}",
+        "made": "{{ '1 == 1' }}", "word": "False", "list": ["1 == 0"],
+        "unsafe": drover_yaml::unsafe_text("1 == 1"), "html": "<a>",
+    }));
+    assert!(!t.condition("{{ s_false }}", &v).unwrap());
+    assert!(t.condition("{{ s_true }}", &v).unwrap());
+    assert!(!t.condition("{{ ref }}", &v).unwrap());
+    assert!(!t.condition("{{ word }}", &v).unwrap());
+    assert!(t.condition("{{ s_true if true else 'x' }}", &v).unwrap());
+    assert!(!t.condition("{{ list[0] }}", &v).unwrap());
+    for untrusted in [
+        "{{ '1 == 1' }}",
+        "{{ s_true ~ '' }}",
+        "{{ made }}",
+        "{{ unsafe }}",
+    ] {
+        let e = t.condition(untrusted, &v).unwrap_err();
+        assert_eq!(e.kind, TemplateErrorKind::Untrusted, "{untrusted}");
+    }
+    // The mark means nothing to the filters: a variable's text is escaped as any text.
+    assert_eq!(t.render("{{ html | e }}", &v).unwrap(), json!("&lt;a&gt;"));
+    assert_eq!(
+        t.render("{{ '%s' | format(html) }}", &v).unwrap(),
+        json!("<a>")
+    );
+    assert_eq!(
+        t.render("{{ html | tojson }}", &v).unwrap(),
+        json!("\"\\u003ca\\u003e\"")
+    );
+}

@@ -28,6 +28,11 @@ pub fn is_unsafe_text(s: &str) -> bool {
     s.starts_with(UNSAFE_OPEN) && s.ends_with(UNSAFE_CLOSE)
 }
 
+/// The text of an `!unsafe` value, or `None` for any other string.
+pub fn unsafe_inner(s: &str) -> Option<&str> {
+    s.strip_prefix(UNSAFE_OPEN)?.strip_suffix(UNSAFE_CLOSE)
+}
+
 fn node_to_json(node: &Node, unsafe_: bool) -> Value {
     let unsafe_ = unsafe_ || node.tag.as_deref() == Some("!unsafe");
     match &node.value {

@@ -13,7 +13,7 @@ mod path;
 mod scalar;
 
 pub use error::SourceError;
-pub use json::{is_unsafe_text, unsafe_text};
+pub use json::{is_unsafe_text, unsafe_inner, unsafe_text};
 pub use path::normpath;
 
 /// A source file kept whole, so errors can quote its lines.

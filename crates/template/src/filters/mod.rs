@@ -79,6 +79,10 @@ fn strict_builtins(env: &mut Environment<'static>) {
         ("groupby", Value::from_function(f::groupby)),
         ("unique", Value::from_function(f::unique)),
         ("format", Value::from_function(f::format)),
+        ("escape", Value::from_function(f::escape)),
+        ("e", Value::from_function(f::escape)),
+        ("safe", Value::from_function(f::safe)),
+        ("tojson", Value::from_function(f::tojson)),
     ];
     for (name, func) in table {
         strict_builtin(env, name, func);
