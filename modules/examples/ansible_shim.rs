@@ -26,6 +26,9 @@ impl Target for Local {
     fn evaluate(&self, _expr: &str) -> Result<Option<Value>, String> {
         Ok(None)
     }
+    fn conditions(&self, _that: &Value) -> Result<Vec<drover_template::Condition>, String> {
+        Err("this shim evaluates no conditionals".into())
+    }
     fn render_text(
         &self,
         text: &str,

@@ -110,6 +110,12 @@ impl Target for TestHost {
         }
     }
 
+    fn conditions(&self, that: &Value) -> Result<Vec<drover_template::Condition>, String> {
+        self.templar
+            .conditions_of(that, &self.vars)
+            .map_err(|e| e.to_string())
+    }
+
     fn render_text(
         &self,
         text: &str,
