@@ -41,30 +41,35 @@ pub fn untrusted(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Whether a loop's items come from a trusted source: a literal list, or one
-/// variable (`"{{ packages }}"`, `"{{ app.ports }}"`) that does. A lookup's or a
-/// filter's output, or a registered result, is not (ansible-core 2.19 tracks each
-/// value's origin; drover decides per loop, erring on the side of untrusted).
+/// Whether a loop's items come from a trusted source: a list written in the playbook
+/// whose templates each pass one variable through (`"{{ packages }}"`,
+/// `["{{ app.port }}", 80]`), from a trusted source itself. A lookup's or a filter's
+/// output, or a registered result, is not (ansible-core 2.19 tracks each value's
+/// origin; drover decides per loop, erring on the side of untrusted).
 pub fn loop_trusted(spec: &serde_json::Value, kind: Option<&str>, scope: &impl Vars) -> bool {
+    use serde_json::Value;
     if !matches!(kind, None | Some("items") | Some("list")) {
         return false;
     }
-    if !drover_template::Templar::is_template_value(spec) {
-        return true;
-    }
-    let Some(text) = spec.as_str() else {
-        return false;
-    };
-    match text
-        .trim()
-        .strip_prefix("{{")
-        .and_then(|r| r.strip_suffix("}}"))
-    {
-        Some(inner) if is_variable_path(inner.trim()) => {
-            let root = inner.trim().split(['.', '[']).next().unwrap_or_default();
-            scope.get(root).is_some() && scope.trusted(root)
+    match spec {
+        Value::String(text) if drover_template::Templar::is_template(text) => {
+            match text
+                .trim()
+                .strip_prefix("{{")
+                .and_then(|r| r.strip_suffix("}}"))
+            {
+                Some(inner) if is_variable_path(inner.trim()) => {
+                    let root = inner.trim().split(['.', '[']).next().unwrap_or_default();
+                    scope.get(root).is_some() && scope.trusted(root)
+                }
+                _ => false,
+            }
         }
-        _ => false,
+        Value::Array(items) => items.iter().all(|i| loop_trusted(i, kind, scope)),
+        Value::Object(m) => m.iter().all(|(k, v)| {
+            !drover_template::Templar::is_template(k) && loop_trusted(v, kind, scope)
+        }),
+        _ => true,
     }
 }
 
