@@ -408,6 +408,11 @@ impl<'r> Runner<'r> {
                 },
             };
             let loop_var = t.loop_var.clone().unwrap_or_else(|| "item".into());
+            // The included tasks get the item as a variable of theirs; one from an
+            // untrusted source is marked so, string by string.
+            let trusted = t.loop_items.as_ref().is_none_or(|spec| {
+                crate::trust::loop_trusted(spec, t.loop_kind.as_deref(), &scope)
+            });
             let control = crate::task::LoopControl::from(t.loop_control.as_ref());
             let all_items: Vec<Value> = items.iter().flatten().cloned().collect();
             let mut any = false;
@@ -415,7 +420,11 @@ impl<'r> Runner<'r> {
                 // The item and its loop_control variables, given to the included tasks.
                 let mut item_vars: Vec<(String, Value)> = Vec::new();
                 if let Some(i) = &item {
-                    item_vars.push((loop_var.clone(), i.clone()));
+                    let value = match trusted {
+                        true => i.clone(),
+                        false => crate::trust::untrusted_strings(i.clone()),
+                    };
+                    item_vars.push((loop_var.clone(), value));
                     item_vars.push(("ansible_loop_var".into(), loop_var.clone().into()));
                     if let Some(iv) = &control.index_var {
                         item_vars.push((iv.clone(), index.into()));

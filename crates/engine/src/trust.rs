@@ -73,6 +73,25 @@ pub fn loop_trusted(spec: &serde_json::Value, kind: Option<&str>, scope: &impl V
     }
 }
 
+/// A value from an untrusted source kept where every variable is trusted (an
+/// include's loop item among the included tasks' vars): each string marked as an
+/// `!unsafe` one, which reads as its text and is never evaluated.
+pub fn untrusted_strings(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if !drover_yaml::is_unsafe_text(&s) => {
+            Value::String(drover_yaml::unsafe_text(&s))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(untrusted_strings).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, untrusted_strings(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// `a`, `a.b`, `a[0]`, `a['b']`-free paths: names, dots and numeric subscripts.
 fn is_variable_path(expr: &str) -> bool {
     let mut chars = expr.chars();
