@@ -32,6 +32,43 @@ pub fn started(jid: &str) -> ModuleResult {
     r
 }
 
+/// The status of a job the engine runs on the controller (any module but the command
+/// family): the module's own result once it has finished, as ansible-core's
+/// async_status returns it.
+fn controller_job(
+    jid: &str,
+    state: Option<ModuleResult>,
+    cleanup: bool,
+    target: &dyn crate::Target,
+) -> ModuleResult {
+    let file = format!("~/.ansible_async/{jid}");
+    if cleanup {
+        target.forget_job(jid);
+        let mut r = result(false);
+        r.insert("ansible_job_id".into(), jid.into());
+        r.insert("erased".into(), file.into());
+        return r;
+    }
+    let finished = state.is_some();
+    let mut r = match state {
+        // ansible-core's async wrapper adds the module's (empty) output streams.
+        Some(mut r) => {
+            for key in ["stdout", "stderr"] {
+                r.entry(key).or_insert_with(|| "".into());
+                r.entry(format!("{key}_lines"))
+                    .or_insert_with(|| Value::Array(Vec::new()));
+            }
+            r
+        }
+        None => result(false),
+    };
+    r.insert("ansible_job_id".into(), jid.into());
+    r.insert("started".into(), true.into());
+    r.insert("finished".into(), finished.into());
+    r.insert("results_file".into(), file.into());
+    r
+}
+
 pub struct AsyncStatus;
 
 #[async_trait]
@@ -42,8 +79,12 @@ impl Module for AsyncStatus {
     async fn run(&self, ctx: &Ctx<'_>) -> Result<ModuleResult, ModuleError> {
         ctx.args.check_supported("async_status", &["jid", "mode"])?;
         let jid = ctx.args.required_str("jid")?;
+        let cleanup = ctx.args.str("mode")?.as_deref() == Some("cleanup");
+        if let Some(state) = ctx.target.job_status(&jid) {
+            return Ok(controller_job(&jid, state, cleanup, ctx.target));
+        }
         let job = format!("{DIR}/{}", quote(&jid));
-        if ctx.args.str("mode")?.as_deref() == Some("cleanup") {
+        if cleanup {
             ctx.exec(
                 &format!("rm -f {job}.started {job}.out {job}.err {job}.rc"),
                 None,

@@ -160,6 +160,16 @@ pub trait Target: Send + Sync {
     /// A line for the operator, shown as it is in the run's output (what an action
     /// plugin prints in Ansible: `pause`'s "Pausing for N seconds").
     fn display(&self, _line: &str) {}
+    /// A background job the engine runs on the controller (a module other than the
+    /// command family under `poll: 0`): `None` when there is no such job,
+    /// `Some(None)` while it runs, else its result.
+    fn job_status(&self, _id: &str) -> Option<Option<ModuleResult>> {
+        None
+    }
+    /// Forgets such a job (`async_status: mode=cleanup`); whether there was one.
+    fn forget_job(&self, _id: &str) -> bool {
+        false
+    }
 }
 
 /// Everything a module gets for one run on one host.

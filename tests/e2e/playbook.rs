@@ -262,6 +262,69 @@ fn background_jobs_and_retries_over_ssh() {
     );
 }
 
+/// `poll: 0` on a module other than the command family: the module runs as a job on
+/// the controller while the play goes on (here `wait_for` waits for a file the next
+/// task creates), `async_status` gives its result, and a job nobody waits for still
+/// finishes before drover exits.
+#[test]
+fn any_module_runs_in_the_background_with_poll_zero() {
+    let server = SshServer::start();
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &inventory("web", &[("h1", &server)]));
+    s.write(
+        "site.yml",
+        &format!(
+            r#"- hosts: web
+  gather_facts: false
+  tasks:
+    - name: wait for a flag in the background
+      wait_for:
+        path: {out}/flag
+        timeout: 30
+      async: 60
+      poll: 0
+      register: waiter
+    - name: the play goes on meanwhile
+      file:
+        path: {out}/flag
+        state: touch
+    - name: the job saw the flag
+      async_status:
+        jid: "{{{{ waiter.ansible_job_id }}}}"
+      register: st
+      until: st.finished
+      retries: 40
+      delay: 0.25
+    - debug:
+        msg: "job {{{{ waiter.started }}}}/{{{{ waiter.finished }}}}, then {{{{ st.finished }}}} {{{{ st.path }}}} failed={{{{ st.failed | default(false) }}}}"
+    - name: left running
+      copy:
+        content: "written by a job\n"
+        dest: {out}/late.txt
+      async: 30
+      poll: 0
+"#,
+            out = s.out.display()
+        ),
+    );
+    let out = run(s.drover().args(["play", "-i", "inv.ini", "site.yml"]));
+    assert_eq!(out.code, 0, "{}", out.show());
+    let expected = format!(
+        "\"msg\": \"job True/False, then True {}/flag failed=False\"",
+        s.out.display()
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.show());
+    assert_eq!(
+        std::fs::read_to_string(s.out.join("late.txt"))
+            .ok()
+            .as_deref(),
+        Some("written by a job\n"),
+        "{}",
+        out.show()
+    );
+}
+
 #[test]
 fn a_module_in_library_beside_the_playbook_runs_on_the_host() {
     let server = SshServer::start();

@@ -9,6 +9,7 @@ mod defaults;
 mod events;
 mod free;
 mod host;
+mod jobs;
 mod library;
 mod listing;
 mod magic;

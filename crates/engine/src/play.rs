@@ -34,6 +34,8 @@ pub struct Runner<'a> {
     fatal: Mutex<Option<EngineError>>,
     /// The banner shown last in a `free` play's run (see `free.rs`).
     last_banner: Mutex<Option<String>>,
+    /// `poll: 0` jobs running on the controller (see jobs.rs).
+    pub(crate) jobs: crate::jobs::Jobs,
 }
 
 /// What the tasks of one play share.
@@ -139,6 +141,7 @@ impl<'a> Runner<'a> {
             started: std::sync::atomic::AtomicBool::new(opts.start_at_task.is_none()),
             fatal: Mutex::new(None),
             last_banner: Mutex::new(None),
+            jobs: crate::jobs::Jobs::default(),
         }
     }
 
@@ -330,6 +333,7 @@ impl<'a> Runner<'a> {
                 break;
             }
         }
+        self.jobs.wait_all().await;
         let mut stats: Vec<(String, Stats)> = self
             .stats
             .lock()

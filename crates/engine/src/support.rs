@@ -24,14 +24,12 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
     ) {
         return Err(refuse("connection", loc));
     }
-    for (k, v) in &task.extra {
+    for k in task.extra.keys() {
         let fine = match k.as_str() {
             "async" => true,
-            // Fire-and-forget jobs (poll: 0) run the command family detached.
-            "poll" => {
-                !matches!(v.as_i64(), Some(0))
-                    || matches!(task.action.as_str(), "command" | "shell" | "raw" | "script")
-            }
+            // Fire-and-forget jobs (poll: 0): the command family runs detached on the
+            // host, other modules as jobs on the controller (jobs.rs).
+            "poll" => true,
             // throttle only limits concurrency: the meaning is the same.
             "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
             | "ignore_unreachable" | "diff" | "module_defaults" | "delegate_facts" => true,

@@ -182,35 +182,26 @@ impl Target for TaskTarget<'_, '_> {
         text: &str,
         opts: &TextOptions,
     ) -> Result<String, drover_template::TemplateError> {
-        // Includes and imports are searched as Ansible's template action searches them:
-        // the role, the playbook directory, then the template's own directory.
-        let mut search: Vec<PathBuf> = self.role_path.map(Path::to_path_buf).into_iter().collect();
-        search.push(PathBuf::from(self.playbook_dir));
-        self.runner
-            .templar
-            .with_search_paths(search)
-            .render_text(text, self.scope, opts)
+        render_controller_text(
+            &self.runner.templar,
+            self.scope,
+            self.role_path,
+            Path::new(self.playbook_dir),
+            text,
+            opts,
+        )
     }
 
     fn find_file(&self, kind: SearchKind, name: &str) -> Option<PathBuf> {
-        let path = Path::new(name);
-        if path.is_absolute() {
-            return path.exists().then(|| path.to_path_buf());
-        }
-        let sub = match kind {
-            SearchKind::Files => "files",
-            SearchKind::Templates => "templates",
-            SearchKind::Vars => "vars",
-        };
-        let base = Path::new(self.playbook_dir);
-        let mut candidates = Vec::new();
-        if let Some(role) = self.role_path {
-            candidates.push(role.join(sub).join(path));
-            candidates.push(role.join(path));
-        }
-        candidates.push(base.join(sub).join(path));
-        candidates.push(base.join(path));
-        candidates.into_iter().find(|p| p.exists())
+        find_controller_file(kind, name, self.role_path, Path::new(self.playbook_dir))
+    }
+
+    fn job_status(&self, id: &str) -> Option<Option<drover_modules::ModuleResult>> {
+        self.runner.jobs.status(id)
+    }
+
+    fn forget_job(&self, id: &str) -> bool {
+        self.runner.jobs.forget(id)
     }
 
     fn playbook_dir(&self) -> PathBuf {
@@ -250,6 +241,55 @@ impl Target for TaskTarget<'_, '_> {
         self.background.clone()
     }
 }
+
+/// A template file's text rendered with a task's variables: includes and imports are
+/// searched as Ansible's template action searches them (the role, the playbook
+/// directory, then the template's own directory).
+pub(crate) fn render_controller_text(
+    templar: &drover_template::Templar,
+    scope: &Scope,
+    role_path: Option<&Path>,
+    playbook_dir: &Path,
+    text: &str,
+    opts: &TextOptions,
+) -> Result<String, drover_template::TemplateError> {
+    let mut search: Vec<PathBuf> = role_path.map(Path::to_path_buf).into_iter().collect();
+    search.push(playbook_dir.to_path_buf());
+    templar
+        .with_search_paths(search)
+        .render_text(text, scope, opts)
+}
+
+/// A controller-side source file (`copy: src=`, `template: src=`), searched as Ansible
+/// does: the role's `files/`/`templates/` and the role, then the playbook's.
+pub(crate) fn find_controller_file(
+    kind: SearchKind,
+    name: &str,
+    role_path: Option<&Path>,
+    playbook_dir: &Path,
+) -> Option<PathBuf> {
+    let path = Path::new(name);
+    if path.is_absolute() {
+        return path.exists().then(|| path.to_path_buf());
+    }
+    let sub = match kind {
+        SearchKind::Files => "files",
+        SearchKind::Templates => "templates",
+        SearchKind::Vars => "vars",
+    };
+    let mut candidates = Vec::new();
+    if let Some(role) = role_path {
+        candidates.push(role.join(sub).join(path));
+        candidates.push(role.join(path));
+    }
+    candidates.push(playbook_dir.join(sub).join(path));
+    candidates.push(playbook_dir.join(path));
+    candidates.into_iter().find(|p| p.exists())
+}
+
+/// The modules whose `poll: 0` jobs run detached on the host: their command line is
+/// the job.
+const DETACHED_ON_HOST: &[&str] = &["command", "shell", "raw", "script"];
 
 /// `async: N` with `poll: 0`: started and left running.
 fn is_fire_and_forget(t: &Task) -> bool {
@@ -483,7 +523,21 @@ impl Runner<'_> {
             None => None,
         };
         let delegate_scope = delegate_state.as_ref().map(|d| self.scope(pc, d, None));
-        let background = task.filter(|t| is_fire_and_forget(t)).map(|_| job_id());
+        let fire_and_forget = task.filter(|t| is_fire_and_forget(t)).map(|_| job_id());
+        // The command family runs detached on the host; any other module runs as a
+        // job on the controller (see jobs.rs).
+        let (background, job) = match fire_and_forget {
+            Some(id) if DETACHED_ON_HOST.contains(&module.name()) => (Some(id), None),
+            Some(id) => match &module {
+                crate::library::ModuleRef::Builtin(m) => (None, Some((id, *m))),
+                crate::library::ModuleRef::External(_) => {
+                    return Done::failed(format!(
+                        "drover runs `poll: 0` for its own modules only, not the library module '{action}'"
+                    ))
+                }
+            },
+            None => (None, None),
+        };
         let environment = match self.environment_for(pc, task, scope) {
             Ok(e) => e,
             Err(msg) => return Done::failed(msg),
@@ -519,6 +573,7 @@ impl Runner<'_> {
         // ansible-core returns the arguments a module ran with (`-vvv` shows them).
         let invocation = (self.opts.verbosity >= 3 && !module.controller_only())
             .then(|| serde_json::json!({ "module_args": args.clone() }));
+        let job_args = job.as_ref().map(|_| args.clone());
         let ctx = Ctx {
             host: &host.name,
             args: Args::new(args),
@@ -542,6 +597,33 @@ impl Runner<'_> {
                 .filter(|s| *s > 0.0)
                 .reduce(f64::min)
         });
+        if let Some((id, module)) = job {
+            let connection = match target.connection().await {
+                Ok(c) => c,
+                Err(ConnError::Unreachable(msg)) => return Done::unreachable(&msg),
+                Err(e) => return Done::failed(e.to_string()),
+            };
+            self.jobs.spawn(crate::jobs::Job {
+                id: id.clone(),
+                module,
+                host: host.name.clone(),
+                args: job_args.unwrap_or_default(),
+                check_mode: ctx.check_mode,
+                diff: ctx.diff,
+                verbosity: ctx.verbosity,
+                limit,
+                target: crate::jobs::JobTarget {
+                    connection,
+                    become_spec: target.become_spec.clone(),
+                    templar: self.templar.clone(),
+                    scope: scope.clone(),
+                    environment: target.environment.clone(),
+                    playbook_dir: PathBuf::from(target.playbook_dir),
+                    role_path: target.role_path.map(Path::to_path_buf),
+                },
+            });
+            return Done::from_result(drover_modules::async_status::started(&id));
+        }
         let limit = if background.is_some() { None } else { limit };
         let outcome = match limit {
             Some(secs) => {
