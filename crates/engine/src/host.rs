@@ -20,6 +20,8 @@ pub struct HostState {
     pub inventory_file: Option<String>,
     /// `set_fact` and registered variables (the highest host-level layer).
     vars: RwLock<Arc<VarMap>>,
+    /// The names in `vars` set from a trusted source (see `set_var_trusted`).
+    trusted_vars: RwLock<Arc<std::collections::HashSet<String>>>,
     /// Gathered facts, unprefixed (`ansible_facts.distribution`).
     facts: RwLock<Arc<VarMap>>,
     /// Gathered facts as top-level `ansible_*` variables.
@@ -64,6 +66,7 @@ impl HostState {
             inventory_vars: RwLock::new(Arc::new(inventory_vars)),
             inventory_file,
             vars: RwLock::default(),
+            trusted_vars: RwLock::default(),
             facts: RwLock::default(),
             fact_vars: RwLock::default(),
             included: RwLock::default(),
@@ -115,11 +118,32 @@ impl HostState {
     }
 
     /// A host variable set at run time (`set_fact`, `register`): a rendered value,
-    /// which is not rendered again when read.
+    /// which is not rendered again when read, and which comes from an untrusted
+    /// source (a host, or a template).
     pub fn set_var(&self, name: &str, value: Value) {
+        self.set_var_trusted(name, value, false);
+    }
+
+    /// [`Self::set_var`] for a value that may come from a trusted source (a `set_fact`
+    /// value written in the playbook).
+    pub fn set_var_trusted(&self, name: &str, value: Value, trusted: bool) {
         let value = crate::trust::untrusted(value);
         let mut guard = self.vars.write().unwrap_or_else(|p| p.into_inner());
         Arc::make_mut(&mut guard).insert(name.to_string(), value);
+        let mut names = self.trusted_vars.write().unwrap_or_else(|p| p.into_inner());
+        if trusted {
+            Arc::make_mut(&mut names).insert(name.to_string());
+        } else if names.contains(name) {
+            Arc::make_mut(&mut names).remove(name);
+        }
+    }
+
+    /// The names among [`Self::vars`] whose values are trusted.
+    pub fn trusted_vars(&self) -> Arc<std::collections::HashSet<String>> {
+        self.trusted_vars
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Facts a module returned (`ansible_facts`): stored unprefixed, and injected as

@@ -179,7 +179,7 @@ impl crate::vars::Magic for HostMagic {
         Some(
             Scope::new(Arc::new(magic))
                 .below(self.play.extra_vars.clone())
-                .below_untrusted(host.vars())
+                .below_mixed(host.vars(), host.trusted_vars())
                 .below(host.included())
                 .below_untrusted(host.fact_vars())
                 .below(host.inventory_vars()),

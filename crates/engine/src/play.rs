@@ -625,7 +625,9 @@ impl<'a> Runner<'a> {
         if let Some(r) = role {
             s = s.below(r.params.clone());
         }
-        s = s.below_untrusted(host.vars()).below(host.included());
+        s = s
+            .below_mixed(host.vars(), host.trusted_vars())
+            .below(host.included());
         if let Some(t) = task {
             if !t.vars.is_empty() {
                 s = s.below(Arc::new(t.vars.clone()));

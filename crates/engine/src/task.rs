@@ -1106,7 +1106,13 @@ impl Runner<'_> {
             let hint = |k: &str| result.get(k).and_then(Value::as_bool) == Some(true);
             if hint(FACTS_ARE_VARS) {
                 for (k, v) in facts {
-                    host.set_var(k, v.clone());
+                    // A value written in the playbook without a template is as trusted
+                    // as the playbook (ansible-core 2.19 keeps each string's origin).
+                    let written = task
+                        .args
+                        .get(k)
+                        .is_some_and(|raw| !Templar::is_template_value(raw));
+                    host.set_var_trusted(k, v.clone(), written);
                 }
             } else if hint(drover_modules::include_vars::INCLUDED_VARS) {
                 host.include_vars(facts);

@@ -1,6 +1,7 @@
 //! Layered variable lookup for one host at one task. Layers are shared maps (`Arc`), so
 //! building a scope per host per task copies pointers, never whole variable maps.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -28,6 +29,8 @@ pub trait Magic: Send + Sync {
 struct Layer {
     vars: Arc<VarMap>,
     trusted: bool,
+    /// In an untrusted layer, the names whose values are trusted all the same.
+    trusted_names: Option<Arc<HashSet<String>>>,
 }
 
 #[derive(Clone)]
@@ -56,6 +59,19 @@ impl Scope {
         self.add(layer, false, false)
     }
 
+    /// [`Self::below_untrusted`] for a layer some of whose variables (`trusted`) come
+    /// from a trusted source (set facts written in the playbook).
+    pub fn below_mixed(mut self, layer: Arc<VarMap>, trusted: Arc<HashSet<String>>) -> Self {
+        if !layer.is_empty() {
+            self.layers.push(Layer {
+                vars: layer,
+                trusted: false,
+                trusted_names: (!trusted.is_empty()).then_some(trusted),
+            });
+        }
+        self
+    }
+
     /// Add a layer above every layer added so far.
     pub fn above(self, layer: Arc<VarMap>) -> Self {
         self.add(layer, true, true)
@@ -68,7 +84,11 @@ impl Scope {
 
     fn add(mut self, vars: Arc<VarMap>, trusted: bool, on_top: bool) -> Self {
         if !vars.is_empty() {
-            let layer = Layer { vars, trusted };
+            let layer = Layer {
+                vars,
+                trusted,
+                trusted_names: None,
+            };
             match on_top {
                 true => self.layers.insert(0, layer),
                 false => self.layers.push(layer),
@@ -116,7 +136,8 @@ impl drover_template::Vars for Scope {
         if name == "ansible_facts" {
             return false;
         }
-        self.layer_of(name).is_none_or(|l| l.trusted)
+        self.layer_of(name)
+            .is_none_or(|l| l.trusted || l.trusted_names.as_ref().is_some_and(|t| t.contains(name)))
     }
 
     fn names(&self) -> Vec<String> {
