@@ -470,3 +470,10 @@ fn conditionals_trust_what_ansible_playbook_trusts() {
         );
     }
 }
+
+#[test]
+fn lookup_and_loop_corners_match_ansible_playbook() {
+    // ansible-core's reports of a failed loop lookup say "Origin: <unknown>"; drover's
+    // point at the task.
+    compare_in_env("edges.yml", &[], &[(WITHOUT_ERROR_DETAILS, Some("1"))]);
+}

@@ -730,6 +730,12 @@ pub fn inherit(parent: &Task, child: &mut Task) {
             child.extra.insert(k.clone(), v.clone());
         }
     }
+    // A templated `become` (kept in `extra`) yields to the child's literal one.
+    if let Some(v) = parent.extra.get("become") {
+        if child.r#become.is_none() && !child.extra.contains_key("become") {
+            child.extra.insert("become".into(), v.clone());
+        }
+    }
     keep!(
         r#become,
         become_user,

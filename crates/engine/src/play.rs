@@ -404,7 +404,16 @@ impl<'a> Runner<'a> {
         if let Some(limit) = limit {
             hosts.retain(|h| limit.contains(h));
         }
-        match play.extra.get("order").and_then(serde_json::Value::as_str) {
+        // `order` may be a template of the play's and extra vars, as `hosts` may.
+        let order = match play.extra.get("order") {
+            Some(v) => match self.templar.render_value(v, &pattern_scope) {
+                Ok(serde_json::Value::String(s)) => Some(s),
+                Ok(other) => Some(other.to_string()),
+                Err(e) => return Err(EngineError::Template(format!("{}: {e}", play.location))),
+            },
+            None => None,
+        };
+        match order.as_deref() {
             Some("sorted") => hosts.sort(),
             Some("reverse_sorted") => {
                 hosts.sort();

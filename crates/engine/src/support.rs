@@ -31,7 +31,7 @@ fn check_task(task: &Task) -> Result<(), SourceError> {
             // host, other modules as jobs on the controller (jobs.rs).
             "poll" => true,
             // throttle only limits concurrency: the meaning is the same.
-            "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal"
+            "timeout" | "throttle" | "debugger" | "collections" | "any_errors_fatal" | "become"
             | "ignore_unreachable" | "diff" | "module_defaults" | "delegate_facts" => true,
             _ => false,
         };
@@ -61,17 +61,21 @@ fn check_play(play: &Play) -> Result<(), SourceError> {
             | "run_once"
             | "timeout"
             | "throttle"
-            | "module_defaults" => true,
+            | "module_defaults"
+            // A templated `become`, rendered per host (task.rs: become_for).
+            | "become" => true,
             // free and host_pinned: each host at its own pace (free.rs); a templated
             // strategy runs as linear.
             "strategy" => {
                 matches!(v.as_str(), Some("linear" | "free" | "host_pinned"))
                     || v.as_str().is_some_and(|s| s.contains("{{"))
             }
-            "order" => matches!(
-                v.as_str(),
-                Some("inventory" | "reverse_inventory" | "sorted" | "reverse_sorted" | "shuffle")
-            ),
+            "order" => {
+                matches!(
+                    v.as_str(),
+                    Some("inventory" | "reverse_inventory" | "sorted" | "reverse_sorted" | "shuffle")
+                ) || v.as_str().is_some_and(|s| s.contains("{{"))
+            }
             _ => false,
         };
         if !fine {

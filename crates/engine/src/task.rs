@@ -369,8 +369,10 @@ pub(crate) fn registered(result: &Map<String, Value>) -> Value {
         .filter(|(k, _)| !k.starts_with("_ansible_") && k.as_str() != "invocation")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    // A `when` skip registers no `failed` key; every other result has one.
-    if !r.contains_key("skip_reason") || r.contains_key("results") {
+    // A `when` skip or an empty loop registers no `failed` key; every other result has
+    // one.
+    let skipped_whole = r.contains_key("skipped_reason");
+    if !skipped_whole && (!r.contains_key("skip_reason") || r.contains_key("results")) {
         r.entry("failed").or_insert(Value::Bool(false));
     }
     // What a module returned is data, never a template.
@@ -429,12 +431,35 @@ impl Runner<'_> {
         scope: &Scope,
     ) -> Result<Option<Become>, String> {
         let t = &self.templar;
+        // A templated `become` is rendered here; `{{ omit }}` leaves it to the parents.
+        let templated =
+            |extra: &indexmap::IndexMap<String, Value>| -> Result<Option<bool>, String> {
+                let Some(v) = extra.get("become") else {
+                    return Ok(None);
+                };
+                match t.render_value(v, scope) {
+                Ok(Value::String(s)) if s == drover_template::Templar::OMIT => Ok(None),
+                Ok(Value::Bool(b)) => Ok(Some(b)),
+                Ok(Value::String(s)) => parse_bool(&s).map(Some).ok_or_else(|| {
+                    format!("The field 'become' is supposed to be a boolean, however the value '{s}' is not one")
+                }),
+                Ok(Value::Number(n)) => Ok(Some(n.as_f64() != Some(0.0))),
+                Ok(other) => Err(format!(
+                    "The field 'become' is supposed to be a boolean, however the value {other} is not one"
+                )),
+                Err(e) => Err(format!("become: {e}")),
+            }
+            };
         let enabled = match var_string(t, scope, "ansible_become")? {
             Some(v) => parse_bool(&v).unwrap_or(false),
-            None => task
-                .and_then(|t| t.r#become)
-                .or(pc.play.r#become)
-                .unwrap_or(self.opts.r#become),
+            None => match task.map(|t| templated(&t.extra)).transpose()?.flatten() {
+                Some(b) => b,
+                None => task
+                    .and_then(|t| t.r#become)
+                    .or(templated(&pc.play.extra)?)
+                    .or(pc.play.r#become)
+                    .unwrap_or(self.opts.r#become),
+            },
         };
         if !enabled {
             return Ok(None);
@@ -1091,6 +1116,8 @@ impl Runner<'_> {
         if result.contains_key("add_host") || result.contains_key("add_group") {
             // As in ansible, the inventory says whether add_host/group_by changed it.
             match self.change_inventory(&host.name, result) {
+                // `changed_when` has the last word, as on any result.
+                Ok(_) if !task.changed_when.is_empty() => {}
                 Ok(changed) => {
                     result.insert("changed".into(), changed.into());
                     if done.status == Status::Changed && !changed {
@@ -1153,9 +1180,19 @@ impl Runner<'_> {
             }
             Some(spec) => match self.loop_items(spec, task.loop_kind.as_deref(), &scope) {
                 Ok(items) => self.run_loop(pc, task, host, &scope, items, no_log).await,
-                Err(msg) => self
-                    .skipped_by_when(task, &scope)
-                    .unwrap_or_else(|| Done::failed(msg)),
+                Err(msg) => self.skipped_by_when(task, &scope).unwrap_or_else(|| {
+                    // The loop's own error, said as it is (no "Task failed" prefix).
+                    self.emit(Event::TaskError {
+                        host: host.name.clone(),
+                        message: msg.clone(),
+                        location: task.location.clone(),
+                        causes: Vec::new(),
+                    });
+                    Done {
+                        error_shown: true,
+                        ..Done::failed(msg)
+                    }
+                }),
             },
         };
         let ignore = match task
@@ -1261,6 +1298,19 @@ impl Runner<'_> {
         None
     }
 
+    /// `loop_control.loop_var`, rendered when it is a template; `item` by default.
+    pub(crate) fn loop_var_name(&self, task: &Task, scope: &Scope) -> String {
+        match &task.loop_var {
+            Some(name) if Templar::is_template(name) => match self.templar.render(name, scope) {
+                Ok(Value::String(s)) => s,
+                Ok(other) => other.to_string(),
+                Err(_) => name.clone(),
+            },
+            Some(name) => name.clone(),
+            None => "item".into(),
+        }
+    }
+
     pub(crate) fn loop_items(
         &self,
         spec: &Value,
@@ -1290,7 +1340,7 @@ impl Runner<'_> {
                 let plugin = kind.unwrap_or("items");
                 self.templar
                     .query(plugin, &terms, &Map::new(), scope)
-                    .map_err(|e| format!("Error while resolving with_{plugin}: {e}"))
+                    .map_err(|e| e.to_string())
             }
             other => Err(format!(
                 "Invalid data passed to 'loop', it requires a list, got this instead: {}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup.",
@@ -1308,7 +1358,7 @@ impl Runner<'_> {
         items: Vec<Value>,
         no_log: bool,
     ) -> Done {
-        let loop_var = task.loop_var.clone().unwrap_or_else(|| "item".into());
+        let loop_var = self.loop_var_name(task, scope);
         let control = LoopControl::from(task.loop_control.as_ref());
         let mut results = Vec::new();
         let (mut changed, mut failed, mut all_skipped) = (false, false, true);
@@ -1420,15 +1470,24 @@ impl Runner<'_> {
         }
         let mut result = Map::new();
         result.insert("changed".into(), changed.into());
-        result.insert(
-            "skipped".into(),
-            (all_skipped && !results.is_empty()).into(),
-        );
+        if results.is_empty() {
+            // A loop over nothing is skipped as a whole, as in ansible-core.
+            result.insert("skipped".into(), true.into());
+            result.insert("skipped_reason".into(), "No items in the list".into());
+            result.insert("results".into(), Value::Array(results));
+            return Done {
+                status: Status::Skipped,
+                result,
+                causes: Vec::new(),
+                error_shown: false,
+            };
+        }
+        result.insert("skipped".into(), all_skipped.into());
         let status = if failed {
             result.insert("failed".into(), true.into());
             result.insert("msg".into(), "One or more items failed".into());
             Status::Failed
-        } else if all_skipped && !results.is_empty() {
+        } else if all_skipped {
             result.insert("msg".into(), "All items skipped".into());
             Status::Skipped
         } else {

@@ -407,7 +407,7 @@ impl<'r> Runner<'r> {
                     }
                 },
             };
-            let loop_var = t.loop_var.clone().unwrap_or_else(|| "item".into());
+            let loop_var = self.loop_var_name(t, &scope);
             // The included tasks get the item as a variable of theirs; one from an
             // untrusted source is marked so, string by string.
             let trusted = t.loop_items.as_ref().is_none_or(|spec| {

@@ -142,6 +142,9 @@ fn play(parser: &TaskParser<'_>, node: &Node) -> Result<Play, SourceError> {
             "name" => play.name = r.string(&key, v)?,
             "vars" => play.vars = r.vars("Play", v)?,
             "gather_facts" => play.gather_facts = r.bool(&key, v)?,
+            "become" if crate::task::is_templated_str(v) => {
+                play.extra.insert(key.to_string(), v.to_json());
+            }
             "become" => play.r#become = r.bool(&key, v)?,
             "become_user" => play.become_user = r.string(&key, v)?,
             "become_method" => play.become_method = r.string(&key, v)?,

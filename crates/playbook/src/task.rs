@@ -289,6 +289,10 @@ impl TaskParser<'_> {
                 task.loop_control = Some(v.to_json());
             }
             "vars" => task.vars = r.vars(if is_task { "Task" } else { "Block" }, v)?,
+            // A templated value is rendered per host when the task runs.
+            "become" if is_templated_str(v) => {
+                task.extra.insert(key.to_string(), v.to_json());
+            }
             "become" => task.r#become = r.bool(key, v)?,
             "become_user" => task.become_user = r.string(key, v)?,
             "become_method" => task.become_method = r.string(key, v)?,
@@ -536,4 +540,9 @@ fn split_module_string(s: &str) -> Result<(String, String), crate::kv::SplitErro
 pub fn is_possibly_all_template(s: &str) -> bool {
     let t = s.trim();
     t.starts_with("{{") && t.ends_with("}}")
+}
+
+/// A string holding a template (`become: "{{ use_sudo }}"`).
+pub(crate) fn is_templated_str(v: &Node) -> bool {
+    matches!(&v.value, NodeValue::Str(s) if s.contains("{{") || s.contains("{%"))
 }

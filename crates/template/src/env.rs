@@ -100,12 +100,13 @@ pub(crate) fn build(
         crate::percent::pyformat(&fmt, &args)
     });
     env.add_function(crate::strict::FUNCTION, crate::strict::defined);
+    env.add_function(crate::datetime::FUNCTION, crate::datetime::now);
     env.add_function(
         crate::conditional::RENDER_LITERAL,
         crate::conditional::render_literal,
     );
     env.set_path_join_callback(join_template_path);
-    env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+    env.set_unknown_method_callback(unknown_method);
     env.add_global("omit", Value::from(omit));
     crate::filters::register(&mut env);
     crate::jinja_tests::register(&mut env);
@@ -340,6 +341,32 @@ fn untrusted(v: Value) -> Value {
         Some(s) if v.is_safe() => Value::from(s),
         _ => v,
     }
+}
+
+/// Python's methods on values: minijinja-contrib's, plus a list's `index` and `count`.
+fn unknown_method(
+    state: &mut State,
+    value: &Value,
+    method: &str,
+    args: &[Value],
+) -> Result<Value, Error> {
+    if value.kind() == ValueKind::Seq && matches!(method, "index" | "count") {
+        let (needle,): (Value,) = minijinja::value::from_args(args)?;
+        let items: Vec<Value> = value.try_iter()?.collect();
+        return match method {
+            "count" => Ok(Value::from(items.iter().filter(|i| **i == needle).count())),
+            _ => match items.iter().position(|i| *i == needle) {
+                Some(i) => Ok(Value::from(i)),
+                None => Err(crate::error::op_err(format!(
+                    "{} is not in list",
+                    crate::convert::to_json(&needle)
+                        .map(|j| crate::pyrepr::json_repr(&j))
+                        .unwrap_or_else(|_| needle.to_string())
+                ))),
+            },
+        };
+    }
+    minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args)
 }
 
 pub(crate) fn strict_builtin(env: &mut Environment<'static>, name: &'static str, f: Value) {

@@ -8,6 +8,7 @@ mod conditional;
 pub mod config;
 mod context;
 mod convert;
+mod datetime;
 mod env;
 mod error;
 mod filters;

@@ -200,7 +200,15 @@ fn dict_items(call: &Call) -> Result<Vec<Json>, Error> {
     let mut out = Vec::new();
     for t in &call.terms {
         let Json::Object(m) = t else {
-            return Err(fail("dict", "with_dict expects a dict"));
+            // ansible-core's words (its type is a tagged subclass; the `)` is its own).
+            return Err(fail(
+                "dict",
+                format!(
+                    "the 'dict' lookup plugin expects a dictionary, got '{}' of type <class '{}'>)",
+                    json_str(t),
+                    crate::convert::json_type_name(t)
+                ),
+            ));
         };
         for (k, v) in m {
             let mut item = Map::new();
@@ -371,7 +379,7 @@ fn file_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
         let path = find_file(ctx, "files", &name).ok_or_else(|| {
             fail(
                 "file",
-                format!("Unable to access the file '{name}': File not found."),
+                format!("Unable to access the file '{name}': File not found. Use -vvvvv to see paths searched."),
             )
         })?;
         let bytes = std::fs::read(&path)
@@ -591,20 +599,30 @@ fn fileglob(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
 /// `with_sequence`: `start=1 end=10 stride=2 format=x%02d`, `count=`, or `1-10/2:fmt`.
 fn sequence(call: &Call) -> Result<Vec<Json>, Error> {
     let mut out = Vec::new();
-    for term in term_strings(call) {
+    // Keyword arguments alone make one sequence (`query('sequence', count=5)`).
+    let mut terms = term_strings(call);
+    if terms.is_empty() && !call.opts.is_empty() {
+        terms.push(String::new());
+    }
+    for term in terms {
         let (mut start, mut end, mut stride, mut count, mut format) =
             (1i64, None::<i64>, 1i64, None::<i64>, "%d".to_string());
-        let parse = |v: &str| -> Result<i64, Error> {
-            crate::filters::parse_py_int(v, 0)
-                .ok_or_else(|| fail("sequence", format!("can't parse arg {v} as integer")))
+        // ansible-core's message for an option that is not an integer.
+        let parse_opt = |key: &str, v: &str| -> Result<i64, Error> {
+            crate::filters::parse_py_int(v, 0).ok_or_else(|| {
+                fail(
+                    "sequence",
+                    format!("Config '{key}' for 'sequence' lookup plugin from 'Direct' has an invalid value: Invalid value provided for 'integer': '{v}'"),
+                )
+            })
         };
         for (k, v) in call.opts.iter() {
             let v = json_str(v);
             match k.as_str() {
-                "start" => start = parse(&v)?,
-                "end" => end = Some(parse(&v)?),
-                "stride" => stride = parse(&v)?,
-                "count" => count = Some(parse(&v)?),
+                "start" => start = parse_opt("start", &v)?,
+                "end" => end = Some(parse_opt("end", &v)?),
+                "stride" => stride = parse_opt("stride", &v)?,
+                "count" => count = Some(parse_opt("count", &v)?),
                 "format" => format = v,
                 _ => {}
             }
@@ -618,10 +636,10 @@ fn sequence(call: &Call) -> Result<Vec<Json>, Error> {
                     ));
                 };
                 match k {
-                    "start" => start = parse(v)?,
-                    "end" => end = Some(parse(v)?),
-                    "stride" => stride = parse(v)?,
-                    "count" => count = Some(parse(v)?),
+                    "start" => start = parse_opt("start", v)?,
+                    "end" => end = Some(parse_opt("end", v)?),
+                    "stride" => stride = parse_opt("stride", v)?,
+                    "count" => count = Some(parse_opt("count", v)?),
                     "format" => format = v.to_string(),
                     other => {
                         return Err(fail(
@@ -643,13 +661,13 @@ fn sequence(call: &Call) -> Result<Vec<Json>, Error> {
             };
             match range.split_once('-') {
                 Some((s, e)) if !s.is_empty() => {
-                    start = parse(s)?;
-                    end = Some(parse(e)?);
+                    start = parse_opt("start", s)?;
+                    end = Some(parse_opt("end", e)?);
                 }
-                _ => end = Some(parse(range)?),
+                _ => end = Some(parse_opt("end", range)?),
             }
             if let Some(s) = st {
-                stride = parse(s)?;
+                stride = parse_opt("stride", s)?;
             }
             if let Some(f) = fmt {
                 format = f.to_string();
@@ -662,10 +680,12 @@ fn sequence(call: &Call) -> Result<Vec<Json>, Error> {
                     "can't specify both count and end in with_sequence",
                 ));
             }
+            // ansible-core's arithmetic, quirks included (a negative stride counts
+            // past `count` items: `count=5 stride=-1` gives 0 to -6).
             end = Some(if c <= 0 {
                 start - stride
             } else {
-                start + (c - 1) * stride
+                start + c * stride - 1
             });
             if c <= 0 {
                 continue;
@@ -676,13 +696,19 @@ fn sequence(call: &Call) -> Result<Vec<Json>, Error> {
         if stride == 0 {
             continue;
         }
-        if (stride > 0 && end < start) || (stride < 0 && end > start) {
+        if stride > 0 && end < start {
             return Err(fail("sequence", "to count backwards make stride negative"));
+        }
+        if stride < 0 && end > start {
+            return Err(fail(
+                "sequence",
+                "to count forward don't make stride negative",
+            ));
         }
         let mut i = start;
         while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
             let s = crate::pyformat::format(&format, &[Json::from(i)])
-                .map_err(|e| fail("sequence", e))?;
+                .map_err(|_| fail("sequence", format!("bad formatting string: {format}")))?;
             out.push(Json::String(s));
             i += stride;
         }
@@ -829,6 +855,12 @@ fn lists(call: &Call, plugin: &str) -> Result<Vec<Vec<Json>>, Error> {
 
 fn together(call: &Call) -> Result<Vec<Json>, Error> {
     let lists = lists(call, "together")?;
+    if lists.is_empty() {
+        return Err(fail(
+            "together",
+            "with_together requires at least one element in each list",
+        ));
+    }
     let len = lists.iter().map(Vec::len).max().unwrap_or(0);
     Ok((0..len)
         .map(|i| {
@@ -860,13 +892,26 @@ fn nested(call: &Call) -> Result<Vec<Json>, Error> {
 }
 
 fn subelements(call: &Call) -> Result<Vec<Json>, Error> {
+    const EXPECTS: &str = "subelements lookup expects a list of two or three items, ";
+    let shape = || {
+        fail(
+            "subelements",
+            format!("{EXPECTS}first a dict or a list, second a string pointing to the subkey"),
+        )
+    };
     let (items, key, flags) = match call.terms.as_slice() {
-        [items, key] => (items.clone(), json_str(key), Json::Null),
-        [items, key, flags] => (items.clone(), json_str(key), flags.clone()),
+        [items, Json::String(key)] => (items.clone(), key.clone(), Json::Null),
+        [items, Json::String(key), flags] => (items.clone(), key.clone(), flags.clone()),
+        [_, _] | [_, _, _] => return Err(shape()),
+        _ => return Err(fail("subelements", EXPECTS)),
+    };
+    let flags = match flags {
+        Json::Null => serde_json::Map::new(),
+        Json::Object(m) if m.keys().all(|k| k == "skip_missing") => m,
         _ => {
             return Err(fail(
                 "subelements",
-                "subelements lookup expects a list, a key and optionally a dict of flags",
+                format!("{EXPECTS}the optional third item must be a dict with flags skip_missing"),
             ))
         }
     };
@@ -876,41 +921,70 @@ fn subelements(call: &Call) -> Result<Vec<Json>, Error> {
         .unwrap_or(false);
     let items = match items {
         Json::Array(a) => a,
+        // A registered result that was skipped as a whole gives nothing.
+        Json::Object(m) if m.get("skipped").is_some_and(|v| v != &Json::Bool(false)) => {
+            return Ok(Vec::new())
+        }
         Json::Object(m) => m.into_iter().map(|(_, v)| v).collect(),
-        _ => return Err(fail("subelements", "subelements lookup expects a list")),
+        _ => return Err(shape()),
     };
     let mut out = Vec::new();
-    let (parents, last) = key
-        .rsplit_once('.')
-        .map_or((None, key.as_str()), |(p, l)| (Some(p), l));
-    for mut item in items {
-        // The list is taken out of the item: `item.0` has no `keys` any more.
-        let mut holder = Some(&mut item);
-        for part in parents.into_iter().flat_map(|p| p.split('.')) {
-            holder = holder.and_then(|h| h.get_mut(part));
+    let parts: Vec<&str> = key.split('.').collect();
+    let err = |msg: String| fail("subelements", msg);
+    'items: for mut item in items {
+        // An item a loop skipped (`skipped: true`) is left out.
+        if item.get("skipped") == Some(&Json::Bool(true)) {
+            continue;
         }
-        let sub = holder
-            .and_then(|h| h.as_object_mut())
-            .and_then(|m| m.shift_remove(last));
-        match sub {
-            Some(Json::Array(subs)) => {
-                for s in subs {
-                    out.push(Json::Array(vec![item.clone(), s]));
+        // Walk down to the list, as ansible-core does, naming the part that failed.
+        let mut holder = &mut item;
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            let here = crate::pyrepr::json_str(holder);
+            let Some(map) = holder.as_object_mut() else {
+                return Err(err(format!(
+                    "could not find '{part}' key in iterated item '{here}'"
+                )));
+            };
+            if !map.contains_key(*part) {
+                if skip_missing {
+                    continue 'items;
+                }
+                return Err(err(format!(
+                    "could not find '{part}' key in iterated item '{here}'"
+                )));
+            }
+            if !last {
+                match map.get_mut(*part) {
+                    Some(next) if next.is_object() => {
+                        holder = next;
+                        continue;
+                    }
+                    _ if skip_missing => continue 'items,
+                    next => {
+                        return Err(err(format!(
+                            "the key {part} should point to a dictionary, got '{}'",
+                            next.map(|n| crate::pyrepr::json_str(n)).unwrap_or_default()
+                        )))
+                    }
                 }
             }
-            None if skip_missing => {}
-            None => {
-                return Err(fail(
-                    "subelements",
-                    format!("could not find '{key}' key in iterated item"),
-                ))
+            // The list is taken out of the item: `item.0` has no `keys` any more.
+            match map.shift_remove(*part) {
+                Some(Json::Array(subs)) => {
+                    for s in subs {
+                        out.push(Json::Array(vec![item.clone(), s]));
+                    }
+                }
+                Some(other) => {
+                    return Err(err(format!(
+                        "the key {part} should point to a list, got '{}'",
+                        crate::pyrepr::json_str(&other)
+                    )))
+                }
+                None => {}
             }
-            Some(_) => {
-                return Err(fail(
-                    "subelements",
-                    format!("the key {key} should point to a list"),
-                ))
-            }
+            continue 'items;
         }
     }
     Ok(out)
