@@ -142,3 +142,55 @@ fn become_user_keyword_is_templated() {
         out.show()
     );
 }
+
+/// `become` itself may be a template, rendered per host; `{{ omit }}` leaves it to the
+/// play's, as ansible-core does (its `omit` target).
+#[test]
+fn become_keyword_is_templated_and_omit_defers_to_the_play() {
+    let fx = sudo_fixture();
+    let server = SshServer::start_for(&fx.login_user);
+    let s = Scratch::new();
+    s.trust(&[&server]);
+    s.write("inv.ini", &format!("h1 {}\n", server.inventory_vars()));
+    s.write(
+        "site.yml",
+        r#"- hosts: all
+  gather_facts: false
+  become: "{{ use_become }}"
+  become_user: "{{ target }}"
+  tasks:
+    - command: id -un
+      register: from_play
+    - command: id -un
+      become: "{{ omit }}"
+      register: omitted
+    - command: id -un
+      become: "{{ not use_become }}"
+      register: negated
+    - debug:
+        msg: "{{ from_play.stdout }} {{ omitted.stdout }} {{ negated.stdout }}"
+"#,
+    );
+    let pw = s.write("pw", &format!("{}\n", fx.password));
+    let out = run(s
+        .drover()
+        .args([
+            "play",
+            "-i",
+            "inv.ini",
+            "site.yml",
+            "-e",
+            "use_become=true",
+            "-e",
+        ])
+        .arg(format!("target={}", fx.target_user))
+        .arg("--become-password-file")
+        .arg(&pw));
+    assert_eq!(out.code, 0, "{}", out.show());
+    let expected = format!(
+        "\"msg\": \"{t} {t} {l}\"",
+        t = fx.target_user,
+        l = fx.login_user
+    );
+    assert!(out.stdout.contains(&expected), "{}", out.show());
+}
