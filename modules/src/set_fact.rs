@@ -11,9 +11,17 @@ pub struct SetFact;
 pub const FACTS_ARE_VARS: &str = "_ansible_facts_are_vars";
 
 pub(crate) fn valid_var_name(name: &str) -> bool {
+    /// Python's keywords and Jinja's constants, which ansible-core refuses as names.
+    const RESERVED: &[&str] = &[
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+        "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+        "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return",
+        "try", "while", "with", "yield", "true", "false", "none",
+    ];
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED.contains(&name)
 }
 
 #[async_trait]
@@ -33,8 +41,7 @@ impl Module for SetFact {
             }
             if !valid_var_name(k) {
                 return Err(ModuleError::Failed(format!(
-                    "The variable name '{k}' is not valid. Variables must start with a letter or \
-                     underscore character, and contain only letters, numbers and underscores."
+                    "Task failed: Invalid variable name '{k}'."
                 )));
             }
             facts.insert(k.clone(), v.clone());
@@ -63,5 +70,7 @@ mod tests {
         assert!(!super::valid_var_name("1a"));
         assert!(!super::valid_var_name("a-b"));
         assert!(!super::valid_var_name(""));
+        assert!(!super::valid_var_name("true"));
+        assert!(!super::valid_var_name("if"));
     }
 }

@@ -822,7 +822,13 @@ impl Runner<'_> {
             let key = match drover_template::Templar::is_template(key) {
                 true => match self.templar.render(key, scope) {
                     Ok(Value::String(k)) => k,
-                    Ok(other) => other.to_string(),
+                    // A name must be a string (ansible-core's set_fact words).
+                    Ok(other) => {
+                        return Done::failed(format!(
+                            "Task failed: Invalid variable name '{other}' of type '{}'.",
+                            drover_modules::python_type(&other)
+                        ))
+                    }
                     Err(e) => return Done::failed(format!("Task failed: {e}")),
                 },
                 false => key.clone(),

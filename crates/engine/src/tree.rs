@@ -182,10 +182,13 @@ impl<'r> Runner<'r> {
             if is_true(t.run_once.as_ref()) {
                 self.emit(Event::Warning("Using run_once with the free strategy is not currently supported. This task will still be executed for every host in the inventory list.".into()));
             }
-            let throttle = t
-                .extra
-                .get("throttle")
-                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+            let throttle = match self.throttle(pc, t, alive) {
+                Ok(n) => n,
+                Err(msg) => {
+                    self.set_fatal(pc, crate::EngineError::Fatal(msg));
+                    return true;
+                }
+            };
             self.for_each_host_throttled(alive, throttle.map(|n| n as usize), |h| {
                 self.run_task_host(pc, t, h)
             })
@@ -196,6 +199,34 @@ impl<'r> Runner<'r> {
             self.emit(Event::Warning("Using any_errors_fatal with the free strategy is not supported, as tasks are executed independently on each host".into()));
         }
         self.check_break_with(pc, fatal)
+    }
+
+    /// `throttle`, rendered with the first host's variables when it is a template.
+    fn throttle(
+        &self,
+        pc: &PlayCtx<'_>,
+        t: &Task,
+        alive: &[Arc<HostState>],
+    ) -> Result<Option<u64>, String> {
+        let Some(v) = t.extra.get("throttle") else {
+            return Ok(None);
+        };
+        let v = match (v.as_str(), alive.first()) {
+            (Some(s), Some(first)) if drover_template::Templar::is_template(s) => {
+                let scope = self.scope(pc, first, Some(t));
+                self.templar.render(s, &scope).map_err(|e| {
+                    format!("Failed to convert the throttle value to an integer: {e}")
+                })?
+            }
+            _ => v.clone(),
+        };
+        match v {
+            Value::Number(n) => Ok(n.as_u64()),
+            Value::String(s) => s.trim().parse().map(Some).map_err(|_| {
+                format!("Failed to convert the throttle value to an integer: invalid literal for int() with base 10: '{s}'")
+            }),
+            _ => Ok(None),
+        }
     }
 
     /// `--start-at-task` and `--step`: whether to run this task at all.
@@ -582,6 +613,11 @@ impl<'r> Runner<'r> {
                     return;
                 }
             }
+        }
+        // A host whose include failed counts as any failed task does
+        // (`any_errors_fatal`, `max_fail_percentage`), before anything included runs.
+        if self.check_break_with(pc, is_true(t.extra.get("any_errors_fatal"))) {
+            return;
         }
         for (group, nodes) in loaded {
             self.run_nodes(pc, &nodes, &group, depth + 1).await;
