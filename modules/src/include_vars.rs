@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::pyre::{Mode, PyRegex};
 use crate::{result, Ctx, Module, ModuleError, ModuleResult, SearchKind};
 
 pub struct IncludeVars;
@@ -38,8 +39,17 @@ fn load(path: &Path) -> Result<Map<String, Value>, ModuleError> {
     }
 }
 
-/// Files of `dir` with the wanted extensions, sorted, down to `depth` (0: unlimited).
-fn walk(dir: &Path, exts: &[String], depth: usize, level: usize, out: &mut Vec<PathBuf>) {
+/// Files of `dir` with the wanted extensions (`""`: none), sorted, down to `depth`
+/// (0: unlimited); `unknown` gets the first file with another extension.
+fn walk(
+    dir: &Path,
+    exts: &[String],
+    depth: usize,
+    level: usize,
+    out: &mut Vec<PathBuf>,
+    unknown: &mut Option<PathBuf>,
+    ignore: &[PyRegex],
+) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -48,14 +58,23 @@ fn walk(dir: &Path, exts: &[String], depth: usize, level: usize, out: &mut Vec<P
     for p in paths {
         if p.is_dir() {
             if depth == 0 || level < depth {
-                walk(&p, exts, depth, level + 1, out);
+                walk(&p, exts, depth, level + 1, out, unknown, ignore);
             }
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| exts.iter().any(|x| x == e))
+            continue;
+        }
+        // `ignore_files`: patterns that end the file's name (ansible-core's re.search).
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if ignore
+            .iter()
+            .any(|re| re.is_match(name.as_bytes()).unwrap_or(false))
         {
+            continue;
+        }
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if exts.iter().any(|x| x == ext) {
             out.push(p);
+        } else if unknown.is_none() {
+            *unknown = Some(p);
         }
     }
 }
@@ -81,7 +100,34 @@ impl Module for IncludeVars {
                 .list("extensions")?
                 .unwrap_or_else(|| vec!["json".into(), "yml".into(), "yaml".into()]);
             let depth = ctx.args.get("depth").and_then(Value::as_u64).unwrap_or(0) as usize;
-            walk(&found, &exts, depth, 1, &mut files);
+            let mut ignore = Vec::new();
+            for pattern in ctx.args.list("ignore_files")?.unwrap_or_default() {
+                ignore.push(
+                    PyRegex::new(&format!("{pattern}$"), Mode::Text, "")
+                        .map_err(|e| ModuleError::Failed(format!("ignore_files: {e}")))?,
+                );
+            }
+            let mut unknown = None;
+            walk(&found, &exts, depth, 1, &mut files, &mut unknown, &ignore);
+            if let Some(file) = unknown.filter(|_| {
+                !ctx.args
+                    .bool("ignore_unknown_extensions", false)
+                    .unwrap_or(false)
+            }) {
+                // ansible-core's words, under `message` rather than `msg`.
+                let mut r = result(false);
+                r.insert("failed".into(), true.into());
+                r.insert(
+                    "message".into(),
+                    format!(
+                        "{} does not have a valid extension: {}",
+                        file.display(),
+                        exts.join(", ")
+                    )
+                    .into(),
+                );
+                return Ok(r);
+            }
         } else {
             let name = match ctx.args.str("file")? {
                 Some(f) => f,

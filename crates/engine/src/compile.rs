@@ -34,6 +34,10 @@ pub struct Plan {
     pub role_defaults: IndexMap<String, Value>,
     /// Roles the play loaded statically; `include_role` dedupes against them.
     pub seen_roles: Vec<(String, Value)>,
+    /// The names of the roles the play uses directly (`roles:`, `import_role`) and of
+    /// those only their dependencies bring in (`role_names` and friends).
+    pub role_names: Vec<String>,
+    pub dependent_role_names: Vec<String>,
 }
 
 pub struct Compiler<'a> {
@@ -42,6 +46,8 @@ pub struct Compiler<'a> {
     pub tags: &'a TagFilter,
     /// Roles already in the play (name + params), for Ansible's once-per-play rule.
     pub seen_roles: Vec<(String, Value)>,
+    /// Each role loaded: its name, and whether a dependency brought it in.
+    role_names: Vec<(String, bool)>,
     /// Handlers of the roles loaded, in load order; they come before the play's own.
     pub role_handlers: Vec<Arc<Task>>,
     role_vars: IndexMap<String, Value>,
@@ -103,6 +109,7 @@ impl<'a> Compiler<'a> {
             known_action,
             tags,
             seen_roles: Vec::new(),
+            role_names: Vec::new(),
             role_handlers: Vec::new(),
             role_vars: IndexMap::new(),
             role_defaults: IndexMap::new(),
@@ -261,6 +268,8 @@ impl<'a> Compiler<'a> {
             role_vars: self.role_vars,
             role_defaults: self.role_defaults,
             seen_roles: self.seen_roles,
+            role_names: unique(self.role_names.iter().filter(|(_, dep)| !dep)),
+            dependent_role_names: unique(self.role_names.iter().filter(|(_, dep)| *dep)),
         })
     }
 
@@ -397,6 +406,7 @@ impl<'a> Compiler<'a> {
             crate::library::add_library_dirs([dir.join("library")]);
         }
         let role = load_role(r, files, &search, self.known_action)?;
+        self.role_names.push((role.name.clone(), depth > 0));
         // Every use of a role is compiled; a host skips one it already completed (see
         // `Runner::role_done`). Its handlers are the play's once.
         let seen = (
@@ -787,4 +797,15 @@ fn check_import_options(t: &Task) -> Result<(), SourceError> {
         t.action,
         bad.join(", ")
     )))
+}
+
+/// The names, each once, in first-seen order.
+fn unique<'n>(names: impl Iterator<Item = &'n (String, bool)>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (n, _) in names {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
 }

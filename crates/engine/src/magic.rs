@@ -27,6 +27,8 @@ pub struct PlayInfo {
     pub run_tags: Vec<String>,
     pub skip_tags: Vec<String>,
     pub limit: Option<String>,
+    pub role_names: Vec<String>,
+    pub dependent_role_names: Vec<String>,
 }
 
 pub struct HostMagic {
@@ -47,6 +49,10 @@ pub(crate) const NAMES: &[&str] = &[
     "ansible_play_hosts_all",
     "ansible_play_batch",
     "ansible_play_name",
+    "role_names",
+    "ansible_play_role_names",
+    "ansible_role_names",
+    "ansible_dependent_role_names",
     "ansible_check_mode",
     "ansible_diff_mode",
     "ansible_forks",
@@ -102,6 +108,18 @@ impl crate::vars::Magic for HostMagic {
             }
             "ansible_play_hosts_all" => strings(&p.play_hosts),
             "ansible_play_name" => p.play_name.clone().into(),
+            "role_names" | "ansible_play_role_names" => p.role_names.clone().into(),
+            "ansible_dependent_role_names" => p.dependent_role_names.clone().into(),
+            "ansible_role_names" => {
+                let mut all = p.role_names.clone();
+                all.extend(
+                    p.dependent_role_names
+                        .iter()
+                        .filter(|n| !p.role_names.contains(n))
+                        .cloned(),
+                );
+                all.into()
+            }
             "ansible_check_mode" => p.check_mode.into(),
             "ansible_diff_mode" => p.diff_mode.into(),
             "ansible_forks" => p.forks.into(),

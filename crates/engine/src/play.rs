@@ -471,6 +471,8 @@ impl<'a> Runner<'a> {
                 run_tags: self.opts.tags.only.clone(),
                 skip_tags: self.opts.tags.skip.clone(),
                 limit: self.opts.limit.clone(),
+                role_names: plan.role_names.clone(),
+                dependent_role_names: plan.dependent_role_names.clone(),
             }),
             play_vars,
             vars_files,

@@ -705,6 +705,12 @@ impl<'r> Runner<'r> {
             ),
             other => other.to_string(),
         };
+        if !crate::compile::is_role_end(t) {
+            self.emit(Event::Verbose {
+                level: 2,
+                text: format!("META: {reason}"),
+            });
+        }
         let mut result = Map::new();
         result.insert("msg".into(), msg.into());
         result.insert("skipped".into(), true.into());
@@ -948,7 +954,10 @@ impl<'r> Runner<'r> {
                 };
                 let scope = self.scope(pc, first, Some(t));
                 match self.conditions_hold(t, &scope) {
-                    Ok(true) => alive.iter().for_each(|h| h.clear_facts()),
+                    Ok(true) => {
+                        meta_line("facts cleared".into());
+                        alive.iter().for_each(|h| h.clear_facts())
+                    }
                     Ok(false) => self.meta_skipped(
                         first,
                         t,
@@ -965,9 +974,13 @@ impl<'r> Runner<'r> {
                     banner_per_host(h);
                     let scope = self.scope(pc, h, Some(t));
                     match self.conditions_hold(t, &scope) {
-                        Ok(true) if what.trim() == "end_host" => h.set_ended(true),
+                        Ok(true) if what.trim() == "end_host" => {
+                            meta_line(format!("ending play for {}", h.name));
+                            h.set_ended(true)
+                        }
                         Ok(true) => {
                             if let Some(r) = &t.role {
+                                meta_line(format!("ending role {} for {}", r.name, h.name));
                                 h.end_role(&r.key);
                             }
                         }
