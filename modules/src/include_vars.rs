@@ -39,42 +39,63 @@ fn load(path: &Path) -> Result<Map<String, Value>, ModuleError> {
     }
 }
 
-/// Files of `dir` with the wanted extensions (`""`: none), sorted, down to `depth`
-/// (0: unlimited); `unknown` gets the first file with another extension.
-fn walk(
-    dir: &Path,
-    exts: &[String],
-    depth: usize,
-    level: usize,
-    out: &mut Vec<PathBuf>,
-    unknown: &mut Option<PathBuf>,
-    ignore: &[PyRegex],
-) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            if depth == 0 || level < depth {
-                walk(&p, exts, depth, level + 1, out, unknown, ignore);
+/// `new` merged into `base`: dicts key by key, recursively; anything else replaced.
+fn merge_into(base: &mut Value, new: Value) {
+    match (base, new) {
+        (Value::Object(b), Value::Object(n)) => {
+            for (k, v) in n {
+                match b.get_mut(&k) {
+                    Some(existing) => merge_into(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
             }
-            continue;
         }
-        // `ignore_files`: patterns that end the file's name (ansible-core's re.search).
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if ignore
-            .iter()
-            .any(|re| re.is_match(name.as_bytes()).unwrap_or(false))
-        {
-            continue;
-        }
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if exts.iter().any(|x| x == ext) {
-            out.push(p);
-        } else if unknown.is_none() {
-            *unknown = Some(p);
+        (b, n) => *b = n,
+    }
+}
+
+/// Which files of a `dir` are loaded.
+struct Walk<'a> {
+    /// The wanted extensions (`""`: none).
+    exts: &'a [String],
+    /// How deep to go (0: unlimited).
+    depth: usize,
+    /// `ignore_files`: patterns that end the names of files to leave out.
+    ignore: &'a [PyRegex],
+    /// `files_matching`: a pattern the file's name must contain.
+    matching: Option<&'a PyRegex>,
+}
+
+impl Walk<'_> {
+    /// The files of `dir`, sorted; `unknown` gets the first file with another extension.
+    fn run(&self, dir: &Path, level: usize, out: &mut Vec<PathBuf>, unknown: &mut Option<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        let matches = |re: &PyRegex, name: &str| re.is_match(name.as_bytes()).unwrap_or(false);
+        for p in paths {
+            if p.is_dir() {
+                if self.depth == 0 || level < self.depth {
+                    self.run(&p, level + 1, out, unknown);
+                }
+                continue;
+            }
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if self.ignore.iter().any(|re| matches(re, name)) {
+                continue;
+            }
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if self.exts.iter().any(|x| x == ext) {
+                if self.matching.is_none_or(|re| matches(re, name)) {
+                    out.push(p);
+                }
+            } else if unknown.is_none() {
+                *unknown = Some(p);
+            }
         }
     }
 }
@@ -107,8 +128,21 @@ impl Module for IncludeVars {
                         .map_err(|e| ModuleError::Failed(format!("ignore_files: {e}")))?,
                 );
             }
+            let matching = match ctx.args.str("files_matching")? {
+                Some(pattern) => Some(
+                    PyRegex::new(&pattern, Mode::Text, "")
+                        .map_err(|e| ModuleError::Failed(format!("files_matching: {e}")))?,
+                ),
+                None => None,
+            };
             let mut unknown = None;
-            walk(&found, &exts, depth, 1, &mut files, &mut unknown, &ignore);
+            let walk = Walk {
+                exts: &exts,
+                depth,
+                ignore: &ignore,
+                matching: matching.as_ref(),
+            };
+            walk.run(&found, 1, &mut files, &mut unknown);
             if let Some(file) = unknown.filter(|_| {
                 !ctx.args
                     .bool("ignore_unknown_extensions", false)
@@ -135,9 +169,23 @@ impl Module for IncludeVars {
             };
             let name = name.trim().to_string();
             if name.is_empty() {
-                return Err(ModuleError::Failed(
-                    "No file or dir given to include_vars".into(),
-                ));
+                // No file at all (a lookup that found none): ansible-core's result.
+                let mut r = result(false);
+                r.insert("failed".into(), true.into());
+                r.insert("ansible_facts".into(), Value::Object(Map::new()));
+                r.insert(
+                    "ansible_included_var_files".into(),
+                    Value::Array(Vec::new()),
+                );
+                r.insert(
+                    "message".into(),
+                    "Could not find file on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option".into(),
+                );
+                r.insert(
+                    "msg".into(),
+                    "Task failed: Action failed: Unknown error.".into(),
+                );
+                return Ok(r);
             }
             let found = ctx
                 .target
@@ -148,6 +196,19 @@ impl Module for IncludeVars {
         let mut vars = Map::new();
         for f in &files {
             vars.extend(load(f)?);
+        }
+        // `hash_behaviour: merge`: a dict merges into the variable's current dict,
+        // recursively, as ansible-core's combine does.
+        if ctx.args.str("hash_behaviour")?.as_deref() == Some("merge") {
+            for (k, v) in vars.iter_mut() {
+                if let Ok(Some(Value::Object(current))) = ctx.target.evaluate(k) {
+                    if v.is_object() {
+                        let mut merged = Value::Object(current);
+                        merge_into(&mut merged, std::mem::take(v));
+                        *v = merged;
+                    }
+                }
+            }
         }
         let facts = match ctx.args.str("name")? {
             Some(n) => {
