@@ -282,6 +282,7 @@ pub(crate) fn run_options(
     extra_vars: drover_engine::VarMap,
     tags: drover_engine::TagFilter,
 ) -> Result<RunOptions, Failure> {
+    let args_extra_vars = extra_vars.clone();
     Ok(RunOptions {
         forks: args.forks.max(1),
         check: args.check,
@@ -314,5 +315,16 @@ pub(crate) fn run_options(
         }),
         start_at_task: None,
         step: None,
+        reload_inventory: {
+            let (sources, extra) = (args.inventory.clone(), args_extra_vars.clone());
+            Some(Arc::new(move || {
+                crate::inventory_cmd::load_inventory(&sources, &extra).map_err(|e| {
+                    e.report
+                        .trim_end()
+                        .trim_start_matches("[ERROR]: ")
+                        .to_string()
+                })
+            }))
+        },
     })
 }

@@ -35,6 +35,10 @@ pub use vars::VarMap;
 /// `--step`'s question: given a task's name, whether to run it.
 pub type StepPrompt = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
+/// `meta: refresh_inventory`: reads the run's inventory sources again.
+pub type InventoryReload =
+    std::sync::Arc<dyn Fn() -> Result<drover_inventory::Inventory, String> + Send + Sync>;
+
 /// Everything the command line decides about a run.
 pub struct RunOptions {
     pub forks: usize,
@@ -66,6 +70,8 @@ pub struct RunOptions {
     pub start_at_task: Option<String>,
     /// `--step`: asked before each task; `false` skips it.
     pub step: Option<StepPrompt>,
+    /// How to read the inventory again (`meta: refresh_inventory`); `None`: it stays.
+    pub reload_inventory: Option<InventoryReload>,
 }
 
 /// How the run ended: the recap and what decides the exit code.

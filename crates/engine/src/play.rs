@@ -36,6 +36,11 @@ pub struct Runner<'a> {
     last_banner: Mutex<Option<String>>,
     /// `poll: 0` jobs running on the controller (see jobs.rs).
     pub(crate) jobs: crate::jobs::Jobs,
+    /// The `add_host` and `group_by` results applied so far, replayed over a refreshed
+    /// inventory (ansible-core keeps what a play added).
+    inventory_changes: Mutex<Vec<(String, serde_json::Map<String, serde_json::Value>)>>,
+    /// The playbook whose plays run now (its group_vars/ and host_vars/ apply).
+    current_playbook: Mutex<Option<std::path::PathBuf>>,
 }
 
 /// What the tasks of one play share.
@@ -142,6 +147,8 @@ impl<'a> Runner<'a> {
             fatal: Mutex::new(None),
             last_banner: Mutex::new(None),
             jobs: crate::jobs::Jobs::default(),
+            inventory_changes: Mutex::new(Vec::new()),
+            current_playbook: Mutex::new(None),
         }
     }
 
@@ -175,6 +182,10 @@ impl<'a> Runner<'a> {
                 })
                 .unwrap_or_default()
         };
+        self.inventory_changes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((host.to_string(), result.clone()));
         let mut inv = self.inv.write().unwrap_or_else(|p| p.into_inner());
         let warned = inv.warnings().len();
         let (changed, refreshed) = if let Some(Value::Object(add)) = result.get("add_host") {
@@ -209,9 +220,47 @@ impl<'a> Runner<'a> {
         Ok(changed)
     }
 
+    /// `meta: refresh_inventory`: the sources read again, with what `add_host` and
+    /// `group_by` added replayed over them; every known host's variables anew.
+    pub(crate) fn refresh_inventory(&self) -> Result<(), String> {
+        let Some(reload) = &self.opts.reload_inventory else {
+            return Ok(());
+        };
+        let fresh = reload()?;
+        let changes = std::mem::take(
+            &mut *self
+                .inventory_changes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        *self.inv.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        let playbook = self
+            .current_playbook
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(pb) = playbook {
+            self.use_playbook_vars_dirs(&pb)
+                .map_err(|e| e.to_string())?;
+        }
+        // A change for a host the sources no longer have is dropped.
+        for (host, result) in changes {
+            let _ = self.change_inventory(&host, &result);
+        }
+        let names: Vec<String> = self.all_hosts().keys().cloned().collect();
+        for name in names {
+            self.refresh_host(&name);
+        }
+        Ok(())
+    }
+
     /// `group_vars/` and `host_vars/` beside a playbook apply while its plays run,
     /// in place of the previous playbook's, as in ansible-core.
     fn use_playbook_vars_dirs(&self, playbook: &std::path::Path) -> Result<(), EngineError> {
+        *self
+            .current_playbook
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(playbook.to_path_buf());
         let dir = match playbook.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => std::path::PathBuf::from("."),

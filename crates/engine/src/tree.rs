@@ -836,7 +836,14 @@ impl<'r> Runner<'r> {
             "refresh_inventory" => {
                 banner_once();
                 when_unsupported();
-                meta_line("inventory successfully refreshed".into())
+                match self.refresh_inventory() {
+                    Ok(()) => {
+                        *pc.info.groups.lock().unwrap_or_else(|p| p.into_inner()) =
+                            serde_json::to_value(self.inv().groups()).unwrap_or_default();
+                        meta_line("inventory successfully refreshed".into())
+                    }
+                    Err(e) => self.set_fatal(pc, crate::EngineError::Inventory(e)),
+                }
             }
             "flush_handlers" => {
                 // A false `when` skips the flush for that host (shown as a skipped task).
