@@ -448,6 +448,12 @@ impl<'a> Compiler<'a> {
             key,
             // import_role and include_role allow duplicates unless told otherwise.
             allow_duplicates: included.unwrap_or(role.allow_duplicates),
+            parents: match (included, parent.and_then(|p| p.role.as_ref())) {
+                (Some(_), Some(p)) => std::iter::once((p.name.clone(), p.path.clone()))
+                    .chain(p.parents.iter().cloned())
+                    .collect(),
+                _ => Vec::new(),
+            },
         });
         // The role entry acts as a parent of every task of the role.
         let mut holder = Task::new(r.location.clone());

@@ -216,6 +216,15 @@ pub(crate) fn task_vars(task: &drover_playbook::Task, playbook_dir: &str) -> cra
         vars.insert("role_name".into(), role.name.clone().into());
         vars.insert("ansible_role_name".into(), role.name.clone().into());
         vars.insert("role_path".into(), path.clone().into());
+        if !role.parents.is_empty() {
+            let (names, paths): (Vec<String>, Vec<String>) = role
+                .parents
+                .iter()
+                .map(|(n, p)| (n.clone(), p.to_string_lossy().into_owned()))
+                .unzip();
+            vars.insert("ansible_parent_role_names".into(), names.into());
+            vars.insert("ansible_parent_role_paths".into(), paths.into());
+        }
         search.push(path);
     }
     let task_dir = task

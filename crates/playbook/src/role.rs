@@ -98,6 +98,10 @@ pub struct RoleInfo {
     /// `allow_duplicates`.
     pub key: String,
     pub allow_duplicates: bool,
+    /// For a role that `import_role`/`include_role` brought in from inside another
+    /// role: that role's name and path, then its own parents'
+    /// (`ansible_parent_role_names`, `ansible_parent_role_paths`).
+    pub parents: Vec<(String, std::path::PathBuf)>,
 }
 
 /// Parse a `roles:` list (or a `dependencies:` list) node.
