@@ -477,3 +477,9 @@ fn lookup_and_loop_corners_match_ansible_playbook() {
     // point at the task.
     compare_in_env("edges.yml", &[], &[(WITHOUT_ERROR_DETAILS, Some("1"))]);
 }
+
+#[test]
+fn role_entry_keywords_match_ansible_playbook() {
+    compare("role_keywords.yml");
+    compare_with("role_keywords.yml", &["-v"]);
+}

@@ -461,6 +461,11 @@ impl<'a> Compiler<'a> {
         holder.tags = r.tags.clone();
         holder.vars = r.vars.clone();
         holder.role = Some(info.clone());
+        // The entry's own keywords (`roles: [{role: x, become: true}]`), over those
+        // of what brought the role in.
+        if let Some(k) = &r.keywords {
+            inherit(k, &mut holder);
+        }
         // The role's handlers, like its tasks, inherit the keywords of what brought it
         // in (an import_role's `delegate_to`, `become`, `when`, ...), as in ansible-core.
         let handler_parent = parent.map(|p| {
@@ -536,7 +541,18 @@ impl<'a> Compiler<'a> {
             }
             // Handlers may import task files; `--tags` never applies to them.
             let all_tags = std::mem::replace(&mut self.all_tags, true);
-            let compiled = self.tasks(&handlers, handler_parent.as_ref(), depth + 1);
+            // They inherit the role entry's keywords too (`become_user` on the entry).
+            let handler_holder = match (&r.keywords, &handler_parent) {
+                (Some(k), outer) => {
+                    let mut k = (**k).clone();
+                    if let Some(p) = outer {
+                        inherit(p, &mut k);
+                    }
+                    Some(k)
+                }
+                (None, outer) => outer.clone(),
+            };
+            let compiled = self.tasks(&handlers, handler_holder.as_ref(), depth + 1);
             self.all_tags = all_tags;
             for h in compiled? {
                 flatten_into(h, &mut self.role_handlers);
@@ -636,6 +652,7 @@ pub fn role_ref_from_args(t: &Task) -> Result<RoleRef, SourceError> {
         when: Vec::new(),
         tags: Vec::new(),
         location: t.location.clone(),
+        keywords: None,
     })
 }
 

@@ -22,6 +22,9 @@ pub struct RoleRef {
     pub when: Vec<String>,
     pub tags: Vec<String>,
     pub location: Location,
+    /// The entry's other keywords (`become`, `become_user`, `environment`, ...), which
+    /// every task of the role inherits.
+    pub keywords: Option<Box<Task>>,
 }
 
 /// Keywords of a role entry; any other key is a role parameter.
@@ -138,8 +141,10 @@ fn role_ref(
         vars: IndexMap::new(),
         when: Vec::new(),
         tags: Vec::new(),
-        location,
+        location: location.clone(),
+        keywords: None,
     };
+    let mut keywords: Vec<(String, &Node)> = Vec::new();
     match &item.value {
         NodeValue::Str(s) => r.name = s.clone(),
         NodeValue::Map(entries) => {
@@ -160,7 +165,7 @@ fn role_ref(
                     "vars" => r.vars = reader.vars("role", v)?,
                     "when" => r.when = reader.conditions("when", v)?,
                     "tags" => r.tags = reader.tags(v)?,
-                    k if ROLE_ENTRY_KEYWORDS.contains(&k) => {}
+                    k if ROLE_ENTRY_KEYWORDS.contains(&k) => keywords.push((key.clone(), v)),
                     _ => {
                         r.params.insert(key, v.to_json());
                     }
@@ -171,6 +176,23 @@ fn role_ref(
     }
     if r.name.trim().is_empty() {
         return Err(reader.err(item, "role definitions must contain a role name"));
+    }
+    if !keywords.is_empty() {
+        let at = |n: &Node| Location {
+            file: file.clone(),
+            pos: n.pos,
+        };
+        let parser = crate::task::TaskParser {
+            reader: Reader { file },
+            location: &at,
+            known_action: &|_| false,
+        };
+        let mut holder = Task::new(location);
+        holder.action = "block".to_owned();
+        for (key, v) in keywords {
+            parser.keyword(&mut holder, &key, v, false)?;
+        }
+        r.keywords = Some(Box::new(holder));
     }
     Ok(r)
 }

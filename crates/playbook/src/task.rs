@@ -257,7 +257,7 @@ impl TaskParser<'_> {
 
     /// Reads a keyword into `task`; returns without effect for keys that are not
     /// keywords (the action) or were handled by the action parser.
-    fn keyword(
+    pub(crate) fn keyword(
         &self,
         task: &mut Task,
         key: &str,
