@@ -225,7 +225,30 @@ pub(crate) fn extent(e: &Expr) -> (usize, usize) {
     };
     let start = first.map_or(own_start, |f| extent(f).0);
     let end = last.map_or(own_end, |l| extent(l).1.max(own_end));
-    (start, end)
+    match e {
+        // `x is not t(y)` is `not (x is t(y))`, whose span minijinja gives as the
+        // `not` alone: it covers its operand.
+        Expr::UnaryOp(u) => {
+            let (s, e) = extent(&u.expr);
+            (start.min(s), end.max(e))
+        }
+        // A test's span may stop at its name: its arguments are part of it.
+        Expr::Test(t) => {
+            let args_end = t
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    CallArg::Pos(e)
+                    | CallArg::Kwarg(_, e)
+                    | CallArg::PosSplat(e)
+                    | CallArg::KwargSplat(e) => Some(extent(e).1),
+                })
+                .max()
+                .unwrap_or(end);
+            (start, end.max(args_end))
+        }
+        _ => (start, end),
+    }
 }
 
 /// Walks into an expression, wrapping the operands inside it.

@@ -355,3 +355,18 @@ fn a_conditional_template_evaluates_only_trusted_strings() {
         json!("\"\\u003ca\\u003e\"")
     );
 }
+
+/// `is not` with a test that takes arguments, inside `or`: the strict-undefined
+/// rewrite must wrap the whole operand (it once cut it before the arguments).
+#[test]
+fn negated_tests_with_arguments_inside_or() {
+    let t = Templar::new();
+    let v = vars(
+        json!({"r": {"failed": true, "msg": "Assertion failed", "assertion": "a != \"one\""}}),
+    );
+    let cond = "r is not failed or r.msg is not contains(\"Assertion failed\") or r.assertion is not contains('a != \"one\"')";
+    assert!(!t.condition(cond, &v).unwrap());
+    assert!(t
+        .condition("r is not failed or r.msg is not contains('nope')", &v)
+        .unwrap());
+}
