@@ -237,11 +237,11 @@ pub(crate) fn extent(e: &Expr) -> (usize, usize) {
             let args_end = t
                 .args
                 .iter()
-                .filter_map(|a| match a {
+                .map(|a| match a {
                     CallArg::Pos(e)
                     | CallArg::Kwarg(_, e)
                     | CallArg::PosSplat(e)
-                    | CallArg::KwargSplat(e) => Some(extent(e).1),
+                    | CallArg::KwargSplat(e) => extent(e).1,
                 })
                 .max()
                 .unwrap_or(end);
