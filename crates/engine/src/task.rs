@@ -975,29 +975,38 @@ impl Runner<'_> {
         .into_iter()
         .flatten()
         {
-            match self
+            let rendered = self
                 .templar
                 .render_value(spec, scope)
-                .map_err(|e| format!("environment: {e}"))?
-            {
-                Value::Object(m) => {
-                    for (k, v) in m {
-                        let v = match v {
-                            Value::String(s) => s,
-                            Value::Bool(true) => "True".into(),
-                            Value::Bool(false) => "False".into(),
-                            other => other.to_string(),
-                        };
-                        out.retain(|(key, _)| key != &k);
-                        out.push((k, v));
+                .map_err(|e| format!("environment: {e}"))?;
+            // A list of mappings merges them in order (`[ "{{ proxy_env }}", {...} ]`).
+            let parts = match rendered {
+                Value::Array(items) => items,
+                other => vec![other],
+            };
+            for part in parts {
+                match part {
+                    Value::Object(m) => {
+                        for (k, v) in m {
+                            let v = match v {
+                                Value::String(s) if s == Templar::OMIT => continue,
+                                Value::String(s) => s,
+                                Value::Bool(true) => "True".into(),
+                                Value::Bool(false) => "False".into(),
+                                other => other.to_string(),
+                            };
+                            out.retain(|(key, _)| key != &k);
+                            out.push((k, v));
+                        }
                     }
-                }
-                Value::Null => {}
-                other => {
-                    return Err(format!(
-                        "environment must be a dictionary, got {}",
-                        python_repr(&other)
-                    ))
+                    Value::Null => {}
+                    Value::String(s) if s == Templar::OMIT => {}
+                    other => {
+                        return Err(format!(
+                            "environment must be a dictionary, got {}",
+                            python_repr(&other)
+                        ))
+                    }
                 }
             }
         }

@@ -101,6 +101,8 @@ pub(crate) fn build(
     });
     env.add_function(crate::strict::FUNCTION, crate::strict::defined);
     env.add_function(crate::datetime::FUNCTION, crate::datetime::now);
+    // `undef(hint)`: an undefined value (ansible-core's global, for `default(undef())`).
+    env.add_function("undef", |_hint: Option<Value>| Value::UNDEFINED);
     env.add_function(
         crate::conditional::RENDER_LITERAL,
         crate::conditional::render_literal,
