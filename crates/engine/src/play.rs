@@ -708,9 +708,33 @@ impl<'a> Runner<'a> {
         }
         s = s.below(role_defaults);
         match task {
-            Some(t) => s.above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir))),
+            Some(t) => s
+                .above(Arc::new(crate::magic::task_vars(t, &pc.info.playbook_dir)))
+                .below(Arc::new(self.connection_vars(pc, host, t))),
             None => s,
         }
+    }
+
+    /// What ansible-core's connection plugin adds to a task's variables when the
+    /// inventory does not say: `ansible_host` (the host's name) and
+    /// `ansible_connection` (the connection in use). Lowest precedence; not in hostvars.
+    fn connection_vars(
+        &self,
+        pc: &PlayCtx<'_>,
+        host: &HostState,
+        task: &drover_playbook::Task,
+    ) -> VarMap {
+        let implicit_local = host.name == "localhost" && host.inventory_file.is_none();
+        let connection = task
+            .connection
+            .clone()
+            .or_else(|| pc.play.connection.clone())
+            .or_else(|| self.opts.connection.clone())
+            .unwrap_or_else(|| if implicit_local { "local" } else { "ssh" }.into());
+        let mut vars = VarMap::new();
+        vars.insert("ansible_host".into(), host.name.clone().into());
+        vars.insert("ansible_connection".into(), connection.into());
+        vars
     }
 
     /// The delegate of a delegated task, and the variables the task sees there.

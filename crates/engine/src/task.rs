@@ -808,16 +808,6 @@ impl Runner<'_> {
                 args.insert(key.clone(), value.clone());
                 continue;
             }
-            if task.action == "debug"
-                && key == "var"
-                && value
-                    .as_str()
-                    .is_some_and(crate::trust::untrusted_expression)
-            {
-                return Done::failed(
-                    "Task failed: Error while resolving `var` expression: Encountered untrusted template or expression.",
-                );
-            }
             // A templated argument name (`"var_{{ idx }}": ...` for set_fact).
             let key = match drover_template::Templar::is_template(key) {
                 true => match self.templar.render(key, scope) {
@@ -834,6 +824,19 @@ impl Runner<'_> {
                 false => key.clone(),
             };
             match self.templar.render_value(value, scope) {
+                // `debug: var` is an expression: once its template rendered, the
+                // expression must come from a trusted source.
+                Ok(_)
+                    if task.action == "debug"
+                        && key == "var"
+                        && value
+                            .as_str()
+                            .is_some_and(crate::trust::untrusted_expression) =>
+                {
+                    return Done::failed(
+                        "Task failed: Error while resolving `var` expression: Encountered untrusted template or expression.",
+                    );
+                }
                 Ok(v) => {
                     args.insert(key, v);
                 }

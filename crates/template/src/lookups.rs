@@ -221,6 +221,15 @@ fn dict_items(call: &Call) -> Result<Vec<Json>, Error> {
 }
 
 fn vars_lookup(call: &Call, ctx: &Arc<Ctx>) -> Result<Vec<Json>, Error> {
+    if let Some(bad) = call.terms.iter().find(|t| !t.is_string()) {
+        return Err(fail(
+            "vars",
+            format!(
+                "Variable name must be 'str' not '{}'.",
+                crate::convert::json_type_name(bad)
+            ),
+        ));
+    }
     let mut out = Vec::new();
     for name in term_strings(call) {
         let v = ctx
