@@ -47,9 +47,10 @@ impl Jobs {
         let results = self.results.clone();
         lock(&results).insert(job.id.clone(), None);
         let handle = tokio::spawn(async move {
+            let mut job = job;
             let ctx = Ctx {
                 host: &job.host,
-                args: Args::new(job.args.clone()),
+                args: Args::new(std::mem::take(&mut job.args)),
                 check_mode: job.check_mode,
                 diff: job.diff,
                 verbosity: job.verbosity,

@@ -239,17 +239,22 @@ impl<'a> Runner<'a> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some(pb) = playbook {
-            self.use_playbook_vars_dirs(&pb)
-                .map_err(|e| e.to_string())?;
+        // Every known host's variables are read anew (by the vars directories, or
+        // here); a replayed change refreshes its own host again.
+        match playbook {
+            Some(pb) => self
+                .use_playbook_vars_dirs(&pb)
+                .map_err(|e| e.to_string())?,
+            None => {
+                let names: Vec<String> = self.all_hosts().keys().cloned().collect();
+                for name in names {
+                    self.refresh_host(&name);
+                }
+            }
         }
         // A change for a host the sources no longer have is dropped.
         for (host, result) in changes {
             let _ = self.change_inventory(&host, &result);
-        }
-        let names: Vec<String> = self.all_hosts().keys().cloned().collect();
-        for name in names {
-            self.refresh_host(&name);
         }
         Ok(())
     }

@@ -27,16 +27,33 @@ pub fn untrusted_expression(raw: &str) -> bool {
 /// fact, a `set_fact`), kept from being templated again when it is read: its strings
 /// that look like templates render to themselves, as ansible-core 2.19 treats them.
 pub fn untrusted(value: serde_json::Value) -> serde_json::Value {
+    mark_unsafe(value, &|s| {
+        s.contains("{{") || s.contains("{%") || s.contains("{#")
+    })
+}
+
+/// A value from an untrusted source kept where every variable is trusted (an
+/// include's loop item among the included tasks' vars): each string marked as an
+/// `!unsafe` one, which reads as its text and is never evaluated.
+pub fn untrusted_strings(value: serde_json::Value) -> serde_json::Value {
+    mark_unsafe(value, &|_| true)
+}
+
+/// `value` with the strings `which` picks marked `!unsafe` (once).
+fn mark_unsafe(value: serde_json::Value, which: &dyn Fn(&str) -> bool) -> serde_json::Value {
     use serde_json::Value;
     match value {
-        Value::String(s)
-            if (s.contains("{{") || s.contains("{%") || s.contains("{#"))
-                && !drover_yaml::is_unsafe_text(&s) =>
-        {
+        Value::String(s) if which(&s) && !drover_yaml::is_unsafe_text(&s) => {
             Value::String(drover_yaml::unsafe_text(&s))
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(untrusted).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, untrusted(v))).collect()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|i| mark_unsafe(i, which)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, mark_unsafe(v, which)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -70,25 +87,6 @@ pub fn loop_trusted(spec: &serde_json::Value, kind: Option<&str>, scope: &impl V
             !drover_template::Templar::is_template(k) && loop_trusted(v, kind, scope)
         }),
         _ => true,
-    }
-}
-
-/// A value from an untrusted source kept where every variable is trusted (an
-/// include's loop item among the included tasks' vars): each string marked as an
-/// `!unsafe` one, which reads as its text and is never evaluated.
-pub fn untrusted_strings(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if !drover_yaml::is_unsafe_text(&s) => {
-            Value::String(drover_yaml::unsafe_text(&s))
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(untrusted_strings).collect()),
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k, untrusted_strings(v)))
-                .collect(),
-        ),
-        other => other,
     }
 }
 

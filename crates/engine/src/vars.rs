@@ -33,6 +33,16 @@ struct Layer {
     trusted_names: Option<Arc<HashSet<String>>>,
 }
 
+impl Layer {
+    fn trusts(&self, name: &str) -> bool {
+        self.trusted
+            || self
+                .trusted_names
+                .as_ref()
+                .is_some_and(|t| t.contains(name))
+    }
+}
+
 #[derive(Clone)]
 pub struct Scope {
     /// Highest precedence first.
@@ -61,15 +71,9 @@ impl Scope {
 
     /// [`Self::below_untrusted`] for a layer some of whose variables (`trusted`) come
     /// from a trusted source (set facts written in the playbook).
-    pub fn below_mixed(mut self, layer: Arc<VarMap>, trusted: Arc<HashSet<String>>) -> Self {
-        if !layer.is_empty() {
-            self.layers.push(Layer {
-                vars: layer,
-                trusted: false,
-                trusted_names: (!trusted.is_empty()).then_some(trusted),
-            });
-        }
-        self
+    pub fn below_mixed(self, layer: Arc<VarMap>, trusted: Arc<HashSet<String>>) -> Self {
+        let names = (!trusted.is_empty()).then_some(trusted);
+        self.add_layer(layer, false, names, false)
     }
 
     /// Add a layer above every layer added so far.
@@ -82,12 +86,22 @@ impl Scope {
         self.add(layer, false, true)
     }
 
-    fn add(mut self, vars: Arc<VarMap>, trusted: bool, on_top: bool) -> Self {
+    fn add(self, vars: Arc<VarMap>, trusted: bool, on_top: bool) -> Self {
+        self.add_layer(vars, trusted, None, on_top)
+    }
+
+    fn add_layer(
+        mut self,
+        vars: Arc<VarMap>,
+        trusted: bool,
+        trusted_names: Option<Arc<HashSet<String>>>,
+        on_top: bool,
+    ) -> Self {
         if !vars.is_empty() {
             let layer = Layer {
                 vars,
                 trusted,
-                trusted_names: None,
+                trusted_names,
             };
             match on_top {
                 true => self.layers.insert(0, layer),
@@ -132,12 +146,21 @@ impl drover_template::Vars for Scope {
         self.layer_of(name).and_then(|l| l.vars.get(name).cloned())
     }
 
+    fn get_with_trust(&self, name: &str) -> Option<(Value, bool)> {
+        if crate::magic::NAMES.contains(&name) || name == crate::magic::DELEGATED_VARS {
+            if let Some(v) = self.magic.get(name) {
+                return Some((v, name != "ansible_facts"));
+            }
+        }
+        let layer = self.layer_of(name)?;
+        Some((layer.vars.get(name)?.clone(), layer.trusts(name)))
+    }
+
     fn trusted(&self, name: &str) -> bool {
         if name == "ansible_facts" {
             return false;
         }
-        self.layer_of(name)
-            .is_none_or(|l| l.trusted || l.trusted_names.as_ref().is_some_and(|t| t.contains(name)))
+        self.layer_of(name).is_none_or(|l| l.trusts(name))
     }
 
     fn names(&self) -> Vec<String> {

@@ -146,10 +146,10 @@ impl Ctx {
         if let Some(v) = lock(&self.scope.resolved).get(name) {
             return Ok(Some(v.clone()));
         }
-        let Some(json) = self.scope.with_vars(|v| v.get(name)).flatten() else {
+        let Some((json, trusted)) = self.scope.with_vars(|v| v.get_with_trust(name)).flatten()
+        else {
             return Ok(None);
         };
-        let trusted = self.scope.with_vars(|v| v.trusted(name)).unwrap_or(false);
         let value = if json_has_template(&json) {
             let mut chain = self.chain.clone();
             chain.push(name.to_string());

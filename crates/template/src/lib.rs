@@ -78,6 +78,12 @@ pub trait Vars: Send + Sync {
     fn trusted(&self, _name: &str) -> bool {
         true
     }
+
+    /// [`Self::get`] and [`Self::trusted`] at once (a source may find both in one
+    /// look-up).
+    fn get_with_trust(&self, name: &str) -> Option<(serde_json::Value, bool)> {
+        self.get(name).map(|v| (v, self.trusted(name)))
+    }
 }
 
 /// A plain map is a complete variable source; handy for tests and one-off renders.

@@ -195,14 +195,7 @@ impl Templar {
             Json::Object(map) => {
                 let mut out = serde_json::Map::with_capacity(map.len());
                 for (k, item) in map {
-                    let key = if is_template_str(k) {
-                        match self.render_str_in(k, ctx)? {
-                            Json::String(s) => s,
-                            other => crate::pyrepr::json_str(&other),
-                        }
-                    } else {
-                        k.clone()
-                    };
+                    let key = self.render_key_in(k, ctx)?;
                     out.insert(key, self.render_json_in(item, ctx)?);
                 }
                 Json::Object(out)
@@ -235,6 +228,18 @@ impl Templar {
     ) -> Result<Json, TemplateError> {
         let (output, cap) = self.run_captured(name, source, first_line_cols, ctx)?;
         Ok(finish_data(output, cap, trailing_newline))
+    }
+
+    /// A mapping key, rendered when it is a template (a value that is not a string
+    /// becomes its Python text).
+    fn render_key_in(&self, k: &str, ctx: &Arc<Ctx>) -> Result<String, TemplateError> {
+        if !is_template_str(k) {
+            return Ok(k.to_string());
+        }
+        Ok(match self.render_str_in(k, ctx)? {
+            Json::String(s) => s,
+            other => crate::pyrepr::json_str(&other),
+        })
     }
 
     /// Renders a string as [`Self::render_str_in`] does, to a template value: a value
@@ -282,14 +287,7 @@ impl Templar {
             Json::Object(map) => {
                 let mut out = Vec::with_capacity(map.len());
                 for (k, item) in map {
-                    let key = if is_template_str(k) {
-                        match self.render_str_in(k, ctx)? {
-                            Json::String(s) => s,
-                            other => crate::pyrepr::json_str(&other),
-                        }
-                    } else {
-                        k.clone()
-                    };
+                    let key = self.render_key_in(k, ctx)?;
                     out.push((
                         Value::from(key),
                         self.render_json_value_in(item, ctx, trusted)?,
