@@ -31,16 +31,6 @@ struct Shop {
     hosts: Vec<Host>,
 }
 
-/// `n` ports nothing listens on, distinct: all are held until all are chosen.
-fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<TcpListener> = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    held.iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
-}
-
 fn playbook(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../playbooks")
@@ -50,7 +40,7 @@ fn playbook(name: &str) -> PathBuf {
 impl Shop {
     fn new(hosts: usize) -> Shop {
         let s = Scratch::new();
-        let ports = free_ports(3 * hosts);
+        let ports = drover_testsupport::service_ports(3 * hosts);
         let hosts: Vec<Host> = (0..hosts)
             .map(|i| {
                 let name = format!("h{}", i + 1);

@@ -3,10 +3,12 @@
 //! Everything here panics with a clear message when the machine cannot
 //! provide what a test needs: tests that need sshd are meaningless without it.
 
+mod ports;
 mod sshd;
 mod tempdir;
 mod users;
 
+pub use ports::service_ports;
 pub use sshd::SshServer;
 pub use tempdir::{drover_home, TempDir};
 pub use users::{is_root, sudo_fixture, test_user, SudoFixture};
